@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        # Every personal-data model keeps a change trail; sort_name only
+        # repeats the name and version is a lock counter, so neither is logged.
+        for model in (models.Customer, models.ContactPerson, models.Interaction, models.Invoice):
+            auditlog.register(model, exclude_fields=["sort_name", "version", "updated_at"])
+        auditlog.register(models.OrderingClient, m2m_fields={"managers"})
+        auditlog.register(models.ContactCentreMessage)
+        auditlog.register(models.CallRecording)

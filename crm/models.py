@@ -1,0 +1,461 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from registers.models import CustomerField, Register, TimeStampedModel
+
+from .validators import (
+    normalise_business_id,
+    validate_business_id,
+    validate_no_control_characters,
+    validate_no_identity_code,
+    validate_not_in_future,
+)
+
+ERROR_NOT_COLLECTED = _("This register does not collect this information.")
+ERROR_ORGANISATION_ONLY = _("Only an organisation customer has this information.")
+ERROR_PERSON_ONLY = _("Only a person customer has this information.")
+ERROR_IMMUTABLE = _("Contact-centre archive items are kept exactly as stored and cannot be changed.")
+ERROR_WRONG_REGISTER_KIND = _("This register does not hold this kind of record.")
+
+
+class PersonalDataQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Bulk paths skip save(), so the identity-code guard runs here too.
+        objs = list(objs)
+        for obj in objs:
+            obj.prepare_for_save()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class PersonalDataModel(TimeStampedModel):
+    """A row that holds personal data: public UUID, and no identity codes in any text."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    objects = PersonalDataQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.prepare_for_save()
+        super().save(*args, **kwargs)
+
+    def normalise(self) -> None:
+        """Derive stored forms of values; runs on every save path, bulk ones included."""
+
+    def prepare_for_save(self) -> None:
+        self.normalise()
+        self.reject_identity_codes()
+
+    def _text_fields(self):
+        return [f for f in self._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)]
+
+    def identity_code_errors(self) -> dict[str, list]:
+        errors: dict[str, list] = {}
+        for field in self._text_fields():
+            value = getattr(self, field.attname)
+            for validator in (validate_no_identity_code, validate_no_control_characters):
+                try:
+                    validator(value if isinstance(value, str) else str(value or ""))
+                except ValidationError as error:
+                    errors.setdefault(field.name, []).extend(error.error_list)
+        return errors
+
+    def reject_identity_codes(self) -> None:
+        errors = self.identity_code_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name, field_errors in self.identity_code_errors().items():
+            if not exclude or name not in exclude:
+                errors.setdefault(name, []).extend(field_errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+class CustomerQuerySet(PersonalDataQuerySet):
+    def inactive_since(self, moment):
+        return self.filter(last_activity_at__lt=moment)
+
+    def reachable_for_marketing(self):
+        """Customers who have neither objected to marketing nor had processing restricted."""
+        return self.filter(marketing_objection=False, processing_restricted=False)
+
+
+class Customer(PersonalDataModel):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        ORGANISATION = "organisation", _("organisation")
+
+    class Language(models.TextChoices):
+        FINNISH = "fi", _("Finnish")
+        SWEDISH = "sv", _("Swedish")
+        ENGLISH = "en", _("English")
+        OTHER = "other", _("other")
+
+    class Source(models.TextChoices):
+        DATA_SUBJECT = "data_subject", _("the data subject")
+        ADDRESS_SERVICE = "address_service", _("public address services")
+        TRADE_REGISTER = "trade_register", _("trade register (PRH/YTJ)")
+        ORGANISATION = "organisation", _("the organisation itself")
+        STAFF = "staff", _("entered by staff")
+
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="customers", verbose_name=_("register")
+    )
+    kind = models.CharField(_("customer type"), max_length=20, choices=Kind.choices, default=Kind.ORGANISATION)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
+    sort_name = models.CharField(max_length=300, editable=False, db_index=True)
+    business_id = models.CharField(_("business ID"), max_length=9, blank=True, validators=[validate_business_id])
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=[validate_not_in_future])
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
+    education = models.CharField(_("education"), max_length=200, blank=True)
+    landline = PhoneNumberField(_("landline phone"), blank=True)
+    mobile = PhoneNumberField(_("mobile phone"), blank=True)
+    fax = PhoneNumberField(_("fax"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
+    extra_info = models.TextField(_("extra information"), blank=True)
+    marketing_objection = models.BooleanField(_("objects to direct marketing"), default=False)
+    marketing_objection_at = models.DateTimeField(_("marketing objection given"), null=True, blank=True)
+    processing_restricted = models.BooleanField(_("processing restricted"), default=False)
+    processing_restricted_at = models.DateTimeField(_("processing restricted since"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    source = models.CharField(_("source of the data"), max_length=30, choices=Source.choices, default=Source.STAFF)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = CustomerQuerySet.as_manager()
+
+    # Fields governed by Register.collected_fields; the address is one item.
+    OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+        CustomerField.DATE_OF_BIRTH: ("date_of_birth",),
+        CustomerField.BUSINESS_ID: ("business_id",),
+        CustomerField.ADDRESS: ("street_address", "postal_code", "city", "country"),
+        CustomerField.OCCUPATION: ("occupation",),
+        CustomerField.EDUCATION: ("education",),
+        CustomerField.LANDLINE: ("landline",),
+        CustomerField.MOBILE: ("mobile",),
+        CustomerField.FAX: ("fax",),
+        CustomerField.EMAIL: ("email",),
+        CustomerField.LANGUAGE: ("language",),
+        CustomerField.EXTRA_INFO: ("extra_info",),
+    }
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["sort_name", "id"]
+        indexes = [
+            models.Index(fields=["register", "sort_name", "id"], name="customer_register_name"),
+            models.Index(fields=["register", "last_activity_at"], name="customer_register_activity"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "business_id"],
+                condition=~models.Q(business_id=""),
+                name="customer_business_id_unique_per_register",
+                violation_error_message=_("A customer with this business ID already exists in this register."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="organisation", date_of_birth__isnull=True)
+                | models.Q(kind="person", business_id="", organisation_name=""),
+                name="customer_kind_fields",
+                violation_error_message=_("The fields do not match the customer type."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def normalise(self) -> None:
+        self.business_id = normalise_business_id(self.business_id)
+        self.sort_name = self.display_name.casefold()
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:customer-detail", kwargs={"register": self.register.slug, "code": self.code})
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == self.Kind.ORGANISATION:
+            return self.organisation_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == self.Kind.ORGANISATION
+
+    @classmethod
+    def fields_collected_by(cls, register: Register) -> list[str]:
+        names: list[str] = []
+        for item, fields in cls.OPTIONAL_FIELDS.items():
+            if register.collects(item):
+                names.extend(fields)
+        return names
+
+    def clean(self) -> None:
+        self.business_id = normalise_business_id(self.business_id)
+        errors: dict[str, object] = {}
+        if self.register_id is not None:
+            if self.register.kind != Register.Kind.CUSTOMER:
+                errors["register"] = ERROR_WRONG_REGISTER_KIND
+            collected = set(self.fields_collected_by(self.register))
+            for fields in self.OPTIONAL_FIELDS.values():
+                for name in fields:
+                    if name not in collected and getattr(self, name) not in (None, ""):
+                        errors[name] = ERROR_NOT_COLLECTED
+        if self.kind == self.Kind.PERSON:
+            for name in ("organisation_name", "business_id"):
+                if getattr(self, name):
+                    errors[name] = ERROR_ORGANISATION_ONLY
+            if not self.last_name:
+                errors["last_name"] = _("Enter the last name of the person.")
+        else:
+            if self.date_of_birth:
+                errors["date_of_birth"] = ERROR_PERSON_ONLY
+            if not self.organisation_name:
+                errors["organisation_name"] = _("Enter the name of the organisation.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContactPerson(PersonalDataModel):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contact_persons", verbose_name=_("organisation")
+    )
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    responsibility = models.CharField(_("area of responsibility"), max_length=200, blank=True)
+    email = models.EmailField(_("work e-mail"), blank=True)
+    phone = PhoneNumberField(_("work phone"), blank=True)
+    interests = models.TextField(_("interests and activities"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        if self.customer_id is not None and not self.customer.is_organisation:
+            raise ValidationError({"customer": _("Only an organisation customer has contact persons.")})
+
+
+class Interaction(PersonalDataModel):
+    class Kind(models.TextChoices):
+        CALL_IN = "call_in", _("incoming call")
+        CALL_OUT = "call_out", _("outgoing call")
+        EMAIL_IN = "email_in", _("incoming e-mail")
+        EMAIL_OUT = "email_out", _("outgoing e-mail")
+        MEETING = "meeting", _("meeting")
+        EVENT = "event", _("event")
+        PURCHASED_SERVICE = "purchased_service", _("purchased service")
+        ASSIGNMENT = "assignment", _("assignment")
+        NOTE = "note", _("note")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        verbose_name=_("contact person"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    subject = models.CharField(_("subject"), max_length=200)
+    text = models.TextField(_("text"), blank=True)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_timeline")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def clean(self) -> None:
+        if self.contact_person_id is not None and self.contact_person.customer_id != self.customer_id:
+            raise ValidationError({"contact_person": _("The contact person belongs to another customer.")})
+
+
+class Invoice(PersonalDataModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PAID = "paid", _("paid")
+        IN_COLLECTION = "in_collection", _("in collection")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("customer")
+    )
+    number = models.CharField(_("invoice number"), max_length=50)
+    amount = models.DecimalField(_("amount (€)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-due_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="invoice_number_unique_per_customer"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def blocks_erasure(self) -> bool:
+        """An open invoice or a debt in collection keeps the customer (seed 003)."""
+        return self.status in {self.Status.OPEN, self.Status.IN_COLLECTION}
+
+
+class OrderingClient(TimeStampedModel):
+    """A city department that buys the contact-centre service (beställarklient)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="ordering_clients", verbose_name=_("register")
+    )
+    department = models.CharField(_("department"), max_length=200)
+    active_until = models.DateField(_("client until"), null=True, blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="managed_ordering_clients", verbose_name=_("managers")
+    )
+
+    class Meta:
+        verbose_name = _("ordering client")
+        verbose_name_plural = _("ordering clients")
+        ordering = ["department"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "department"], name="ordering_client_unique_department")
+        ]
+
+    def __str__(self) -> str:
+        return self.department
+
+    def clean(self) -> None:
+        if self.register_id is not None and self.register.kind != Register.Kind.CONTACT_CENTRE:
+            raise ValidationError({"register": ERROR_WRONG_REGISTER_KIND})
+
+
+class ArchiveQuerySet(PersonalDataQuerySet):
+    """Archive rows may be created and, when their time is up, deleted; never changed."""
+
+    def update(self, **kwargs):
+        raise ValidationError(ERROR_IMMUTABLE, code="immutable")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValidationError(ERROR_IMMUTABLE, code="immutable")
+
+    def update_or_create(self, *args, **kwargs):
+        raise ValidationError(ERROR_IMMUTABLE, code="immutable")
+
+
+class ArchiveItem(PersonalDataModel):
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="+", verbose_name=_("register"))
+    ordering_client = models.ForeignKey(
+        OrderingClient, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordering client")
+    )
+
+    objects = ArchiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(ERROR_IMMUTABLE, code="immutable")
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.register_id is not None and self.register.kind != Register.Kind.CONTACT_CENTRE:
+            raise ValidationError({"register": ERROR_WRONG_REGISTER_KIND})
+        if self.ordering_client_id is not None and self.ordering_client.register_id != self.register_id:
+            raise ValidationError({"ordering_client": _("The ordering client belongs to another register.")})
+
+
+class ContactCentreMessage(ArchiveItem):
+    """An e-mail to or from a client, archived exactly as sent (seed 004)."""
+
+    class Direction(models.TextChoices):
+        INCOMING = "in", _("incoming")
+        OUTGOING = "out", _("outgoing")
+
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    sender = models.CharField(_("from"), max_length=254)
+    recipient = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("message"))
+    sent_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("contact-centre message")
+        verbose_name_plural = _("contact-centre messages")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["register", "ordering_client", "-sent_at"], name="message_archive")]
+
+    def __str__(self) -> str:
+        return self.subject or str(self.code)
+
+
+class CallRecording(ArchiveItem):
+    """Metadata of a call recording; the recording itself lives on the contact-centre server."""
+
+    recorded_at = models.DateTimeField(_("time"))
+    agent_location_code = models.CharField(_("agent location code"), max_length=20)
+    caller_number_fragment = models.CharField(
+        _("part of the caller's number"),
+        max_length=4,
+        validators=[RegexValidator(r"^\d{1,4}$", _("Store at most four digits of the caller's number."))],
+    )
+
+    class Meta:
+        verbose_name = _("call recording")
+        verbose_name_plural = _("call recordings")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["register", "ordering_client", "-recorded_at"], name="recording_archive")]
+
+    def __str__(self) -> str:
+        return f"{self.recorded_at:%Y-%m-%d %H:%M} {self.agent_location_code}"

@@ -1,0 +1,171 @@
+"""State changes of customers, contact persons and interactions.
+
+Each function is one user-visible action: validated with `full_clean()`,
+atomic, and attributed to its actor in the audit trail.
+"""
+
+import datetime
+from typing import Any
+
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registers.models import Register
+
+from .models import ContactPerson, Customer, Interaction, Invoice
+
+ERROR_EDIT_CONFLICT = _(
+    "Someone else saved this record while you were editing it. Your changes have not been saved: "
+    "review the current values below and save again."
+)
+ERROR_RESTRICTED = _("Processing of this customer's data is restricted; it cannot be changed.")
+
+
+class EditConflictError(ValidationError):
+    """Raised when a save is based on an older version than the one stored."""
+
+
+def _apply(instance, data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def _touch(customer: Customer, moment: datetime.datetime | None = None) -> None:
+    # A plain UPDATE: moving the activity time is not a change of personal data.
+    Customer.objects.filter(pk=customer.pk).update(last_activity_at=moment or timezone.now())
+
+
+def _guard_restriction(customer: Customer) -> None:
+    if customer.processing_restricted:
+        raise ValidationError(ERROR_RESTRICTED, code="restricted")
+
+
+@transaction.atomic
+def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Customer:
+    """Add a customer to a register."""
+    customer = Customer(register=register, last_activity_at=timezone.now())
+    _apply(customer, data)
+    customer.full_clean()
+    with set_actor(actor):
+        customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor, customer: Customer, data: dict[str, Any], version: int) -> Customer:
+    """Change a customer unless someone else saved a newer version first (optimistic locking)."""
+    current = Customer.objects.select_for_update().get(pk=customer.pk)
+    if current.version != version:
+        raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
+    _guard_restriction(current)
+    _apply(current, data)
+    current.last_activity_at = timezone.now()
+    current.full_clean()
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save()
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def customer_delete(*, actor, customer: Customer) -> None:
+    """Delete a customer and everything under it."""
+    _guard_restriction(customer)
+    with set_actor(actor):
+        for interaction in customer.interactions.all():
+            interaction.delete()
+        for person in customer.contact_persons.all():
+            person.delete()
+        for invoice in customer.invoices.all():
+            invoice.delete()
+        customer.delete()
+
+
+@transaction.atomic
+def contact_person_create(*, actor, customer: Customer, data: dict[str, Any]) -> ContactPerson:
+    """Add a contact person to an organisation customer."""
+    _guard_restriction(customer)
+    person = ContactPerson(customer=customer)
+    _apply(person, data)
+    person.full_clean()
+    with set_actor(actor):
+        person.save()
+    _touch(customer)
+    return person
+
+
+@transaction.atomic
+def contact_person_update(*, actor, person: ContactPerson, data: dict[str, Any], version: int) -> ContactPerson:
+    """Change a contact person unless a newer version was saved meanwhile."""
+    current = ContactPerson.objects.select_for_update().select_related("customer").get(pk=person.pk)
+    if current.version != version:
+        raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
+    _guard_restriction(current.customer)
+    _apply(current, data)
+    current.full_clean()
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save()
+    current.refresh_from_db()
+    _touch(current.customer)
+    return current
+
+
+@transaction.atomic
+def contact_person_delete(*, actor, person: ContactPerson) -> None:
+    """Remove a contact person; their interactions stay on the customer's timeline."""
+    _guard_restriction(person.customer)
+    with set_actor(actor):
+        person.delete()
+    _touch(person.customer)
+
+
+@transaction.atomic
+def interaction_create(*, actor, customer: Customer, data: dict[str, Any]) -> Interaction:
+    """Record a contact, meeting, service or note on the customer's timeline."""
+    _guard_restriction(customer)
+    interaction = Interaction(customer=customer, staff_user=actor)
+    _apply(interaction, data)
+    interaction.full_clean()
+    with set_actor(actor):
+        interaction.save()
+    _touch(customer)
+    return interaction
+
+
+@transaction.atomic
+def interaction_update(*, actor, interaction: Interaction, data: dict[str, Any]) -> Interaction:
+    """Correct an interaction."""
+    _guard_restriction(interaction.customer)
+    _apply(interaction, data)
+    interaction.full_clean()
+    with set_actor(actor):
+        interaction.save()
+    _touch(interaction.customer)
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, actor, interaction: Interaction) -> None:
+    """Remove an interaction from the timeline."""
+    _guard_restriction(interaction.customer)
+    with set_actor(actor):
+        interaction.delete()
+    _touch(interaction.customer)
+
+
+@transaction.atomic
+def invoice_create(*, actor, customer: Customer, data: dict[str, Any]) -> Invoice:
+    """Record an invoice of the customer."""
+    invoice = Invoice(customer=customer)
+    _apply(invoice, data)
+    invoice.full_clean()
+    with set_actor(actor):
+        invoice.save()
+    _touch(customer)
+    return invoice

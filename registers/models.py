@@ -1,0 +1,264 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Organisation(TimeStampedModel):
+    """The controller (rekisterinpitäjä): a city board or a company."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    registry_email = models.EmailField(_("registry office e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalBasis(models.TextChoices):
+    """GDPR art. 6(1) points."""
+
+    CONSENT = "a", _("6(1)(a) consent")
+    CONTRACT = "b", _("6(1)(b) performance of a contract")
+    LEGAL_OBLIGATION = "c", _("6(1)(c) legal obligation")
+    VITAL_INTERESTS = "d", _("6(1)(d) vital interests")
+    PUBLIC_TASK = "e", _("6(1)(e) public interest or official authority")
+    LEGITIMATE_INTERESTS = "f", _("6(1)(f) legitimate interests")
+
+
+class CustomerField(models.TextChoices):
+    """Optional customer fields; each register states which of them it collects."""
+
+    DATE_OF_BIRTH = "date_of_birth", _("date of birth")
+    BUSINESS_ID = "business_id", _("business ID")
+    ADDRESS = "address", _("address")
+    OCCUPATION = "occupation", _("occupation")
+    EDUCATION = "education", _("education")
+    LANDLINE = "landline", _("landline phone")
+    MOBILE = "mobile", _("mobile phone")
+    FAX = "fax", _("fax")
+    EMAIL = "email", _("e-mail")
+    LANGUAGE = "language", _("language")
+    EXTRA_INFO = "extra_info", _("extra information given by the customer")
+
+
+class Register(TimeStampedModel):
+    """A personal-data register and everything its public description states."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("customer register")
+        CONTACT_CENTRE = "contact_centre", _("contact-centre archive")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("address name"), max_length=80, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="registers", verbose_name=_("controller")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+        verbose_name=_("part of register"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CUSTOMER)
+    name_fi = models.CharField(_("name in Finnish"), max_length=200)
+    name_sv = models.CharField(_("name in Swedish"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200)
+    owner = models.TextField(_("register owner"), help_text=_("Name, title and contact details."))
+    handlers = models.TextField(_("register handlers"), blank=True)
+    contact_person = models.TextField(_("contact person in register matters"), blank=True)
+    dpo_contact = models.TextField(_("data protection officer"), blank=True)
+    processors = models.TextField(_("processors and outsourced services"), blank=True)
+    purposes = models.TextField(_("purposes of processing"))
+    legal_bases = models.JSONField(_("legal bases (GDPR art. 6(1))"), default=list)
+    national_basis = models.TextField(_("national legal basis"), blank=True)
+    automated_decision_making = models.BooleanField(_("automated decision-making or profiling"), default=False)
+    automated_decision_details = models.TextField(_("automated decision-making details"), blank=True)
+    data_categories = models.TextField(_("data categories"))
+    collected_fields = models.JSONField(_("optional customer fields collected"), default=list, blank=True)
+    regular_sources = models.TextField(_("regular sources of data"), blank=True)
+    recipients = models.TextField(_("regular disclosures and recipients"), blank=True)
+    openness_act_disclosures = models.TextField(
+        _("disclosures under the Act on the Openness of Government Activities (621/1999)"), blank=True
+    )
+    transfers_outside_eea = models.TextField(_("transfers outside the EU/EEA"), blank=True)
+    retention_months = models.PositiveIntegerField(
+        _("retention after inactivity (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: kept until erasure is requested."),
+    )
+    retention_text = models.TextField(_("retention periods or criteria"), blank=True)
+    protection_principles = models.TextField(_("protection principles"), blank=True)
+    access_answer_days = models.PositiveSmallIntegerField(_("days to answer an access request"), default=7)
+    description_created_on = models.DateField(_("description created"), null=True, blank=True)
+    description_updated_on = models.DateField(_("description updated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["name_fi"]
+        permissions = [
+            ("view_register_data", _("Can view the personal data of the register")),
+            ("change_register_data", _("Can add and change the personal data of the register")),
+            ("manage_register_access", _("Can grant and end access to the register")),
+            ("review_register_access", _("Can review access and read the audit trail of the register")),
+            ("handle_register_requests", _("Can handle data-subject requests of the register")),
+            ("approve_register_requests", _("Can approve data-subject request answers of the register")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(access_answer_days__gte=1) & models.Q(access_answer_days__lte=30),
+                name="register_access_answer_days_within_legal_month",
+                violation_error_message=_("An access request must be answered within 1 to 30 days."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:customer-list", kwargs={"register": self.slug})
+
+    @property
+    def name(self) -> str:
+        language = (get_language() or "fi")[:2]
+        return getattr(self, f"name_{language}", None) or self.name_fi
+
+    def collects(self, field: str) -> bool:
+        return field in self.collected_fields
+
+    def clean(self) -> None:
+        errors = {}
+        valid_bases = set(LegalBasis.values)
+        if not self.legal_bases or not set(self.legal_bases) <= valid_bases:
+            errors["legal_bases"] = _("Choose at least one legal basis from GDPR art. 6(1) points a-f.")
+        if not set(self.collected_fields or []) <= set(CustomerField.values):
+            errors["collected_fields"] = _("Unknown customer field.")
+        if self.parent_id and self.parent_id == self.pk:
+            errors["parent"] = _("A register cannot be a part of itself.")
+        if self.parent and self.parent.parent_id:
+            errors["parent"] = _("A part of a register cannot have parts of its own.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RegisterUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK guardian permission so rows cascade with their register."""
+
+    content_object = models.ForeignKey(Register, on_delete=models.CASCADE)
+
+
+class RegisterGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Register, on_delete=models.CASCADE)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("register owner")
+    HANDLER = "handler", _("register handler")
+    STAFF = "staff", _("staff user")
+    CONTACT_CENTRE_EXPERT = "contact_centre_expert", _("contact-centre expert")
+    CLIENT_MANAGER = "client_manager", _("ordering client's manager")
+
+
+class RoleGroup(models.Model):
+    """The auth group that carries one role's object permissions on one register."""
+
+    register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="role_groups")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="register_role")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["register", "role"], name="role_group_unique_per_register")]
+
+    def __str__(self) -> str:
+        return f"{self.register.slug}:{self.role}"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self, on=None):
+        today = on or timezone.localdate()
+        return self.filter(ended_at__isnull=True, starts_on__lte=today).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today)
+        )
+
+    def expired(self, on=None):
+        today = on or timezone.localdate()
+        return self.filter(ended_at__isnull=True, ends_on__lt=today)
+
+
+class Membership(TimeStampedModel):
+    """A user's role in a register: who granted it, when, and until when."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    grant_reason = models.CharField(_("reason for granting"), max_length=300, blank=True)
+    starts_on = models.DateField(_("starts"), default=timezone.localdate)
+    ends_on = models.DateField(_("ends"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+    end_reason = models.CharField(_("reason for ending"), max_length=300, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["register", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "register", "role"],
+                condition=models.Q(ended_at__isnull=True),
+                name="membership_one_open_role_per_register",
+                violation_error_message=_("The user already holds this role in this register."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="membership_ends_after_start",
+                violation_error_message=_("The end date must not be before the start date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} - {self.register}"

@@ -1,0 +1,33 @@
+"""Which guardian permissions on a `Register` each role carries.
+
+The one place that maps the roles of DOMAIN.md to permission codenames; the
+selectors ask for codenames, never for roles.
+"""
+
+from .models import Role
+
+VIEW_DATA = "view_register_data"
+CHANGE_DATA = "change_register_data"
+MANAGE_ACCESS = "manage_register_access"
+REVIEW_ACCESS = "review_register_access"
+HANDLE_REQUESTS = "handle_register_requests"
+APPROVE_REQUESTS = "approve_register_requests"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset({VIEW_DATA, CHANGE_DATA, MANAGE_ACCESS, REVIEW_ACCESS, HANDLE_REQUESTS, APPROVE_REQUESTS}),
+    Role.HANDLER: frozenset({VIEW_DATA, CHANGE_DATA, MANAGE_ACCESS, HANDLE_REQUESTS}),
+    Role.STAFF: frozenset({VIEW_DATA, CHANGE_DATA}),
+    # The archive is read-only for everybody: messages are kept exactly as sent.
+    Role.CONTACT_CENTRE_EXPERT: frozenset({VIEW_DATA}),
+    Role.CLIENT_MANAGER: frozenset({VIEW_DATA}),
+}
+
+# Roles a holder of MANAGE_ACCESS may hand out. An owner may grant every role;
+# a handler grants the roles that were approved for staff work, never owner or
+# handler (which would let a handler widen their own rights).
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(Role.values),
+    Role.HANDLER: frozenset({Role.STAFF, Role.CONTACT_CENTRE_EXPERT, Role.CLIENT_MANAGER}),
+}
+
+MAIN_USERS_GROUP = "main users"

@@ -1,0 +1,40 @@
+"""Permission-aware reads of registers: the one answer to "which registers may
+this user see, edit or administer". Every query of personal data starts here."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from . import roles
+from .models import Membership, Register
+
+
+def register_list(*, user, perm: str = roles.VIEW_DATA) -> QuerySet[Register]:
+    """Return the registers on which the user holds `perm` through an active role."""
+    if not user.is_authenticated or not user.is_active:
+        return Register.objects.none()
+    return get_objects_for_user(
+        user,
+        f"registers.{perm}",
+        klass=Register.objects.select_related("organisation"),
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+
+
+def register_get_for_user(*, user, slug: str, perm: str = roles.VIEW_DATA) -> Register:
+    """Return the register or raise 404, also when it exists but the user lacks `perm`."""
+    try:
+        return register_list(user=user, perm=perm).get(slug=slug)
+    except Register.DoesNotExist:
+        raise Http404 from None
+
+
+def user_can(*, user, register: Register, perm: str) -> bool:
+    """Tell whether the user holds `perm` on the register."""
+    return register_list(user=user, perm=perm).filter(pk=register.pk).exists()
+
+
+def user_roles(*, user, register: Register) -> set[str]:
+    """Return the roles the user holds in the register today."""
+    return set(Membership.objects.active().filter(user=user, register=register).values_list("role", flat=True))

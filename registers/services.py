@@ -1,0 +1,170 @@
+"""State changes of registers and of who may use them."""
+
+import datetime
+
+from auditlog.context import set_actor
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm
+
+from . import roles
+from .models import Membership, Register, RoleGroup
+
+ERROR_CANNOT_GRANT = _("You may not grant this role in this register.")
+ERROR_CANNOT_END = _("You may not end access in this register.")
+ERROR_ALREADY_ENDED = _("This access has already ended.")
+
+
+def is_main_user(user) -> bool:
+    return user.is_active and (user.is_superuser or user.groups.filter(name=roles.MAIN_USERS_GROUP).exists())
+
+
+@transaction.atomic
+def register_role_groups_ensure(*, register: Register) -> dict[str, Group]:
+    """Create the role groups of a register with their object permissions (idempotent)."""
+    groups = {}
+    for role, codenames in roles.ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=f"register:{register.code}:{role}")
+        RoleGroup.objects.get_or_create(register=register, role=role, defaults={"group": group})
+        for codename in codenames:
+            assign_perm(f"registers.{codename}", group, register)
+        groups[role] = group
+    return groups
+
+
+@transaction.atomic
+def register_save(*, actor, register: Register) -> Register:
+    """Validate and store a register, then make sure its role groups exist."""
+    register.full_clean()
+    with set_actor(actor):
+        register.save()
+    register_role_groups_ensure(register=register)
+    return register
+
+
+def _grantable_roles(*, actor, register: Register) -> frozenset[str]:
+    if is_main_user(actor):
+        return frozenset(roles.ROLE_PERMISSIONS)
+    held = Membership.objects.active().filter(user=actor, register=register).values_list("role", flat=True)
+    grantable: set[str] = set()
+    for role in held:
+        grantable |= roles.GRANTABLE_ROLES.get(role, frozenset())
+    return frozenset(grantable)
+
+
+def _group_for(*, register: Register, role: str) -> Group:
+    try:
+        return RoleGroup.objects.select_related("group").get(register=register, role=role).group
+    except RoleGroup.DoesNotExist:
+        return register_role_groups_ensure(register=register)[role]
+
+
+def _sync_group_membership(*, membership: Membership, today: datetime.date) -> None:
+    """Put the user in the role group exactly while the membership is in force."""
+    group = _group_for(register=membership.register, role=membership.role)
+    in_force = (
+        membership.ended_at is None
+        and membership.starts_on <= today
+        and (membership.ends_on is None or membership.ends_on >= today)
+        and membership.user.is_active
+    )
+    still_holds = (
+        Membership.objects.active(on=today)
+        .filter(user=membership.user, register=membership.register, role=membership.role)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if in_force or still_holds:
+        membership.user.groups.add(group)
+    else:
+        membership.user.groups.remove(group)
+
+
+@transaction.atomic
+def membership_grant(
+    *,
+    actor,
+    user,
+    register: Register,
+    role: str,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    reason: str = "",
+) -> Membership:
+    """Grant a role in a register; permissions follow at once if it starts today."""
+    if role not in _grantable_roles(actor=actor, register=register):
+        raise PermissionDenied(ERROR_CANNOT_GRANT)
+    membership = Membership(
+        user=user,
+        register=register,
+        role=role,
+        granted_by=actor,
+        grant_reason=reason,
+        starts_on=starts_on or timezone.localdate(),
+        ends_on=ends_on,
+    )
+    membership.full_clean()
+    with set_actor(actor):
+        membership.save()
+    _sync_group_membership(membership=membership, today=timezone.localdate())
+    return membership
+
+
+@transaction.atomic
+def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
+    """End a role at once: the guardian permissions go in the same transaction."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.ended_at is not None:
+        raise ValidationError(ERROR_ALREADY_ENDED)
+    if membership.role not in _grantable_roles(actor=actor, register=membership.register):
+        raise PermissionDenied(ERROR_CANNOT_END)
+    if not reason.strip():
+        raise ValidationError({"end_reason": _("Give a reason for ending the access.")})
+    membership.ended_at = timezone.now()
+    membership.ended_by = actor
+    membership.end_reason = reason
+    with set_actor(actor):
+        membership.save()
+    _sync_group_membership(membership=membership, today=timezone.localdate())
+    return membership
+
+
+@transaction.atomic
+def memberships_sync(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Start memberships whose start date has come and end those past their end date."""
+    today = today or timezone.localdate()
+    ended = 0
+    for membership in Membership.objects.expired(on=today).select_related("user", "register"):
+        membership.ended_at = timezone.now()
+        membership.end_reason = str(_("End date reached"))
+        membership.save(update_fields=["ended_at", "end_reason", "updated_at"])
+        _sync_group_membership(membership=membership, today=today)
+        ended += 1
+    started = 0
+    for membership in Membership.objects.active(on=today).filter(starts_on=today).select_related("user", "register"):
+        _sync_group_membership(membership=membership, today=today)
+        started += 1
+    return {"ended": ended, "started": started}
+
+
+def main_users_group_ensure() -> Group:
+    """Create the main-user group that may manage accounts (idempotent)."""
+    group, _created = Group.objects.get_or_create(name=roles.MAIN_USERS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["auth", "registers"],
+            codename__in=[
+                "add_user",
+                "change_user",
+                "view_user",
+                "view_group",
+                "view_membership",
+                "view_register",
+                "view_organisation",
+            ],
+        )
+    )
+    return group
