@@ -1,0 +1,38 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from ..factories import DEFAULT_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium: Playwright cannot download its own browser here.
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def sign_in(live_server, page):
+    """Sign a user in through the real login form."""
+
+    def _sign_in(user, password=DEFAULT_PASSWORD):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Käyttäjätunnus").or_(page.get_by_label("Username")).fill(user.username)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_load_state()
+        assert get_user_model().objects.filter(pk=user.pk, last_login__isnull=False).exists()
+        return page
+
+    return _sign_in
