@@ -22,6 +22,12 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Staff work in Finnish by default; tests switch language through the UI.
+    return {**browser_context_args, "locale": "fi-FI"}
+
+
 @pytest.fixture
 def sign_in(live_server, page):
     """Sign a user in through the real login form."""

@@ -50,12 +50,14 @@ def test_it_accepts_text_without_identity_codes(text):
 def test_identity_code_error_is_translated(settings):
     from django.utils import translation
 
-    with translation.override("sv"), pytest.raises(ValidationError) as caught:
-        validate_no_identity_code("131052-308T")
-    assert "personbeteckning" in caught.value.messages[0].lower()
-    with translation.override("fi"), pytest.raises(ValidationError) as caught:
-        validate_no_identity_code("131052-308T")
-    assert "henkilötunnus" in caught.value.messages[0].lower()
+    with translation.override("sv"):
+        with pytest.raises(ValidationError) as caught:
+            validate_no_identity_code("131052-308T")
+        assert "personbeteckning" in caught.value.messages[0].lower()
+    with translation.override("fi"):
+        with pytest.raises(ValidationError) as caught:
+            validate_no_identity_code("131052-308T")
+        assert "henkilötunnus" in caught.value.messages[0].lower()
     with translation.override("en"), pytest.raises(ValidationError, match=str(ERROR_IDENTITY_CODE)):
         validate_no_identity_code("131052-308T")
 
