@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from registers import two_factor
 from registers import views as register_views
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("registers/", include("registers.urls")),
     path("crm/", include("crm.urls")),

@@ -1,6 +1,9 @@
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registers.models import Role
 from registers.services import main_users_group_ensure, membership_grant
@@ -14,6 +17,45 @@ def grant(user, register, role, actor=None):
     membership = membership_grant(actor=actor, user=user, register=register, role=role, reason="test")
     # Guardian caches permissions on the instance; tests use fresh users.
     return membership
+
+
+def verified_device(user) -> TOTPDevice:
+    """Return the user's confirmed authenticator, creating one as the set-up page would."""
+    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "test"})
+    return device
+
+
+class TwoFactorClient(Client):
+    """A test client whose force_login also passes the second factor for roles that require it.
+
+    Tests of the two-factor gate itself use `plain_client`.
+    """
+
+    def force_login(self, user, backend=None):
+        from registers.two_factor import user_requires_two_factor
+
+        super().force_login(user, backend)
+        if user_requires_two_factor(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return TwoFactorClient()
+
+
+@pytest.fixture
+def plain_client():
+    return Client()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    client = TwoFactorClient()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -33,11 +33,24 @@ def sign_in(live_server, page):
     """Sign a user in through the real login form."""
 
     def _sign_in(user, password=DEFAULT_PASSWORD):
+        from django_otp.oath import totp
+
+        from registers.two_factor import user_requires_two_factor
+
+        from ..conftest import verified_device
+
+        device = verified_device(user) if user_requires_two_factor(user) else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Käyttäjätunnus").or_(page.get_by_label("Username")).fill(user.username)
         page.locator("input[name=password]").fill(password)
         page.locator("form button[type=submit]").last.click()
         page.wait_for_load_state()
+        if device is not None:
+            # The second factor, as the user's authenticator app would compute it.
+            code = totp(device.bin_key, step=device.step, digits=device.digits)
+            page.locator("input[name=token]").fill(f"{code:06d}")
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_load_state()
         assert get_user_model().objects.filter(pk=user.pk, last_login__isnull=False).exists()
         return page
 
