@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class PrivacyConfig(AppConfig):
     name = "privacy"
     verbose_name = _("Privacy")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        # The workflow's own trail is RequestEvent; auditlog keeps the field
+        # diffs of the case file and of what the handler confirmed.
+        auditlog.register(models.DataSubjectRequest, exclude_fields=["updated_at", "dedupe_key"])
+        auditlog.register(models.SubjectMatch)
+        auditlog.register(models.ResponsePackage)

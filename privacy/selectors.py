@@ -1,0 +1,242 @@
+"""Permission-aware reads of data-subject requests and of the person's records.
+
+A request is visible to staff who may handle or approve requests in at least
+one register it concerns. Someone with another role in one of those
+registers gets 403; anybody else gets 404, as if the request did not exist.
+"""
+
+import datetime
+
+import phonenumbers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import ContactCentreMessage, ContactPerson, Customer
+from crm.validators import normalise_business_id
+from registers import roles
+from registers.models import Organisation, Register
+from registers.selectors import register_list
+
+from . import tokens
+from .models import DataSubjectRequest, RequestRegister, ResponsePackage
+
+ERROR_NO_REQUEST_RIGHTS = _("You may not handle data-subject requests of this register.")
+STAFF_PERMS = (roles.HANDLE_REQUESTS, roles.APPROVE_REQUESTS)
+CANDIDATE_LIMIT = 50
+NEAR_DUE_DAYS = 2
+
+
+def request_register_ids(*, user, perms=STAFF_PERMS) -> set[int]:
+    """Return the ids of the registers where the user holds any of `perms`."""
+    ids: set[int] = set()
+    for perm in perms:
+        ids |= set(register_list(user=user, perm=perm).values_list("pk", flat=True))
+    return ids
+
+
+def actor_holds(*, actor, request: DataSubjectRequest, perm: str, every: bool = False) -> bool:
+    """Tell whether the actor holds `perm` in one (or, with `every`, each) register of the request."""
+    wanted = set(request.register_parts.values_list("register_id", flat=True))
+    if not wanted:
+        return False
+    held = set(register_list(user=actor, perm=perm).filter(pk__in=wanted).values_list("pk", flat=True))
+    return held == wanted if every else bool(held)
+
+
+def request_list(*, user) -> QuerySet[DataSubjectRequest]:
+    """Return the requests concerning a register where the user handles or approves requests."""
+    ids = request_register_ids(user=user)
+    request_ids = RequestRegister.objects.filter(register_id__in=ids).values("request_id")
+    return DataSubjectRequest.objects.filter(pk__in=request_ids).select_related("organisation")
+
+
+def request_get_for_user(*, user, code) -> DataSubjectRequest:
+    """Return the request, 404 if it concerns none of the user's registers, 403 if the user may not handle it."""
+    try:
+        request = DataSubjectRequest.objects.select_related("organisation").get(code=code)
+    except (DataSubjectRequest.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+    concerned = set(request.register_parts.values_list("register_id", flat=True))
+    if concerned & request_register_ids(user=user):
+        return request
+    if concerned & set(register_list(user=user).values_list("pk", flat=True)):
+        raise PermissionDenied(ERROR_NO_REQUEST_RIGHTS)
+    raise Http404
+
+
+def request_get_for_user_rw(*, user, code, perm: str = roles.HANDLE_REQUESTS) -> DataSubjectRequest:
+    """Return the request for an action that needs `perm` in one of its registers, else 403."""
+    request = request_get_for_user(user=user, code=code)
+    if not actor_holds(actor=user, request=request, perm=perm):
+        raise PermissionDenied(ERROR_NO_REQUEST_RIGHTS)
+    return request
+
+
+def request_queue(*, user, closed: bool = False) -> QuerySet[DataSubjectRequest]:
+    """Return the user's open (or finished) requests, the earliest deadline (overdue) first."""
+    queryset = request_list(user=user).prefetch_related("registers")
+    if closed:
+        return queryset.exclude(state__in=DataSubjectRequest.OPEN_STATES).order_by("-created_at")
+    return queryset.filter(
+        Q(state__in=DataSubjectRequest.OPEN_STATES) | Q(state=DataSubjectRequest.State.RECEIVED)
+    ).order_by("service_due_at", "legal_due_at", "created_at")
+
+
+def request_due_soon(*, user, days: int = NEAR_DUE_DAYS) -> QuerySet[DataSubjectRequest]:
+    """Return open requests of the user that are overdue or due within `days` days."""
+    horizon = timezone.now() + datetime.timedelta(days=days)
+    return (
+        request_list(user=user)
+        .open()
+        .filter(Q(service_due_at__lte=horizon) | Q(legal_due_at__lte=horizon))
+        .order_by("service_due_at")
+    )
+
+
+def request_registers_for_checking(*, request: DataSubjectRequest, user) -> QuerySet[RequestRegister]:
+    """Return the request's registers the user may search for the person's records."""
+    ids = request_register_ids(user=user, perms=(roles.HANDLE_REQUESTS,))
+    return request.register_parts.filter(register_id__in=ids).select_related("register", "checked_by")
+
+
+def _name_q(field: str, name: str) -> Q:
+    query = Q()
+    for token in name.casefold().split():
+        query &= Q(**{f"{field}__contains": token})
+    return query
+
+
+def _phone_values(phone: str) -> list[str]:
+    try:
+        parsed = phonenumbers.parse(phone, "FI")
+    except phonenumbers.NumberParseException:
+        return []
+    return [phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)]
+
+
+def _any(alternatives: list[Q]) -> Q:
+    combined = alternatives[0]
+    for alternative in alternatives[1:]:
+        combined |= alternative
+    return combined
+
+
+def subject_candidates(*, request: DataSubjectRequest, user, query: dict) -> dict[int, dict[str, list]]:
+    """Return, per register the user may check, the records that may belong to the person.
+
+    `query` holds name, email, phone, date_of_birth and business_id; any one
+    of them is enough to list a record, and the handler confirms which are
+    really the person's.
+    """
+    name = (query.get("name") or "").strip()
+    email = (query.get("email") or "").strip()
+    phones = _phone_values(query.get("phone") or "") if query.get("phone") else []
+    birth = query.get("date_of_birth")
+    business_id = normalise_business_id(query.get("business_id") or "")
+    results: dict[int, dict[str, list]] = {}
+    for part in request_registers_for_checking(request=request, user=user):
+        register = part.register
+        found: dict[str, list] = {"customers": [], "contact_persons": [], "messages": []}
+        if register.kind == Register.Kind.CUSTOMER:
+            customer_q = []
+            if name:
+                customer_q.append(_name_q("sort_name", name) & Q(kind=Customer.Kind.PERSON))
+            if email:
+                customer_q.append(Q(email__iexact=email))
+            if phones:
+                customer_q.append(Q(mobile__in=phones) | Q(landline__in=phones))
+            if birth:
+                customer_q.append(Q(date_of_birth=birth))
+            if business_id:
+                customer_q.append(Q(business_id=business_id))
+            if customer_q:
+                found["customers"] = list(
+                    Customer.objects.filter(register=register).filter(_any(customer_q))[:CANDIDATE_LIMIT]
+                )
+            person_q = []
+            if name:
+                tokens_q = Q()
+                for token in name.split():
+                    tokens_q &= Q(first_name__icontains=token) | Q(last_name__icontains=token)
+                person_q.append(tokens_q)
+            if email:
+                person_q.append(Q(email__iexact=email))
+            if phones:
+                person_q.append(Q(phone__in=phones))
+            if person_q:
+                found["contact_persons"] = list(
+                    ContactPerson.objects.filter(customer__register=register)
+                    .filter(_any(person_q))
+                    .select_related("customer")[:CANDIDATE_LIMIT]
+                )
+        elif register.kind == Register.Kind.CONTACT_CENTRE and email:
+            found["messages"] = list(
+                ContactCentreMessage.objects.filter(register=register)
+                .filter(Q(sender__iexact=email) | Q(recipient__iexact=email))
+                .select_related("ordering_client")[:CANDIDATE_LIMIT]
+            )
+        results[register.pk] = found
+    return results
+
+
+def request_monthly_figures(*, user) -> list[dict]:
+    """Return per register and month: received, answered in time, late and refused (counts only)."""
+    ids = request_register_ids(user=user, perms=(*STAFF_PERMS, roles.REVIEW_ACCESS))
+    now = timezone.now()
+    answered = Q(request__responded_at__isnull=False)
+    in_time = answered & Q(request__responded_at__lte=F("request__legal_due_at"))
+    late = (answered & Q(request__responded_at__gt=F("request__legal_due_at"))) | Q(
+        request__responded_at__isnull=True,
+        request__legal_due_at__lt=now,
+        request__state__in=DataSubjectRequest.OPEN_STATES,
+    )
+    refused = Q(request__outcome__in=[DataSubjectRequest.State.REFUSED, DataSubjectRequest.State.PARTLY_REFUSED])
+    rows = (
+        RequestRegister.objects.filter(register_id__in=ids, request__received_at__isnull=False)
+        .annotate(month=TruncMonth("request__received_at"))
+        .values("register_id", "register__slug", "month")
+        .annotate(
+            received=Count("id"),
+            answered_in_time=Count("id", filter=in_time),
+            late=Count("id", filter=late),
+            refused=Count("id", filter=refused),
+        )
+        .order_by("-month", "register__slug")
+    )
+    registers = {r.pk: r for r in Register.objects.filter(pk__in=ids)}
+    return [{**row, "register": registers[row["register_id"]]} for row in rows]
+
+
+def request_by_status_token(*, token: str) -> DataSubjectRequest:
+    """Return the request a status link was issued for, or 404 for a tampered or foreign link."""
+    try:
+        code = tokens.status_token_read(token)
+        return DataSubjectRequest.objects.select_related("organisation").get(code=code)
+    except (tokens.TokenInvalidError, DataSubjectRequest.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def package_by_download_token(*, token: str) -> ResponsePackage:
+    """Return the released, unexpired package a download link was issued for, or 404."""
+    try:
+        code = tokens.download_token_read(token)
+        package = ResponsePackage.objects.select_related("request__organisation").get(code=code)
+    except (tokens.TokenInvalidError, ResponsePackage.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+    if package.released_at is None or package.files_deleted_at is not None:
+        raise Http404
+    return package
+
+
+def public_organisation_list() -> QuerySet[Organisation]:
+    """Return the controllers that keep at least one register, for the public request form."""
+    return Organisation.objects.filter(registers__isnull=False).distinct().order_by("name")
+
+
+def public_register_list(*, organisation: Organisation) -> QuerySet[Register]:
+    """Return the registers a request can name: those without parts (a whole register is its parts)."""
+    return Register.objects.filter(organisation=organisation, parts__isnull=True).order_by("name_fi")
