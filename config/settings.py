@@ -124,6 +124,19 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Helsinki"
 
+# Retention periods the register descriptions state and the purge (privacy/purge.py) applies.
+CALL_RECORDING_RETENTION_MONTHS = env.int("CALL_RECORDING_RETENTION_MONTHS", default=6)
+# Seed 004 keeps messages "as long as the department is a client" and names no grace period.
+CONTACT_CENTRE_MESSAGE_GRACE_DAYS = env.int("CONTACT_CENTRE_MESSAGE_GRACE_DAYS", default=90)
+# Closed data-subject request files: two years, as Osano's documented default (see shared PRIVACY.md 4.12).
+DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS = env.int("DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS", default=730)
+PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=200)
+PURGE_LOCK_URL = env("PURGE_LOCK_URL", default=REDIS_URL)
+PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
+STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

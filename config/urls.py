@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("registers/", include("registers.urls")),
+    path("registers/", include("registers.urls_public")),
     path("crm/", include("crm.urls")),
     path("admin/", admin.site.urls),
 ]

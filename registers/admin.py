@@ -1,6 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Membership, Organisation, Register, RoleGroup
+from .description import description_publish
+from .models import Membership, Organisation, Register, RegisterDescriptionVersion, RoleGroup
+from .selectors import register_list_for_owner
 
 
 @admin.register(Organisation)
@@ -15,7 +22,47 @@ class RegisterAdmin(admin.ModelAdmin):
     list_filter = ["kind", "organisation", "automated_decision_making"]
     search_fields = ["name_fi", "name_sv", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_fi"]}
-    readonly_fields = ["code", "created_at", "updated_at"]
+    readonly_fields = ["code", "created_at", "updated_at", "description_links"]
+    actions = ["publish_description"]
+
+    @admin.display(description=_("register description"))
+    def description_links(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("descriptions:preview", kwargs={"slug": obj.slug}),
+            _("Preview and publish"),
+            reverse("descriptions:detail", kwargs={"slug": obj.slug}),
+            _("Public page"),
+        )
+
+    def has_publish_permission(self, request) -> bool:
+        return register_list_for_owner(user=request.user).exists()
+
+    @admin.action(description=_("Publish the description of the selected registers"), permissions=["publish"])
+    def publish_description(self, request, queryset):
+        owned = register_list_for_owner(user=request.user)
+        published = unchanged = 0
+        for register in queryset.filter(pk__in=owned.values("pk")):
+            try:
+                description_publish(actor=request.user, register=register)
+                published += 1
+            except ValidationError:
+                unchanged += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d description published.", "%(count)d descriptions published.", published)
+            % {"count": published},
+            messages.SUCCESS,
+        )
+        if unchanged:
+            self.message_user(
+                request,
+                ngettext("%(count)d description had not changed.", "%(count)d descriptions had not changed.", unchanged)
+                % {"count": unchanged},
+                messages.WARNING,
+            )
 
 
 @admin.register(Membership)
@@ -41,4 +88,21 @@ class RoleGroupAdmin(admin.ModelAdmin):
     readonly_fields = ["register", "role", "group"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RegisterDescriptionVersion)
+class RegisterDescriptionVersionAdmin(admin.ModelAdmin):
+    list_display = ["register", "number", "published_at", "published_by", "change_note"]
+    list_filter = ["register"]
+    # Published versions are the record of what the public was told: never edited or removed.
+    readonly_fields = [f.name for f in RegisterDescriptionVersion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -262,3 +262,37 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} - {self.get_role_display()} - {self.register}"
+
+
+class RegisterDescriptionVersion(models.Model):
+    """A published register description (privacy notice), kept so the notice in force on any date can be shown."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="description_versions", verbose_name=_("register")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    content = models.JSONField(_("published content"))
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+    published_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("register description version")
+        verbose_name_plural = _("register description versions")
+        ordering = ["register", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "number"], name="description_version_unique_number"),
+        ]
+        indexes = [models.Index(fields=["register", "-published_at"], name="description_version_in_force")]
+
+    def __str__(self) -> str:
+        return f"{self.register} v{self.number}"
