@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Registers OpClass as an index wrapper for the trigram indexes of customer search; inert on SQLite.
+    "django.contrib.postgres",
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",

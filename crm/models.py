@@ -1,9 +1,11 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -169,6 +171,14 @@ class Customer(PersonalDataModel):
         indexes = [
             models.Index(fields=["register", "sort_name", "id"], name="customer_register_name"),
             models.Index(fields=["register", "last_activity_at"], name="customer_register_activity"),
+            # Trigram indexes serve substring search (LIKE '%term%') on PostgreSQL;
+            # each matches an expression of crm.selectors._search_q. Created on
+            # PostgreSQL only (crm/migrations/0003_customer_search_indexes).
+            GinIndex(OpClass("sort_name", name="gin_trgm_ops"), name="customer_name_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="customer_email_trgm"),
+            GinIndex(OpClass("business_id", name="gin_trgm_ops"), name="customer_business_id_trgm"),
+            GinIndex(OpClass("mobile", name="gin_trgm_ops"), name="customer_mobile_trgm"),
+            GinIndex(OpClass("landline", name="gin_trgm_ops"), name="customer_landline_trgm"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -4,35 +4,94 @@ Every query of personal data in views, exports and tasks goes through these
 functions, which scope by the registers the user holds a role in first.
 """
 
+import datetime
+import decimal
+import re
+import uuid
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registers import roles
 from registers.models import Register, Role
 from registers.selectors import register_list, user_roles
 
-from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction
+from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
 
-ERROR_READ_ONLY = "You have read-only access to this register."
+ERROR_READ_ONLY = _("You have read-only access to this register.")
 
 
-def customer_list(*, user, register: Register | None = None, search: str = "") -> QuerySet[Customer]:
-    """Return the customers of the user's registers, optionally of one register and matching `search`."""
+# Sort keys offered by the list; each one is served by an index on (register, key).
+CUSTOMER_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "name": ("sort_name", "id"),
+    "-name": ("-sort_name", "-id"),
+    "activity": ("last_activity_at", "id"),
+    "-activity": ("-last_activity_at", "-id"),
+}
+_BUSINESS_ID_LIKE = re.compile(r"^[\d-]+$")
+_PHONE_LIKE = re.compile(r"^[\d\s()+-]+$")
+
+
+def _search_q(search: str) -> Q:
+    # Each branch matches an expression that a pg_trgm GIN index covers
+    # (crm/migrations/0003_customer_search_indexes), so a substring search is
+    # a bitmap index scan, not a sequential scan.
+    query = Q(sort_name__contains=search.casefold()) | Q(email__icontains=search)
+    if _BUSINESS_ID_LIKE.match(search):
+        query |= Q(business_id__contains=search)
+    if _PHONE_LIKE.match(search):
+        digits = re.sub(r"\D", "", search)
+        # Phones are stored as E.164 (+358401234567): a national number typed
+        # with its trunk zero (040 123) matches without the zero.
+        digits = digits.removeprefix("0")
+        if len(digits) >= 3:
+            query |= Q(mobile__contains=digits) | Q(landline__contains=digits)
+    return query
+
+
+def months_ago(months: int, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Return the moment `months` calendar months before now (day clamped to the month's end)."""
+    now = now or timezone.now()
+    month_index = now.year * 12 + now.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    next_month = datetime.date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - datetime.timedelta(days=1)).day
+    return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+
+def customer_list(
+    *,
+    user,
+    register: Register | None = None,
+    search: str = "",
+    kind: str = "",
+    language: str = "",
+    marketing_objection: bool | None = None,
+    inactive_months: int | None = None,
+    ordering: str = "name",
+) -> QuerySet[Customer]:
+    """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
     registers = register_list(user=user).filter(kind=Register.Kind.CUSTOMER)
     queryset = Customer.objects.filter(register__in=registers)
     if register is not None:
         queryset = queryset.filter(register=register)
     search = search.strip()
     if search:
-        queryset = queryset.filter(
-            Q(sort_name__contains=search.casefold())
-            | Q(business_id__icontains=search)
-            | Q(email__icontains=search)
-            | Q(mobile__contains=search)
-            | Q(landline__contains=search)
-        )
-    return queryset.select_related("register")
+        queryset = queryset.filter(_search_q(search))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if language:
+        queryset = queryset.filter(language=language)
+    if marketing_objection is not None:
+        queryset = queryset.filter(marketing_objection=marketing_objection)
+    if inactive_months:
+        queryset = queryset.inactive_since(months_ago(inactive_months))
+    return queryset.select_related("register").order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["name"]))
 
 
 def customer_get_for_user(*, user, register: Register, code) -> Customer:
@@ -70,6 +129,130 @@ def customer_timeline(*, customer: Customer) -> QuerySet[Interaction]:
     return customer.interactions.select_related("contact_person", "staff_user")
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of a customer's timeline: an interaction or an invoice, with what the page shows of it."""
+
+    is_invoice: bool
+    code: uuid.UUID
+    at: datetime.datetime
+    kind: str
+    title: str
+    text: str = ""
+    amount: decimal.Decimal | None = None
+    due_date: datetime.date | None = None
+    contact_person: str = ""
+    staff_user: str = ""
+
+    @property
+    def kind_display(self) -> str:
+        choices = Invoice.Status if self.is_invoice else Interaction.Kind
+        return str(dict(choices.choices).get(self.kind, self.kind))
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    number: int
+    has_previous: bool
+    has_next: bool
+
+
+def _timeline_union(customer: Customer):
+    # Both branches select the same columns in the same order; the UNION is
+    # sorted and sliced in SQL, so one query serves any page of any length.
+    interactions = (
+        Interaction.objects.filter(customer=customer)
+        .order_by()
+        .values(
+            entry=Value("i"),
+            ref=F("code"),
+            at=F("occurred_at"),
+            type=F("kind"),
+            title=F("subject"),
+            body=F("text"),
+            money=Value(None, output_field=DecimalField()),
+            due=Value(None, output_field=DateField()),
+            person_first=F("contact_person__first_name"),
+            person_last=F("contact_person__last_name"),
+            staff_first=F("staff_user__first_name"),
+            staff_last=F("staff_user__last_name"),
+            staff_username=F("staff_user__username"),
+            row=F("id"),
+        )
+    )
+    # An invoice enters the timeline when it was recorded.
+    invoices = (
+        Invoice.objects.filter(customer=customer)
+        .order_by()
+        .values(
+            entry=Value("v"),
+            ref=F("code"),
+            at=F("created_at"),
+            type=F("status"),
+            title=F("number"),
+            body=Value("", output_field=TextField()),
+            money=F("amount"),
+            due=F("due_date"),
+            person_first=Value("", output_field=CharField()),
+            person_last=Value("", output_field=CharField()),
+            staff_first=Value("", output_field=CharField()),
+            staff_last=Value("", output_field=CharField()),
+            staff_username=Value("", output_field=CharField()),
+            row=F("id"),
+        )
+    )
+    return interactions.union(invoices, all=True).order_by("-at", "-row")
+
+
+def _timeline_entry(row: dict) -> TimelineEntry:
+    staff = f"{row['staff_first'] or ''} {row['staff_last'] or ''}".strip() or (row["staff_username"] or "")
+    return TimelineEntry(
+        is_invoice=row["entry"] == "v",
+        code=row["ref"],
+        at=row["at"],
+        kind=row["type"],
+        title=row["title"],
+        text=row["body"] or "",
+        amount=row["money"],
+        due_date=row["due"],
+        contact_person=f"{row['person_first'] or ''} {row['person_last'] or ''}".strip(),
+        staff_user=staff,
+    )
+
+
+def customer_timeline_page(*, customer: Customer, page: int = 1, per_page: int = 50) -> TimelinePage:
+    """Return one page of the customer's interactions and invoices, newest first, in one query.
+
+    No count is taken: the page asks for one row more than it shows to know
+    whether an older page exists.
+    """
+    page = max(1, page)
+    offset = (page - 1) * per_page
+    rows = list(_timeline_union(customer)[offset : offset + per_page + 1])
+    entries = [_timeline_entry(row) for row in rows[:per_page]]
+    return TimelinePage(entries=entries, number=page, has_previous=page > 1, has_next=len(rows) > per_page)
+
+
+def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
+    """Return the contact persons of an (already permission-checked) customer."""
+    return customer.contact_persons.all()
+
+
+def register_list_with_access(*, user) -> list[Register]:
+    """Return the registers the user may see, each annotated with `can_change` (one query)."""
+    changeable = register_list(user=user, perm=roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
+    return list(register_list(user=user).annotate(can_change=Exists(changeable)))
+
+
+def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:
+    """Return the ordering clients whose archive items the user may read in a contact-centre register."""
+    queryset = OrderingClient.objects.filter(register=register)
+    if user_roles(user=user, register=register) == {Role.CLIENT_MANAGER}:
+        queryset = queryset.filter(managers=user)
+    return queryset
+
+
 def _archive_scope(*, user, register: Register, model):
     if register.kind != Register.Kind.CONTACT_CENTRE or not register_list(user=user).filter(pk=register.pk).exists():
         raise Http404
@@ -90,3 +273,11 @@ def message_list(*, user, register: Register) -> QuerySet[ContactCentreMessage]:
 def call_recording_list(*, user, register: Register) -> QuerySet[CallRecording]:
     """Return the call-recording metadata of a contact-centre register that the user may read."""
     return _archive_scope(user=user, register=register, model=CallRecording)
+
+
+def message_get_for_user(*, user, register: Register, code) -> ContactCentreMessage:
+    """Return one archived message or raise 404, also for another department's message."""
+    try:
+        return message_list(user=user, register=register).get(code=code)
+    except (ContactCentreMessage.DoesNotExist, ValueError):
+        raise Http404 from None

@@ -39,6 +39,14 @@ def _touch(customer: Customer, moment: datetime.datetime | None = None) -> None:
     Customer.objects.filter(pk=customer.pk).update(last_activity_at=moment or timezone.now())
 
 
+def _stamp_marketing_objection(customer: Customer, was_objecting: bool) -> None:
+    # The time an objection was given is evidence that it was honoured from then on.
+    if customer.marketing_objection and not was_objecting:
+        customer.marketing_objection_at = timezone.now()
+    elif not customer.marketing_objection:
+        customer.marketing_objection_at = None
+
+
 def _guard_restriction(customer: Customer) -> None:
     if customer.processing_restricted:
         raise ValidationError(ERROR_RESTRICTED, code="restricted")
@@ -49,6 +57,7 @@ def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Custo
     """Add a customer to a register."""
     customer = Customer(register=register, last_activity_at=timezone.now())
     _apply(customer, data)
+    _stamp_marketing_objection(customer, was_objecting=False)
     customer.full_clean()
     with set_actor(actor):
         customer.save()
@@ -62,7 +71,9 @@ def customer_update(*, actor, customer: Customer, data: dict[str, Any], version:
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
     _guard_restriction(current)
+    was_objecting = current.marketing_objection
     _apply(current, data)
+    _stamp_marketing_objection(current, was_objecting=was_objecting)
     current.last_activity_at = timezone.now()
     current.full_clean()
     current.version = F("version") + 1

@@ -1,10 +1,41 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "crm"
 
+contact_person_urls = [
+    path("edit/", views.contact_person_update, name="contact-person-update"),
+    path("delete/", views.contact_person_delete, name="contact-person-delete"),
+]
+
+interaction_urls = [
+    path("edit/", views.interaction_update, name="interaction-update"),
+    path("delete/", views.interaction_delete, name="interaction-delete"),
+]
+
+customer_urls = [
+    path("", views.customer_detail, name="customer-detail"),
+    path("edit/", views.customer_update, name="customer-update"),
+    path("delete/", views.customer_delete, name="customer-delete"),
+    path("contacts/new/", views.contact_person_create, name="contact-person-create"),
+    path("contacts/<uuid:person>/", include(contact_person_urls)),
+    path("interactions/new/", views.interaction_create, name="interaction-create"),
+    path("interactions/<uuid:interaction>/", include(interaction_urls)),
+]
+
+register_urls = [
+    path("", views.customer_list, name="customer-list"),
+    path("customers.csv", views.customer_export, name="customer-export"),
+    path("labels.csv", views.customer_labels_csv, name="customer-labels-csv"),
+    path("labels.pdf", views.customer_labels_pdf, name="customer-labels-pdf"),
+    path("customers/new/<slug:kind>/", views.customer_create, name="customer-create"),
+    path("customers/<uuid:code>/", include(customer_urls)),
+    path("messages/", views.message_list, name="message-list"),
+    path("messages/<uuid:code>/", views.message_detail, name="message-detail"),
+    path("recordings/", views.call_recording_list, name="call-recording-list"),
+]
+
 urlpatterns = [
-    path("<slug:register>/", views.customer_list, name="customer-list"),
-    path("<slug:register>/customers/<uuid:code>/", views.customer_detail, name="customer-detail"),
+    path("<slug:register>/", include(register_urls)),
 ]

@@ -1,22 +1,469 @@
+"""The staff workspace: customer list, customer page, forms and the contact-centre archive.
+
+Every view resolves the register through `_workspace` (404 for a register the
+user was not granted) and reads personal data only through `crm.selectors`.
+Changes go through `crm.services`; read-only roles get 403 on every form.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
-from registers.selectors import register_get_for_user
+from registers.access_log import log_access
+from registers.models import Register
 
-from . import selectors
+from . import exports, selectors, services
+from .forms import (
+    ArchiveFilterForm,
+    ContactPersonForm,
+    CustomerFilterForm,
+    CustomerForm,
+    InteractionForm,
+    add_model_errors,
+)
+from .models import Customer
+
+PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 50
+ARCHIVE_PAGE_SIZE = 50
+FORM_METHODS = ["GET", "POST"]
 
 
+def _workspace(request, slug: str, *, kind: str | None = Register.Kind.CUSTOMER) -> tuple[Register, list[Register]]:
+    """Return the register named in the URL and all registers of the user, or raise 404.
+
+    One query answers both the header's register list and whether the user may
+    change data in this register (`register.can_change`).
+    """
+    registers = selectors.register_list_with_access(user=request.user)
+    for register in registers:
+        if register.slug == slug and (kind is None or register.kind == kind):
+            return register, registers
+    raise Http404
+
+
+def _require_change(register: Register) -> None:
+    if not register.can_change:
+        raise PermissionDenied(selectors.ERROR_READ_ONLY)
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _context(register: Register, registers: list[Register], **extra) -> dict:
+    # `user_registers` here replaces the context processor's own query.
+    return {"register": register, "user_registers": registers, "can_change": register.can_change, **extra}
+
+
+def _filters(form) -> dict:
+    """Return the valid filters of a list form, for the access log of an export."""
+    return {name: value for name, value in getattr(form, "cleaned_data", {}).items() if value not in (None, "")}
+
+
+def _filtered_customers(request, register: Register):
+    form = CustomerFilterForm(request.GET or None, register=register)
+    form.is_valid()
+    customers = selectors.customer_list(user=request.user, register=register, **form.selector_kwargs())
+    return form, customers
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@require_GET
 def customer_list(request, register):
-    register = register_get_for_user(user=request.user, slug=register)
-    customers = selectors.customer_list(user=request.user, register=register, search=request.GET.get("q", ""))
-    page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    return render(request, "crm/customer_list.html", {"register": register, "page": page})
-
-
-def customer_detail(request, register, code):
-    register = register_get_for_user(user=request.user, slug=register)
-    customer = selectors.customer_get_for_user(user=request.user, register=register, code=code)
-    timeline = Paginator(selectors.customer_timeline(customer=customer), 50).get_page(request.GET.get("page"))
-    return render(
-        request, "crm/customer_detail.html", {"register": register, "customer": customer, "timeline": timeline}
+    slug = register
+    register, registers = _workspace(request, slug, kind=None)
+    if register.kind == Register.Kind.CONTACT_CENTRE:
+        return redirect("crm:message-list", register=register.slug)
+    form, customers = _filtered_customers(request, register)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = _context(
+        register,
+        registers,
+        form=form,
+        page=page,
+        columns=exports.list_columns(register),
+        collects_address=register.collects("address"),
     )
+    # Search as you type replaces only the results; a full load renders the page.
+    if request.htmx and request.htmx.target == "customer-results":
+        return render(request, "crm/_customer_results.html", context)
+    return render(request, "crm/customer_list.html", context)
+
+
+@never_cache
+@require_GET
+def customer_export(request, register):
+    register, _registers = _workspace(request, register)
+    form, customers = _filtered_customers(request, register)
+    columns = exports.customer_columns(register)
+    rows = exports.customer_values(customers, columns)
+    log_access(request, register, {"export": "customers_csv", "filter": _filters(form), "rows": rows.count()})
+    return exports.csv_response(
+        exports.customer_csv_rows(rows, columns), filename=exports.filename(register, "customers", "csv")
+    )
+
+
+def _label_customers(request, register: Register):
+    if not register.collects("address"):
+        raise Http404
+    form, customers = _filtered_customers(request, register)
+    # Seed 003: a person may forbid the use of their data in mailing lists;
+    # restricted processing (GDPR art. 18) rules out any such use as well.
+    return form, exports.label_queryset(customers.reachable_for_marketing())
+
+
+@never_cache
+@require_GET
+def customer_labels_csv(request, register):
+    register, _registers = _workspace(request, register)
+    form, customers = _label_customers(request, register)
+    log_access(request, register, {"export": "labels_csv", "filter": _filters(form), "rows": customers.count()})
+    return exports.csv_response(exports.label_csv_rows(customers), filename=exports.filename(register, "labels", "csv"))
+
+
+@never_cache
+@require_GET
+def customer_labels_pdf(request, register):
+    register, _registers = _workspace(request, register)
+    form, customers = _label_customers(request, register)
+    count = customers.count()
+    if count > exports.MAX_PDF_LABELS:
+        messages.error(
+            request,
+            _("%(count)s labels are too many for one PDF (at most %(max)s). Narrow the list or download the CSV.")
+            % {"count": count, "max": exports.MAX_PDF_LABELS},
+        )
+        return redirect(reverse("crm:customer-list", kwargs={"register": register.slug}) + _query(request))
+    log_access(request, register, {"export": "labels_pdf", "filter": _filters(form), "rows": count})
+    return exports.pdf_response(
+        exports.labels_pdf(customers, request=request), filename=exports.filename(register, "labels", "pdf")
+    )
+
+
+def _query(request) -> str:
+    query = request.GET.urlencode()
+    return f"?{query}" if query else ""
+
+
+def _field_rows(customer: Customer) -> list[tuple[str, object]]:
+    """Return (label, value) of every field the register collects, and only those."""
+    rows = []
+    for name in Customer.fields_collected_by(customer.register):
+        if customer.kind == Customer.Kind.PERSON and name == "business_id":
+            continue
+        if customer.kind == Customer.Kind.ORGANISATION and name == "date_of_birth":
+            continue
+        field = Customer._meta.get_field(name)
+        value = getattr(customer, name)
+        if field.choices:
+            value = getattr(customer, f"get_{name}_display")()
+        elif hasattr(value, "as_international"):
+            value = value.as_international
+        elif isinstance(value, datetime.date):
+            value = formats.date_format(value, "SHORT_DATE_FORMAT")
+        rows.append((field.verbose_name, value))
+    return rows
+
+
+@never_cache
+@require_GET
+def customer_detail(request, register, code):
+    register, registers = _workspace(request, register)
+    customer = selectors.customer_get_for_user(user=request.user, register=register, code=code)
+    log_access(request, customer)
+    timeline = selectors.customer_timeline_page(
+        customer=customer, page=_page_number(request), per_page=TIMELINE_PAGE_SIZE
+    )
+    contact_persons = list(selectors.contact_person_list(customer=customer)) if customer.is_organisation else []
+    context = _context(
+        register,
+        registers,
+        customer=customer,
+        fields=_field_rows(customer),
+        contact_persons=contact_persons,
+        timeline=timeline,
+        can_edit=register.can_change and not customer.processing_restricted,
+    )
+    if request.htmx and request.htmx.target == "timeline":
+        return render(request, "crm/_timeline.html", context)
+    return render(request, "crm/customer_detail.html", context)
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def customer_create(request, register, kind):
+    register, registers = _workspace(request, register)
+    if kind not in Customer.Kind.values:
+        raise Http404
+    _require_change(register)
+    form = CustomerForm(request.POST or None, register=register, kind=kind, initial={"version": 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, register=register, data=form.service_data())
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("Customer %(name)s was added.") % {"name": customer.display_name})
+            return redirect(customer)
+    return render(request, "crm/customer_form.html", _context(register, registers, form=form, kind=kind))
+
+
+def _initial(instance) -> dict:
+    """Return the stored values of a record as a form's initial data, with its version."""
+    return {field.name: getattr(instance, field.name) for field in instance._meta.concrete_fields}
+
+
+def _conflict_rows(form, current) -> list[tuple[str, object, object]]:
+    """Return (label, saved value, the user's value) of each field that differs from the saved record."""
+    rows = []
+    for name, field in form.fields.items():
+        if name == "version" or name not in form.cleaned_data:
+            continue
+        saved = getattr(current, name)
+        mine = form.cleaned_data[name]
+        if (saved or "") != (mine or ""):
+            rows.append((field.label, saved, mine))
+    return rows
+
+
+def _rebound_after_conflict(form, request, current, **kwargs):
+    # Keep everything the user typed, but base the next save on the version
+    # now stored: saving again after reviewing is a deliberate overwrite.
+    data = request.POST.copy()
+    data["version"] = current.version
+    rebound = type(form)(data, **kwargs)
+    rebound.is_valid()
+    return rebound
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def customer_update(request, register, code):
+    register, registers = _workspace(request, register)
+    customer = selectors.customer_get_for_user_rw(user=request.user, register=register, code=code)
+    form_kwargs = {"register": register, "kind": customer.kind}
+    form = CustomerForm(request.POST or None, initial=_initial(customer), **form_kwargs)
+    conflict = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_update(
+                actor=request.user, customer=customer, data=form.service_data(), version=form.cleaned_data["version"]
+            )
+        except services.EditConflictError as error:
+            current = selectors.customer_get_for_user(user=request.user, register=register, code=code)
+            form = _rebound_after_conflict(form, request, current, **form_kwargs)
+            conflict = _conflict_rows(form, current)
+            form.add_error(None, error.message)
+            customer = current
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(customer)
+    return render(
+        request,
+        "crm/customer_form.html",
+        _context(register, registers, form=form, customer=customer, kind=customer.kind, conflict=conflict),
+    )
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def customer_delete(request, register, code):
+    register, registers = _workspace(request, register)
+    customer = selectors.customer_get_for_user_rw(user=request.user, register=register, code=code)
+    if request.method == "POST":
+        try:
+            services.customer_delete(actor=request.user, customer=customer)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect(customer)
+        messages.success(request, _("Customer %(name)s was deleted.") % {"name": customer.display_name})
+        return redirect("crm:customer-list", register=register.slug)
+    return render(request, "crm/customer_delete.html", _context(register, registers, customer=customer))
+
+
+def _customer_rw(request, register, code):
+    register, registers = _workspace(request, register)
+    customer = selectors.customer_get_for_user_rw(user=request.user, register=register, code=code)
+    return register, registers, customer
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def contact_person_create(request, register, code):
+    register, registers, customer = _customer_rw(request, register, code)
+    if not customer.is_organisation:
+        raise Http404
+    form = ContactPersonForm(request.POST or None, initial={"version": 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.contact_person_create(actor=request.user, customer=customer, data=form.service_data())
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("Contact person %(name)s was added.") % {"name": person.display_name})
+            return redirect(customer)
+    return render(request, "crm/contact_person_form.html", _context(register, registers, form=form, customer=customer))
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def contact_person_update(request, register, code, person):
+    register, registers, customer = _customer_rw(request, register, code)
+    person = selectors.contact_person_get_for_user(user=request.user, customer=customer, code=person)
+    form = ContactPersonForm(request.POST or None, initial=_initial(person))
+    conflict = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_person_update(
+                actor=request.user, person=person, data=form.service_data(), version=form.cleaned_data["version"]
+            )
+        except services.EditConflictError as error:
+            current = selectors.contact_person_get_for_user(user=request.user, customer=customer, code=person.code)
+            form = _rebound_after_conflict(form, request, current)
+            conflict = _conflict_rows(form, current)
+            form.add_error(None, error.message)
+            person = current
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(customer)
+    return render(
+        request,
+        "crm/contact_person_form.html",
+        _context(register, registers, form=form, customer=customer, person=person, conflict=conflict),
+    )
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def contact_person_delete(request, register, code, person):
+    register, registers, customer = _customer_rw(request, register, code)
+    person = selectors.contact_person_get_for_user(user=request.user, customer=customer, code=person)
+    if request.method == "POST":
+        try:
+            services.contact_person_delete(actor=request.user, person=person)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Contact person %(name)s was removed.") % {"name": person.display_name})
+        return redirect(customer)
+    return render(
+        request, "crm/contact_person_delete.html", _context(register, registers, customer=customer, person=person)
+    )
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def interaction_create(request, register, code):
+    register, registers, customer = _customer_rw(request, register, code)
+    initial = {"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = InteractionForm(request.POST or None, customer=customer, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_create(actor=request.user, customer=customer, data=form.service_data())
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("The interaction was added to the timeline."))
+            return redirect(customer)
+    return render(request, "crm/interaction_form.html", _context(register, registers, form=form, customer=customer))
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def interaction_update(request, register, code, interaction):
+    register, registers, customer = _customer_rw(request, register, code)
+    interaction = selectors.interaction_get_for_user(user=request.user, customer=customer, code=interaction)
+    initial = _initial(interaction)
+    initial["occurred_at"] = timezone.localtime(interaction.occurred_at)
+    initial["contact_person"] = interaction.contact_person.code if interaction.contact_person_id else None
+    form = InteractionForm(request.POST or None, customer=customer, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_update(actor=request.user, interaction=interaction, data=form.service_data())
+        except ValidationError as error:
+            add_model_errors(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(customer)
+    return render(
+        request,
+        "crm/interaction_form.html",
+        _context(register, registers, form=form, customer=customer, interaction=interaction),
+    )
+
+
+@never_cache
+@require_http_methods(FORM_METHODS)
+def interaction_delete(request, register, code, interaction):
+    register, registers, customer = _customer_rw(request, register, code)
+    interaction = selectors.interaction_get_for_user(user=request.user, customer=customer, code=interaction)
+    if request.method == "POST":
+        try:
+            services.interaction_delete(actor=request.user, interaction=interaction)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The interaction was removed from the timeline."))
+        return redirect(customer)
+    return render(
+        request,
+        "crm/interaction_delete.html",
+        _context(register, registers, customer=customer, interaction=interaction),
+    )
+
+
+def _archive(request, register, list_selector):
+    register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
+    items = list_selector(user=request.user, register=register)
+    form = ArchiveFilterForm(
+        request.GET or None, clients=selectors.ordering_client_list(user=request.user, register=register)
+    )
+    if form.is_valid() and form.cleaned_data["ordering_client"]:
+        items = items.filter(ordering_client=form.cleaned_data["ordering_client"])
+    page = Paginator(items, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return _context(register, registers, form=form, page=page)
+
+
+@never_cache
+@require_GET
+def message_list(request, register):
+    context = _archive(request, register, selectors.message_list)
+    return render(request, "crm/message_list.html", context)
+
+
+@never_cache
+@require_GET
+def message_detail(request, register, code):
+    register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
+    message = selectors.message_get_for_user(user=request.user, register=register, code=code)
+    log_access(request, message)
+    return render(request, "crm/message_detail.html", _context(register, registers, message=message))
+
+
+@never_cache
+@require_GET
+def call_recording_list(request, register):
+    context = _archive(request, register, selectors.call_recording_list)
+    return render(request, "crm/call_recording_list.html", context)

@@ -1,0 +1,218 @@
+"""Files that leave the system: the customer CSV and mailing labels (CSV and PDF).
+
+The CSV is streamed: rows come from a server-side cursor in chunks and are
+written one at a time, so 100,000 customers need no more memory than 2,000.
+Only the fields the register collects are written. Cells that a spreadsheet
+would run as a formula are neutralised (OWASP "CSV injection").
+"""
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from phonenumber_field.modelfields import PhoneNumberField
+
+from registers.models import Register
+
+from .models import Customer
+
+CHUNK_SIZE = 2000
+MAX_PDF_LABELS = 2400
+CSV_DELIMITER = ";"  # Excel in Finnish and Swedish locales splits columns on semicolons.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().-]+$")
+DOMESTIC_COUNTRIES = {"", "finland", "suomi", "fi"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: object
+    format: Callable[[object], str] | None = None
+
+
+def neutralise(value: str) -> str:
+    """Return the cell text, prefixed with ' when a spreadsheet would evaluate it as a formula."""
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _yes_no(value) -> str:
+    return _("yes") if value else _("no")
+
+
+def _local_datetime(value) -> str:
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
+
+
+def _date(value) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+def _choice(choices) -> Callable[[object], str]:
+    labels = dict(choices)
+    return lambda value: str(labels.get(value, value or ""))
+
+
+def _label(name: str):
+    return Customer._meta.get_field(name).verbose_name
+
+
+def customer_columns(register: Register) -> list[Column]:
+    """Return the CSV columns: names and type, the register's collected fields, marketing and activity."""
+    columns = [
+        Column("kind", _label("kind"), _choice(Customer.Kind.choices)),
+        Column("organisation_name", _label("organisation_name")),
+        Column("first_name", _label("first_name")),
+        Column("last_name", _label("last_name")),
+    ]
+    for name in Customer.fields_collected_by(register):
+        field = Customer._meta.get_field(name)
+        if field.choices:
+            columns.append(Column(name, field.verbose_name, _choice(field.choices)))
+        elif name == "date_of_birth":
+            columns.append(Column(name, field.verbose_name, _date))
+        else:
+            columns.append(Column(name, field.verbose_name))
+    columns += [
+        Column("marketing_objection", _label("marketing_objection"), _yes_no),
+        Column("processing_restricted", _label("processing_restricted"), _yes_no),
+        Column("last_activity_at", _label("last_activity_at"), _local_datetime),
+    ]
+    return columns
+
+
+def list_columns(register: Register) -> list[Column]:
+    """Return the optional columns of the customer list table that this register collects."""
+    return [
+        Column(name, _label(name))
+        for name in ("business_id", "email", "mobile", "city")
+        if name in Customer.fields_collected_by(register)
+    ]
+
+
+def _cell(value, column: Column) -> str:
+    if column.format is not None:
+        return neutralise(column.format(value))
+    return neutralise("" if value is None else str(value))
+
+
+def customer_values(customers: QuerySet[Customer], columns: list[Column]) -> QuerySet:
+    """Return the customers as value tuples in the order of `columns`, in name order."""
+    # Phone columns are read as plain text: parsing 300,000 numbers back into
+    # PhoneNumber objects would cost seconds, and E.164 is what a file needs.
+    raw = {
+        f"{column.name}_text": Cast(column.name, output_field=CharField())
+        for column in columns
+        if isinstance(Customer._meta.get_field(column.name), PhoneNumberField)
+    }
+    names = [f"{column.name}_text" if f"{column.name}_text" in raw else column.name for column in columns]
+    return customers.annotate(**raw).order_by("sort_name", "id").values_list(*names)
+
+
+def customer_csv_rows(rows: QuerySet, columns: list[Column]) -> Iterator[list[str]]:
+    """Yield the header and one list of cells per customer, reading the rows in chunks."""
+    yield [str(column.label) for column in columns]
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [_cell(value, column) for value, column in zip(row, columns, strict=True)]
+
+
+class _Echo:
+    """A file-like object whose write() returns the text, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _encode(rows: Iterable[list[str]]) -> Iterator[bytes]:
+    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
+    # A byte-order mark lets spreadsheet programs recognise UTF-8 (ä, ö, å).
+    yield "\ufeff".encode()
+    batch: list[str] = []
+    for row in rows:
+        batch.append(writer.writerow(row))
+        # Sending a few hundred rows per chunk keeps the number of writes low.
+        if len(batch) >= 500:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+
+
+def filename(register: Register, what: str, extension: str) -> str:
+    return f"{register.slug}-{what}-{timezone.localdate():%Y%m%d}.{extension}"
+
+
+def csv_response(rows: Iterable[list[str]], *, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_encode(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+LABEL_FIELDS = (
+    "kind",
+    "organisation_name",
+    "first_name",
+    "last_name",
+    "street_address",
+    "postal_code",
+    "city",
+    "country",
+)
+
+
+def label_queryset(customers: QuerySet[Customer]) -> QuerySet:
+    """Return the address rows of the customers that have a street address, in name order."""
+    return customers.exclude(street_address="").order_by("sort_name", "id").values_list(*LABEL_FIELDS)
+
+
+def label_lines(row) -> list[str]:
+    kind, organisation_name, first_name, last_name, street, postal_code, city, country = row
+    name = organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip()
+    lines = [name, street, f"{postal_code} {city}".strip()]
+    # Posti's addressing guide: the country is written only on mail abroad.
+    if country.strip().casefold() not in DOMESTIC_COUNTRIES:
+        lines.append(country.upper())
+    return [line for line in lines if line]
+
+
+LABEL_HEADER = (
+    gettext_lazy("name"),
+    gettext_lazy("street address"),
+    gettext_lazy("postal code"),
+    gettext_lazy("city"),
+    gettext_lazy("country"),
+)
+
+
+def label_csv_rows(rows: QuerySet) -> Iterator[list[str]]:
+    yield [str(label) for label in LABEL_HEADER]
+    for kind, organisation_name, first_name, last_name, street, postal_code, city, country in rows.iterator(
+        chunk_size=CHUNK_SIZE
+    ):
+        name = organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip()
+        yield [neutralise(value) for value in (name, street, postal_code, city, country)]
+
+
+def labels_pdf(rows: QuerySet, *, request=None) -> bytes:
+    """Render A4 sheets of 3 x 8 labels (70 x 37 mm) with WeasyPrint."""
+    from weasyprint import HTML  # Imported here: loading Pango costs time that only this export needs.
+
+    labels = [label_lines(row) for row in rows[:MAX_PDF_LABELS]]
+    html = render_to_string("crm/customer_labels.html", {"labels": labels}, request=request)
+    return HTML(string=html).write_pdf()
+
+
+def pdf_response(content: bytes, *, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,245 @@
+"""Input forms of the staff workspace.
+
+Forms check formats (business-ID checksum, e-mail, phone, dates, no identity
+codes, no control characters) and hand `cleaned_data` to a service; the
+services and models own the rules that need the database or other fields.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from registers.models import Register
+
+from .models import ContactPerson, Customer, Interaction, OrderingClient
+from .selectors import CUSTOMER_ORDERINGS
+from .validators import (
+    normalise_business_id,
+    validate_business_id,
+    validate_no_control_characters,
+    validate_no_identity_code,
+    validate_not_in_future,
+)
+
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_INACTIVE_MONTHS = 240
+
+PERSON_FIELDS = ("first_name", "last_name", "date_of_birth")
+ORGANISATION_FIELDS = ("organisation_name", "business_id")
+# Always editable fields after the name fields; the register's optional fields
+# (Customer.OPTIONAL_FIELDS) are added only when the register collects them.
+COMMON_TRAILING_FIELDS = ("marketing_objection",)
+
+
+def _text_validators(field: forms.Field) -> None:
+    # The models reject identity codes on save too; checking here shows the
+    # error next to the field before any service runs.
+    if isinstance(field, forms.CharField):
+        field.validators += [validate_no_identity_code, validate_no_control_characters]
+
+
+def _model_fields(model, names) -> dict[str, forms.Field]:
+    fields = forms.fields_for_model(model, fields=list(names))
+    for field in fields.values():
+        _text_validators(field)
+    return fields
+
+
+class VersionedForm(forms.Form):
+    """A form that carries the version it was based on, for optimistic locking."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class CustomerForm(VersionedForm):
+    """Customer fields of one kind (person or organisation), limited to what the register collects."""
+
+    def __init__(self, *args, register: Register, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register = register
+        self.kind = kind
+        own = PERSON_FIELDS if kind == Customer.Kind.PERSON else ORGANISATION_FIELDS
+        collected = Customer.fields_collected_by(register)
+        # A register that does not collect a field never shows it: the name
+        # fields of the kind, then the collected optional fields in model order.
+        optional = {name for names in Customer.OPTIONAL_FIELDS.values() for name in names}
+        names = [name for name in own if name not in optional or name in collected]
+        names += [name for name in collected if name not in names]
+        names += COMMON_TRAILING_FIELDS
+        version = self.fields.pop("version")
+        self.fields.update(_model_fields(Customer, names))
+        self.fields["version"] = version
+        if "last_name" in self.fields:
+            self.fields["last_name"].required = True
+        if "organisation_name" in self.fields:
+            self.fields["organisation_name"].required = True
+        if "business_id" in self.fields:
+            # Accept the ID with or without the hyphen and surrounding spaces.
+            self.fields["business_id"].max_length = 12
+            self.fields["business_id"].widget.attrs.update(maxlength=12, inputmode="text", autocomplete="off")
+            self.fields["business_id"].help_text = _("For example 1234567-8.")
+        if "date_of_birth" in self.fields:
+            self.fields["date_of_birth"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            self.fields["date_of_birth"].validators.append(validate_not_in_future)
+        if "email" in self.fields:
+            self.fields["email"].widget.attrs.setdefault("autocomplete", "off")
+        if "extra_info" in self.fields:
+            self.fields["extra_info"].widget.attrs["rows"] = 4
+
+    # Constraint violations arrive as errors of the whole form; these belong next to a field.
+    CONSTRAINT_FIELDS = {"customer_business_id_unique_per_register": "business_id"}
+
+    def field_of_error(self, message: str) -> str | None:
+        for constraint in Customer._meta.constraints:
+            field = self.CONSTRAINT_FIELDS.get(constraint.name)
+            if field in self.fields and str(constraint.violation_error_message) == message:
+                return field
+        return None
+
+    def clean_business_id(self) -> str:
+        value = "".join(self.cleaned_data.get("business_id", "").split())
+        validate_business_id(value)
+        return normalise_business_id(value)
+
+    def service_data(self) -> dict:
+        """Return the cleaned values for the service, without the form's own bookkeeping."""
+        data = {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        data["kind"] = self.kind
+        return data
+
+
+class ContactPersonForm(VersionedForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        version = self.fields.pop("version")
+        names = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
+        self.fields.update(_model_fields(ContactPerson, names))
+        self.fields["interests"].widget.attrs["rows"] = 3
+        self.fields["version"] = version
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+
+class InteractionForm(forms.Form):
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(_model_fields(Interaction, ("kind", "occurred_at", "subject", "text")))
+        self.fields["occurred_at"] = forms.DateTimeField(
+            label=Interaction._meta.get_field("occurred_at").verbose_name,
+            input_formats=[DATETIME_INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT),
+        )
+        self.fields["text"].widget.attrs["rows"] = 5
+        if customer.is_organisation:
+            self.fields["contact_person"] = forms.ModelChoiceField(
+                label=Interaction._meta.get_field("contact_person").verbose_name,
+                queryset=customer.contact_persons.all(),
+                required=False,
+                to_field_name="code",
+            )
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class CustomerFilterForm(forms.Form):
+    """The search, filters and sort of the customer list; every field optional, invalid ones ignored."""
+
+    MARKETING_ANY = ""
+    MARKETING_OBJECTED = "yes"
+    MARKETING_NOT_OBJECTED = "no"
+
+    q = forms.CharField(
+        label=_("Search by name, business ID, e-mail or phone"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    kind = forms.ChoiceField(label=_("Customer type"), required=False, choices=[("", _("all")), *Customer.Kind.choices])
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("all")), *Customer.Language.choices]
+    )
+    marketing = forms.ChoiceField(
+        label=_("Direct marketing"),
+        required=False,
+        choices=[
+            (MARKETING_ANY, _("all")),
+            (MARKETING_OBJECTED, _("has objected")),
+            (MARKETING_NOT_OBJECTED, _("has not objected")),
+        ],
+    )
+    inactive_months = forms.IntegerField(
+        label=_("No activity for at least (months)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_INACTIVE_MONTHS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("name, A-Ö")),
+            ("-name", _("name, Ö-A")),
+            ("-activity", _("latest activity first")),
+            ("activity", _("oldest activity first")),
+        ],
+    )
+
+    def __init__(self, *args, register: Register, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not register.collects("language"):
+            del self.fields["language"]
+        for field in self.fields.values():
+            _text_validators(field)
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+    def selector_kwargs(self) -> dict:
+        """Return the keyword arguments of `crm.selectors.customer_list` for the valid fields."""
+        data = self.cleaned_data if self.is_bound else {}
+        marketing = data.get("marketing") or self.MARKETING_ANY
+        sort = data.get("sort") or "name"
+        return {
+            "search": data.get("q") or "",
+            "kind": data.get("kind") or "",
+            "language": data.get("language") or "",
+            "marketing_objection": None if marketing == self.MARKETING_ANY else marketing == self.MARKETING_OBJECTED,
+            "inactive_months": data.get("inactive_months"),
+            "ordering": sort if sort in CUSTOMER_ORDERINGS else "name",
+        }
+
+    def full_clean(self):
+        super().full_clean()
+        # A mistyped filter must not hide the list: drop only the invalid fields.
+        if self.is_bound:
+            for name in list(self.errors):
+                self.cleaned_data.pop(name, None)
+
+
+class ArchiveFilterForm(forms.Form):
+    ordering_client = forms.ModelChoiceField(
+        label=_("Ordering client"),
+        queryset=OrderingClient.objects.none(),
+        required=False,
+        empty_label=_("all ordering clients"),
+        to_field_name="code",
+    )
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ordering_client"].queryset = clients
+
+
+def add_model_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a model or service ValidationError next to the fields it names, the rest above the form."""
+    field_of_error = getattr(form, "field_of_error", lambda message: None)
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else field_of_error(message), message)
+    else:
+        for message in error.messages:
+            form.add_error(field_of_error(message), message)
