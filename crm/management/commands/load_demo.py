@@ -10,6 +10,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 
 from crm import demo_customers as demo
 from crm.models import (
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         organisations = {}
         for data in demo_registers.ORGANISATIONS:
             values = {k: v for k, v in data.items() if k != "key"}
-            organisations[data["key"]], _ = Organisation.objects.update_or_create(name=data["name"], defaults=values)
+            organisations[data["key"]], _ = Organisation.objects.get_or_create(name=data["name"], defaults=values)
         registers: dict[str, Register] = {}
         for data in demo_registers.REGISTERS:
             values = {k: v for k, v in data.items() if k not in {"slug", "organisation", "parent"}}
@@ -228,6 +229,7 @@ class Command(BaseCommand):
             )
         CallRecording.objects.bulk_create(recordings)
 
+    @translation.override("en")
     def _print_users(self) -> None:
         self.stdout.write("Demo users (username / password / role):")
         self.stdout.write(f"  {MAIN_USER[0]:<26} {demo_password(MAIN_USER[0]):<36} main user (administrator)")

@@ -1,0 +1,117 @@
+import datetime
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.utils import timezone
+from stdnum.fi import ytunnus
+
+from crm.models import (
+    CallRecording,
+    ContactCentreMessage,
+    ContactPerson,
+    Customer,
+    Interaction,
+    Invoice,
+    OrderingClient,
+)
+from crm.selectors import customer_list, message_list
+from registers import demo_registers
+from registers.models import Membership, Organisation, Register, RegisterGroupObjectPermission
+from registers.selectors import register_list
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Organisation,
+    Register,
+    get_user_model(),
+    Group,
+    Membership,
+    RegisterGroupObjectPermission,
+    Customer,
+    ContactPerson,
+    Interaction,
+    Invoice,
+    OrderingClient,
+    ContactCentreMessage,
+    CallRecording,
+    LogEntry,
+]
+
+
+def snapshot():
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in MODELS}
+
+
+def test_load_demo_twice_gives_the_same_database(capsys):
+    call_command("load_demo")
+    first = snapshot()
+    call_command("load_demo")
+    assert snapshot() == first
+    assert len(first["Customer"]) >= 250
+    assert len(first["Interaction"]) > 1000
+
+
+def test_demo_holds_every_seed_register_with_its_description():
+    call_command("load_demo")
+    assert Register.objects.count() == len(demo_registers.REGISTERS)
+    helsinki = Register.objects.get(slug="helsinki-business-services")
+    assert set(helsinki.parts.values_list("slug", flat=True)) == {
+        "helsinki-tourism-convention",
+        "helsinki-business-development",
+    }
+    kemi = Register.objects.get(slug="kemi-vitality-crm")
+    assert kemi.description_created_on == datetime.date(2024, 3, 16)
+    assert "Kemi" in kemi.organisation.name
+    for register in Register.objects.all():
+        register.full_clean()
+
+
+def test_demo_prints_a_password_for_every_role(capsys):
+    call_command("load_demo")
+    printed = capsys.readouterr().out
+    for role in ("main user", "register owner", "register handler", "staff user", "contact-centre expert"):
+        assert role in printed
+    assert "hki.tourism.staff-Demo-2026" in printed
+    user = get_user_model().objects.get(username="hki.tourism.staff")
+    assert user.check_password("hki.tourism.staff-Demo-2026")
+
+
+def test_demo_users_see_only_their_own_registers():
+    call_command("load_demo")
+    staff = get_user_model().objects.get(username="kemi.staff")
+    assert [r.slug for r in register_list(user=staff)] == ["kemi-vitality-crm"]
+    assert customer_list(user=staff).count() == Customer.objects.filter(register__slug="kemi-vitality-crm").count()
+    manager = get_user_model().objects.get(username="cc.manager")
+    centre = Register.objects.get(slug="helsinki-contact-centre")
+    visible = message_list(user=manager, register=centre)
+    assert 0 < visible.count() < ContactCentreMessage.objects.count()
+
+
+def test_demo_customers_are_valid_and_hold_only_collected_fields():
+    call_command("load_demo")
+    for customer in Customer.objects.select_related("register"):
+        customer.full_clean()
+    assert Customer.objects.filter(kind="person").exists()
+    assert Customer.objects.filter(language="sv").exists()
+    assert Customer.objects.filter(marketing_objection=True).exists()
+    naantali = Customer.objects.filter(register__slug="naantali-business-services")
+    assert not naantali.exclude(education="").exists()
+
+
+def test_generate_data_fills_a_register_in_batches():
+    call_command("generate_data", customers=120, interactions=700, inactive_share=0.5)
+    register = Register.objects.get(slug="benchmark")
+    customers = Customer.objects.filter(register=register)
+    assert customers.count() == 120
+    assert Interaction.objects.filter(customer__register=register).count() == 700
+    ids = list(customers.exclude(business_id="").values_list("business_id", flat=True))
+    assert len(ids) == len(set(ids))
+    assert all(ytunnus.is_valid(i) for i in ids)
+    cutoff = timezone.now() - datetime.timedelta(days=register.retention_months * 31)
+    assert 20 < customers.filter(last_activity_at__lt=cutoff).count() < 100
+    call_command("generate_data", customers=50)
+    assert customers.count() == 170
