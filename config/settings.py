@@ -7,6 +7,7 @@ settings that tests load are the ones production runs.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -138,6 +139,14 @@ PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
+# Tasks outside tasks.py modules, which autodiscovery does not find.
+CELERY_IMPORTS = ["registers.backup"]
+CELERY_BEAT_SCHEDULE = {
+    "backup": {
+        "task": "registers.backup.backup_task",
+        "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
