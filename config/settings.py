@@ -140,8 +140,12 @@ BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
 # Tasks outside tasks.py modules, which autodiscovery does not find.
-CELERY_IMPORTS = ["registers.backup"]
+CELERY_IMPORTS = ["privacy.purge", "registers.backup"]
 CELERY_BEAT_SCHEDULE = {
+    "retention-purge": {
+        "task": "privacy.purge.purge_run_task",
+        "schedule": crontab(hour=env.int("PURGE_HOUR", default=2), minute=env.int("PURGE_MINUTE", default=30)),
+    },
     "backup": {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),

@@ -490,3 +490,6 @@ class ReferenceCounter(models.Model):
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
 
+
+# Retention models live in their own module (legal holds, purge runs); imported here so Django registers them.
+from .models_retention import *  # noqa: E402, F403
