@@ -22,5 +22,7 @@ urlpatterns = [
     path("registers/", include("registers.urls")),
     path("registers/", include("registers.urls_public")),
     path("crm/", include("crm.urls")),
+    # Data-subject requests: staff screens and, under privacy/request/, the public form.
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]

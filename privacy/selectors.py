@@ -220,6 +220,15 @@ def request_by_status_token(*, token: str) -> DataSubjectRequest:
         raise Http404 from None
 
 
+def request_by_confirm_token(*, token: str) -> DataSubjectRequest:
+    """Return the request of an e-mail confirmation link; raise TokenExpiredError/TokenInvalidError or 404."""
+    code = tokens.confirm_token_read(token)
+    try:
+        return DataSubjectRequest.objects.select_related("organisation").get(code=code)
+    except (DataSubjectRequest.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
 def package_by_download_token(*, token: str) -> ResponsePackage:
     """Return the released, unexpired package a download link was issued for, or 404."""
     try:

@@ -239,7 +239,7 @@ def request_extend(*, request: DataSubjectRequest, actor, reason: str) -> DataSu
     if now >= current.legal_due_at:
         raise ValidationError(ERROR_EXTENSION_LATE, code="extension_late")
     # Counted from receipt so that 31 January gives 30 April, not 28 April.
-    current.legal_due_at = timezone.localtime(current.received_at) + LEGAL_PERIOD + EXTENSION
+    current.legal_due_at = timezone.localtime(current.received_at) + (LEGAL_PERIOD + EXTENSION)
     # The service promise cannot outlast the reason for extending.
     current.service_due_at = current.legal_due_at
     current.extended_at = now

@@ -1,0 +1,29 @@
+import random
+
+import pytest
+from django.test import Client
+
+from config.celery import app as celery_app
+
+
+@pytest.fixture
+def public_client():
+    """An anonymous browser with an address of its own, so rate-limit counters never meet across tests."""
+    address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+    # English pages, so tests can compare with the source strings.
+    return Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in the test process (their e-mails land in mail.outbox)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
