@@ -15,7 +15,8 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
@@ -51,11 +52,12 @@ def _yes_no(value) -> str:
 
 
 def _local_datetime(value) -> str:
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
+    # Files carry ISO 8601 in local time: spreadsheets sort it, whatever the reader's language.
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _date(value) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
+    return value.isoformat() if value else ""
 
 
 def _choice(choices) -> Callable[[object], str]:
@@ -121,7 +123,7 @@ def customer_values(customers: QuerySet[Customer], columns: list[Column]) -> Que
 
 def customer_csv_rows(rows: QuerySet, columns: list[Column]) -> Iterator[list[str]]:
     """Yield the header and one list of cells per customer, reading the rows in chunks."""
-    yield [str(column.label) for column in columns]
+    yield [capfirst(str(column.label)) for column in columns]
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
         yield [_cell(value, column) for value, column in zip(row, columns, strict=True)]
 
@@ -195,7 +197,7 @@ LABEL_HEADER = (
 
 
 def label_csv_rows(rows: QuerySet) -> Iterator[list[str]]:
-    yield [str(label) for label in LABEL_HEADER]
+    yield [capfirst(str(label)) for label in LABEL_HEADER]
     for kind, organisation_name, first_name, last_name, street, postal_code, city, country in rows.iterator(
         chunk_size=CHUNK_SIZE
     ):

@@ -58,8 +58,12 @@ class CustomerForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.register = register
         self.kind = kind
-        own = PERSON_FIELDS if kind == Customer.Kind.PERSON else ORGANISATION_FIELDS
-        collected = Customer.fields_collected_by(register)
+        own, other = (
+            (PERSON_FIELDS, ORGANISATION_FIELDS)
+            if kind == Customer.Kind.PERSON
+            else (ORGANISATION_FIELDS, PERSON_FIELDS)
+        )
+        collected = [name for name in Customer.fields_collected_by(register) if name not in other]
         # A register that does not collect a field never shows it: the name
         # fields of the kind, then the collected optional fields in model order.
         optional = {name for names in Customer.OPTIONAL_FIELDS.values() for name in names}

@@ -30,6 +30,7 @@ def _fast_password_hashing(settings):
     # The demo hashes sixteen passwords per load; the hasher's cost is not under test here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 MODELS = [
     Organisation,
     Register,

@@ -1,0 +1,119 @@
+"""Query counts of the busiest pages stay constant: independent of the number of customers,
+of the page shown and of how many rows a page holds.
+
+The counts are of the views' own queries: the request's fixed cost (session,
+user, middleware checks) is measured on a request that stops at the register
+lookup and subtracted, so a change in middleware does not move these budgets.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from crm import views
+
+from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_BUDGET = 3  # registers (with the change permission), count, page
+DETAIL_BUDGET = 5  # registers, customer, access-log entry, timeline (one UNION), contact persons
+
+
+def count_queries(client, url, **headers) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, url
+    return len(context.captured_queries)
+
+
+@pytest.fixture
+def signed_in(client, staff_a):
+    client.force_login(staff_a)
+    client.get("/")  # The first request stores session keys; later ones only read them.
+    return client
+
+
+@pytest.fixture
+def fixed_cost(signed_in):
+    """Return the queries of a request that runs the middleware and the register lookup only."""
+    signed_in.get("/crm/no-such-register/")  # Fills the content-type cache the permission lookup uses.
+    with CaptureQueriesContext(connection) as context:
+        assert signed_in.get("/crm/no-such-register/").status_code == 404
+    # The register lookup is one of the view's own queries.
+    return len(context.captured_queries) - 1
+
+
+def make_customers(register, count):
+    now = timezone.now()
+    for number in range(count):
+        customer = CustomerFactory(
+            register=register,
+            organisation_name=f"Yritys {number:03d} Oy",
+            last_activity_at=now - datetime.timedelta(days=number),
+        )
+        ContactPersonFactory(customer=customer)
+
+
+def test_the_list_costs_the_same_for_few_and_many_customers(signed_in, register_a, fixed_cost):
+    url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
+    make_customers(register_a, 3)
+    few = count_queries(signed_in, url)
+    make_customers(register_a, 120)
+    assert count_queries(signed_in, url) == few
+    assert count_queries(signed_in, url + "?page=3") == few
+    assert count_queries(signed_in, url + "?kind=organisation&language=fi&marketing=no&inactive_months=1") == few
+    assert few - fixed_cost <= LIST_BUDGET
+
+
+def test_the_list_costs_the_same_whatever_the_page_size(signed_in, register_a, monkeypatch):
+    url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
+    make_customers(register_a, 40)
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    small = count_queries(signed_in, url)
+    monkeypatch.setattr(views, "PAGE_SIZE", 40)
+    assert count_queries(signed_in, url) == small
+
+
+def test_search_as_you_type_costs_a_fixed_number_of_queries(signed_in, register_a, fixed_cost):
+    url = reverse("crm:customer-list", kwargs={"register": register_a.slug}) + "?q=yritys"
+    make_customers(register_a, 3)
+    few = count_queries(signed_in, url, **{"HX-Request": "true", "HX-Target": "customer-results"})
+    make_customers(register_a, 60)
+    assert count_queries(signed_in, url, **{"HX-Request": "true", "HX-Target": "customer-results"}) == few
+    assert few - fixed_cost <= LIST_BUDGET
+
+
+def test_the_customer_page_costs_the_same_for_a_short_and_a_long_history(signed_in, register_a, fixed_cost):
+    customer = CustomerFactory(register=register_a)
+    ContactPersonFactory(customer=customer)
+    InteractionFactory(customer=customer)
+    short = count_queries(signed_in, customer.get_absolute_url())
+    for _number in range(60):
+        InteractionFactory(customer=customer, contact_person=ContactPersonFactory(customer=customer))
+        InvoiceFactory(customer=customer)
+    assert count_queries(signed_in, customer.get_absolute_url()) == short
+    assert count_queries(signed_in, customer.get_absolute_url() + "?page=2") == short
+    assert short - fixed_cost <= DETAIL_BUDGET
+
+
+def test_the_archive_list_costs_the_same_for_few_and_many_messages(client):
+    from registers.models import Role
+
+    from ..conftest import grant
+    from ..factories import ContactCentreMessageFactory, OrderingClientFactory, UserFactory
+
+    department = OrderingClientFactory()
+    user = UserFactory(username="cc_expert")
+    grant(user, department.register, Role.CONTACT_CENTRE_EXPERT)
+    client.force_login(user)
+    client.get("/")
+    url = reverse("crm:message-list", kwargs={"register": department.register.slug})
+    ContactCentreMessageFactory(ordering_client=department)
+    few = count_queries(client, url)
+    ContactCentreMessageFactory.create_batch(30, ordering_client=OrderingClientFactory(register=department.register))
+    assert count_queries(client, url) == few
