@@ -21,6 +21,8 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("registers/", include("registers.urls")),
     path("registers/", include("registers.urls_public")),
+    path("registers/", include("privacy.urls_retention")),
+    path("registers/", include("privacy.urls_statistics")),
     path("crm/", include("crm.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),

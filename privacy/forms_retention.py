@@ -1,0 +1,40 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.validators import validate_no_identity_code
+
+from .statistics import MONTH, YEAR
+
+
+class LegalHoldForm(forms.Form):
+    customer = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_identity_code],
+        help_text=_("Name the matter (e.g. the case number of a claim), not the person."),
+    )
+    ends_on = forms.DateField(label=_("Hold until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_ends_on(self):
+        ends_on = self.cleaned_data["ends_on"]
+        if ends_on < timezone.localdate():
+            raise forms.ValidationError(_("The end date must be today or later."))
+        if ends_on > timezone.localdate() + datetime.timedelta(days=366 * 10):
+            raise forms.ValidationError(_("A hold may last at most ten years; renew it if needed."))
+        return ends_on
+
+
+class LegalHoldReleaseForm(forms.Form):
+    release_reason = forms.CharField(label=_("Reason for release"), max_length=300)
+
+
+class StatisticsForm(forms.Form):
+    period = forms.ChoiceField(
+        label=_("Per"), choices=[(MONTH, _("month")), (YEAR, _("year"))], required=False, initial=MONTH
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
