@@ -150,6 +150,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
     },
+    # Data-subject requests: letters missed by their own task (broker down), deadline
+    # reminders on weekday mornings, and answer files whose download link has expired.
+    "privacy-correspondence-sweep": {"task": "privacy.tasks.correspondence_sweep", "schedule": crontab(minute="*/5")},
+    "privacy-deadline-reminders": {
+        "task": "privacy.tasks.deadline_reminders_send",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
+    },
+    "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -277,14 +277,14 @@ def render_html(content: dict) -> str:
         return render_to_string("privacy/access_package.html", {"package": content})
 
 
-def render_pdf(html: str) -> bytes:
-    """Render the letter to PDF (WeasyPrint; no network: the HTML has no external resources)."""
+def render_pdf(html: str, *, compress: bool = True) -> bytes:
+    """Render the letter to PDF (WeasyPrint; nothing outside the document is fetched)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     # Nothing outside the document is fetched, whatever the records contain.
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(uncompressed_pdf=not compress)
 
 
 def render_json(content: dict) -> bytes:
