@@ -2,6 +2,7 @@ import random
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from config.celery import app as celery_app
 
@@ -27,3 +28,16 @@ def celery_eager():
 def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are compared with their English source text; the site default is Finnish.
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _roomy_rate_limits(settings):
+    # Counters live in the shared cache for an hour; tests of the limits set their own.
+    settings.PRIVACY_RATE_LIMITS = {"ip": (1000, 3600), "email": (1000, 3600)}

@@ -1,6 +1,7 @@
 """Staff screens: intake, the queue, a request's page and its actions, scoped by register."""
 
 import datetime
+import uuid
 
 import pytest
 from auditlog.models import LogEntry
@@ -190,7 +191,7 @@ def test_a_handler_and_an_owner_process_an_access_request_through_the_screens(
 ):
     person = PersonCustomerFactory(register=register_a, first_name="Sanna", last_name="Selvä", email="sanna@example.fi")
     stranger = PersonCustomerFactory(register=register_a, first_name="Outo", last_name="Muukalainen")
-    request = steps.confirmed(register_a, name="Sanna Selvä", email="sanna@example.fi")
+    request = steps.confirmed(register_a, name="Sanna Selvä", email=f"sanna.{uuid.uuid4().hex[:8]}@example.fi")
     staff_client.force_login(handler_a)
     assert staff_client.get(detail(request)).status_code == 200
     staff_client.post(action(request, "verify"), {"method": "known_email"})
