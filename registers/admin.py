@@ -106,3 +106,7 @@ class RegisterDescriptionVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Access governance (commitments, acceptances, reviews) lives in its own module.
+from . import admin_access  # noqa: E402, F401

@@ -9,8 +9,18 @@ class RegistersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import Membership, Organisation, Register
+        from .models import (
+            AccessReview,
+            AccessReviewItem,
+            ConfidentialityCommitment,
+            Membership,
+            Organisation,
+            Register,
+        )
 
         auditlog.register(Organisation)
         auditlog.register(Register)
         auditlog.register(Membership)
+        auditlog.register(ConfidentialityCommitment)
+        auditlog.register(AccessReview, exclude_fields=["updated_at", "last_reminded_at"])
+        auditlog.register(AccessReviewItem)

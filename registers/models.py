@@ -296,3 +296,209 @@ class RegisterDescriptionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.register} v{self.number}"
+
+
+class ConfidentialityCommitmentQuerySet(models.QuerySet):
+    def current(self):
+        """Keep only the newest version of each organisation's commitment."""
+        newest = (
+            ConfidentialityCommitment.objects.filter(organisation=models.OuterRef("organisation"))
+            .order_by("-version")
+            .values("pk")[:1]
+        )
+        return self.filter(pk=models.Subquery(newest))
+
+
+class ConfidentialityCommitment(TimeStampedModel):
+    """One version of an organisation's confidentiality commitment (salassapitositoumus)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="commitments", verbose_name=_("organisation")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    text_fi = models.TextField(_("text in Finnish"))
+    text_sv = models.TextField(_("text in Swedish"))
+    text_en = models.TextField(_("text in English"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    objects = ConfidentialityCommitmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("confidentiality commitment")
+        verbose_name_plural = _("confidentiality commitments")
+        ordering = ["organisation", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "version"],
+                name="commitment_version_unique_per_organisation",
+                violation_error_message=_("This version of the commitment already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} v{self.version}"
+
+    @property
+    def text(self) -> str:
+        language = (get_language() or "fi")[:2]
+        return getattr(self, f"text_{language}", None) or self.text_fi
+
+
+class CommitmentAcceptance(models.Model):
+    """A user's acceptance of one commitment version: the evidence shown in access reviews."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commitment_acceptances")
+    commitment = models.ForeignKey(ConfidentialityCommitment, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    remote_addr = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("commitment acceptance")
+        verbose_name_plural = _("commitment acceptances")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "commitment"], name="commitment_accepted_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.commitment}"
+
+
+class AccessReviewQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=AccessReview.Status.OPEN)
+
+    def overdue(self, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class AccessReview(TimeStampedModel):
+    """A campaign in which the register owner confirms or revokes every user's access."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        COMPLETED = "completed", _("completed")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(
+        Register, on_delete=models.CASCADE, related_name="access_reviews", verbose_name=_("register")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
+        help_text=_("Empty when opened by the yearly schedule."),
+    )
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+    last_reminded_at = models.DateTimeField(_("last reminder sent"), null=True, blank=True)
+
+    objects = AccessReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access review")
+        verbose_name_plural = _("access reviews")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register"],
+                condition=models.Q(status="open"),
+                name="access_review_one_open_per_register",
+                violation_error_message=_("This register already has an open access review."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} {self.opened_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registers:review-detail", kwargs={"register": self.register.slug, "code": self.code})
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class AccessReviewItem(models.Model):
+    """One user's access in a review, with the facts the owner decided on."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("not decided")
+        KEEP = "keep", _("keep")
+        REVOKE = "revoke", _("revoke")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Snapshots taken when the campaign opens and again at the decision, so
+    # the completed review stays valid evidence after memberships change.
+    roles = models.JSONField(_("roles"), default=list)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+    last_access_at = models.DateTimeField(_("last access to the register"), null=True, blank=True)
+    commitment_accepted_at = models.DateTimeField(_("commitment accepted"), null=True, blank=True)
+    commitment_version = models.PositiveIntegerField(_("commitment version"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("access review item")
+        verbose_name_plural = _("access review items")
+        ordering = ["review", "user__last_name", "user__first_name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "user"], name="access_review_item_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review} - {self.user}"
+
+
+class AccessReviewStatusChange(models.Model):
+    """One move of a review or of one of its items: who, when, from what to what, and why."""
+
+    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="status_changes")
+    item = models.ForeignKey(
+        AccessReviewItem, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+    )
+    old = models.CharField(max_length=20)
+    new = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.old} -> {self.new}"

@@ -46,7 +46,7 @@ def register_of(obj: models.Model) -> Register | None:
     """Return the register a row belongs to, or None when it belongs to none (or to several)."""
     if isinstance(obj, Register):
         return obj
-    path = register_path(type(obj))
+    path = register_path(obj._meta.model)
     if path is None:
         return None
     current = obj

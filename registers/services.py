@@ -164,6 +164,11 @@ def main_users_group_ensure() -> Group:
                 "view_membership",
                 "view_register",
                 "view_organisation",
+                "view_accessreview",
+                "view_accessreviewitem",
+                "view_confidentialitycommitment",
+                "add_confidentialitycommitment",
+                "view_commitmentacceptance",
             ],
         )
     )
