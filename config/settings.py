@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "registers.middleware.CommitmentRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "registers.sessions.SessionTimeoutMiddleware",
     "registers.two_factor.TwoFactorRequiredMiddleware",
@@ -150,6 +151,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
     },
+    # Roles end on their end date: hourly, so a missed run is caught up the same morning.
+    "memberships-sync": {"task": "registers.tasks.memberships_sync", "schedule": crontab(minute=1)},
+    "access-review-open-due": {"task": "registers.tasks.access_review_open_due", "schedule": crontab(hour=3, minute=0)},
+    "access-review-reminders": {
+        "task": "registers.tasks.access_review_send_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     # Data-subject requests: letters missed by their own task (broker down), deadline
     # reminders on weekday mornings, and answer files whose download link has expired.
     "privacy-correspondence-sweep": {"task": "privacy.tasks.correspondence_sweep", "schedule": crontab(minute="*/5")},
@@ -159,6 +167,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
 }
+# Seed 000: access rights are checked at least once a year.
+ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)
+ACCESS_REVIEW_DUE_DAYS = env.int("ACCESS_REVIEW_DUE_DAYS", default=30)
+ACCESS_REVIEW_REMINDER_DAYS = env.int("ACCESS_REVIEW_REMINDER_DAYS", default=7)
+# Absolute links in e-mails (password link, review reminders).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,6 +196,10 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Every failure and lockout is kept for the login log, not only the counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The lockout page says the same for known and unknown usernames.
+AXES_LOCKOUT_CALLABLE = "registers.views.login_locked_out"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

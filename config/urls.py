@@ -18,6 +18,17 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),
+    # A new account gets a one-time link to choose its password (registers.accounts.user_create).
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        login_not_required(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        login_not_required(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("registers/", include("registers.urls")),
     path("registers/", include("registers.urls_public")),

@@ -1,0 +1,222 @@
+"""The yearly access review: a campaign per register in which the owner keeps or revokes every user's access.
+
+Seed 000 requires the register owner to check access rights at least once a
+year. A campaign opens automatically `ACCESS_REVIEW_INTERVAL_MONTHS` after the
+last completed one, lists every user with an active role, and completes when
+every user is decided. A revoke ends the user's roles in the same transaction.
+
+Both the campaign and its items are explicit state machines: the TRANSITIONS
+tables below, one `*_transition` service each, and an `AccessReviewStatusChange`
+row per move.
+"""
+
+import datetime
+
+from auditlog.context import set_actor
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import emails, roles
+from .audit import user_access_facts
+from .models import AccessReview, AccessReviewItem, AccessReviewStatusChange, Membership, Register, Role
+from .selectors import user_can
+from .services import membership_end
+
+Status = AccessReview.Status
+Decision = AccessReviewItem.Decision
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.OPEN: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+}
+# A kept user may still be revoked while the campaign is open; a revoke is
+# final because the roles have already ended.
+ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
+    Decision.PENDING: frozenset({Decision.KEEP, Decision.REVOKE}),
+    Decision.KEEP: frozenset({Decision.REVOKE}),
+    Decision.REVOKE: frozenset(),
+}
+
+ERROR_CANNOT_REVIEW = _("You may not review access in this register.")
+ERROR_ILLEGAL_TRANSITION = _("The review cannot move from %(old)s to %(new)s.")
+ERROR_ILLEGAL_DECISION = _("The decision cannot change from %(old)s to %(new)s.")
+ERROR_NOT_ALL_DECIDED = _("Decide on every user before completing the review.")
+ERROR_REVIEW_CLOSED = _("This review is completed and can no longer be changed.")
+ERROR_REASON_FOR_REVOKE = _("Give a reason for revoking the access.")
+ERROR_SELF_REVOKE = _("You cannot revoke your own access in a review; ask a main user.")
+ERROR_ALREADY_OPEN = _("This register already has an open access review.")
+
+
+def _interval() -> relativedelta:
+    return relativedelta(months=settings.ACCESS_REVIEW_INTERVAL_MONTHS)
+
+
+def _snapshot(item: AccessReviewItem, facts: dict) -> None:
+    item.roles = facts["roles"]
+    item.last_login_at = facts["last_login"]
+    item.last_access_at = facts["last_access"]
+    commitment = facts["commitment"]
+    item.commitment_accepted_at = commitment["accepted_at"] if commitment else None
+    item.commitment_version = commitment["version"] if commitment else None
+
+
+def _record(*, review, item=None, old: str, new: str, actor, reason: str = "") -> None:
+    AccessReviewStatusChange.objects.create(review=review, item=item, old=old, new=new, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def access_review_open(*, register: Register, actor=None, now: datetime.datetime | None = None) -> AccessReview:
+    """Open a campaign listing every user with an active role in the register."""
+    if actor is not None and not user_can(user=actor, register=register, perm=roles.REVIEW_ACCESS):
+        raise PermissionDenied(ERROR_CANNOT_REVIEW)
+    Register.objects.select_for_update().get(pk=register.pk)
+    if AccessReview.objects.open().filter(register=register).exists():
+        raise ValidationError(ERROR_ALREADY_OPEN)
+    now = now or timezone.now()
+    review = AccessReview(
+        register=register,
+        opened_at=now,
+        opened_by=actor,
+        due_at=now + datetime.timedelta(days=settings.ACCESS_REVIEW_DUE_DAYS),
+    )
+    review.full_clean()
+    with set_actor(actor):
+        review.save()
+    user_ids = set(Membership.objects.active().filter(register=register).values_list("user_id", flat=True))
+    facts = user_access_facts(register=register, user_ids=user_ids)
+    for user_id in sorted(user_ids):
+        item = AccessReviewItem(review=review, user_id=user_id)
+        _snapshot(item, facts[user_id])
+        item.save()
+    _record(review=review, old="", new=Status.OPEN, actor=actor)
+    return review
+
+
+def registers_due_for_review(*, now: datetime.datetime | None = None) -> list[Register]:
+    """Return the registers with no open campaign whose last completed one is older than the interval."""
+    now = now or timezone.now()
+    cutoff = now - _interval()
+    registers = (
+        Register.objects.exclude(access_reviews__status=Status.OPEN)
+        .annotate(last_completed=Max("access_reviews__completed_at"))
+        .order_by("pk")
+    )
+    return [r for r in registers if r.last_completed is None or r.last_completed <= cutoff]
+
+
+def access_reviews_open_due(*, now: datetime.datetime | None = None) -> list[AccessReview]:
+    """Open a campaign for every register that is due one (the yearly schedule)."""
+    opened = []
+    for register in registers_due_for_review(now=now):
+        try:
+            opened.append(access_review_open(register=register, now=now))
+        except ValidationError:
+            # Opened by a person or a concurrent run since the list was read.
+            continue
+    return opened
+
+
+@transaction.atomic
+def access_review_transition(*, review: AccessReview, to: str, actor, reason: str = "") -> AccessReview:
+    """Move a campaign to `to`, refusing moves the TRANSITIONS table does not allow."""
+    review = AccessReview.objects.select_for_update().select_related("register").get(pk=review.pk)
+    if not user_can(user=actor, register=review.register, perm=roles.REVIEW_ACCESS):
+        raise PermissionDenied(ERROR_CANNOT_REVIEW)
+    if to not in TRANSITIONS[review.status]:
+        raise ValidationError(
+            ERROR_ILLEGAL_TRANSITION,
+            params={"old": Status(review.status).label, "new": Status(to).label},
+        )
+    if to == Status.COMPLETED:
+        if review.items.filter(decision=Decision.PENDING).exists():
+            raise ValidationError(ERROR_NOT_ALL_DECIDED)
+        review.completed_at = timezone.now()
+        review.completed_by = actor
+    old = review.status
+    review.status = to
+    review.full_clean()
+    with set_actor(actor):
+        review.save()
+    _record(review=review, old=old, new=to, actor=actor, reason=reason)
+    return review
+
+
+def access_review_complete(*, review: AccessReview, actor) -> AccessReview:
+    """Complete a campaign in which every user has been decided."""
+    return access_review_transition(review=review, to=Status.COMPLETED, actor=actor)
+
+
+@transaction.atomic
+def access_review_item_decide(*, item: AccessReviewItem, decision: str, reason: str, actor) -> AccessReviewItem:
+    """Keep or revoke one user's access; a revoke ends the user's roles in the register at once."""
+    item = AccessReviewItem.objects.select_for_update().select_related("review__register", "user").get(pk=item.pk)
+    review = item.review
+    register = review.register
+    if not user_can(user=actor, register=register, perm=roles.REVIEW_ACCESS):
+        raise PermissionDenied(ERROR_CANNOT_REVIEW)
+    if review.status != Status.OPEN:
+        raise ValidationError(ERROR_REVIEW_CLOSED)
+    if decision not in ITEM_TRANSITIONS[item.decision]:
+        raise ValidationError(
+            ERROR_ILLEGAL_DECISION,
+            params={"old": Decision(item.decision).label, "new": Decision(decision).label},
+        )
+    reason = reason.strip()
+    if decision == Decision.REVOKE:
+        if not reason:
+            raise ValidationError({"reason": ERROR_REASON_FOR_REVOKE})
+        if item.user_id == actor.pk:
+            raise ValidationError(ERROR_SELF_REVOKE)
+    # Facts at the time of the decision are the evidence the owner saw.
+    _snapshot(item, user_access_facts(register=register, user_ids=[item.user_id])[item.user_id])
+    if decision == Decision.REVOKE:
+        open_memberships = Membership.objects.filter(register=register, user=item.user, ended_at__isnull=True)
+        for membership in open_memberships:
+            membership_end(actor=actor, membership=membership, reason=reason)
+    old = item.decision
+    item.decision = decision
+    item.reason = reason
+    item.decided_at = timezone.now()
+    item.decided_by = actor
+    item.full_clean()
+    with set_actor(actor):
+        item.save()
+    _record(review=review, item=item, old=old, new=decision, actor=actor, reason=reason)
+    return item
+
+
+def _owners(register: Register) -> list:
+    memberships = Membership.objects.active().filter(register=register, role=Role.OWNER).select_related("user")
+    return [m.user for m in memberships if m.user.is_active]
+
+
+def access_reviews_send_reminders(*, now: datetime.datetime | None = None) -> int:
+    """E-mail the owners of campaigns that are due soon or overdue, at most once per reminder interval."""
+    now = now or timezone.now()
+    soon = now + datetime.timedelta(days=settings.ACCESS_REVIEW_REMINDER_DAYS)
+    not_since = now - datetime.timedelta(days=settings.ACCESS_REVIEW_REMINDER_DAYS)
+    sent = 0
+    candidates = AccessReview.objects.open().filter(due_at__lte=soon).select_related("register")
+    for review in candidates:
+        if review.last_reminded_at and review.last_reminded_at > not_since:
+            continue
+        with transaction.atomic():
+            review = AccessReview.objects.select_for_update().select_related("register").get(pk=review.pk)
+            # Re-read under the lock: a second beat run must not send twice.
+            if review.last_reminded_at and review.last_reminded_at > not_since:
+                continue
+            owners = _owners(review.register)
+            review.last_reminded_at = now
+            review.save(update_fields=["last_reminded_at", "updated_at"])
+            transaction.on_commit(
+                lambda review=review, owners=owners: emails.send_access_review_reminder(
+                    review=review, recipients=owners
+                )
+            )
+        sent += 1
+    return sent

@@ -1,0 +1,132 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from registers.models import Membership, Role
+from registers.selectors import register_list
+from registers.services import ERROR_CANNOT_GRANT
+
+from ..factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(user):
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def grant_data(user, role=Role.STAFF, **extra):
+    return {"username": user.username, "role": role, "starts_on": "2026-01-01", "reason": "Uusi tehtävä", **extra}
+
+
+def test_a_handler_sees_who_has_access(client, handler_a, staff_a, register_a):
+    client.force_login(handler_a)
+    response = client.get(f"/registers/{register_a.slug}/access/")
+    assert response.status_code == 200
+    assert "staff_a" in response.content.decode()
+
+
+def test_a_handler_grants_a_staff_role_with_an_end_date(client, handler_a, register_a):
+    newcomer = UserFactory(username="newcomer")
+    client.force_login(handler_a)
+    response = client.post(f"/registers/{register_a.slug}/access/grant/", grant_data(newcomer, ends_on="2099-12-31"))
+    assert response.status_code == 302
+    membership = Membership.objects.get(user=newcomer)
+    assert (membership.granted_by, membership.grant_reason, str(membership.ends_on)) == (
+        handler_a,
+        "Uusi tehtävä",
+        "2099-12-31",
+    )
+
+
+def test_a_handler_cannot_grant_themselves_the_owner_role(client, handler_a, register_a):
+    client.force_login(handler_a)
+    response = client.post(f"/registers/{register_a.slug}/access/grant/", grant_data(handler_a, Role.OWNER))
+    assert response.status_code == 403
+    assert str(ERROR_CANNOT_GRANT) in response.content.decode()
+    assert not Membership.objects.filter(user=handler_a, role=Role.OWNER).exists()
+
+
+def test_the_role_menu_offers_only_grantable_roles(client, handler_a, register_a):
+    client.force_login(handler_a)
+    page = client.get(f"/registers/{register_a.slug}/access/").content.decode()
+    assert 'value="staff"' in page
+    assert 'value="owner"' not in page
+
+
+def test_an_unknown_or_inactive_username_is_refused(client, handler_a, register_a):
+    sleeper = UserFactory(username="sleeper", is_active=False)
+    client.force_login(handler_a)
+    for username in ("nobody", sleeper.username):
+        response = client.post(
+            f"/registers/{register_a.slug}/access/grant/",
+            {"username": username, "role": "staff", "starts_on": "2026-01-01", "reason": "x"},
+        )
+        assert response.status_code == 400
+    assert not Membership.objects.filter(user=sleeper).exists()
+
+
+def test_ending_access_removes_permissions_and_records_the_reason(client, handler_a, staff_a, register_a):
+    membership = Membership.objects.get(user=staff_a)
+    client.force_login(handler_a)
+    response = client.post(
+        f"/registers/{register_a.slug}/access/{membership.code}/end/", {"reason": "Siirtyi toiseen yksikköön"}
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.ended_by, membership.end_reason) == (handler_a, "Siirtyi toiseen yksikköön")
+    assert not register_list(user=fresh(staff_a)).exists()
+
+
+def test_a_handler_cannot_end_the_owners_access(client, handler_a, owner_a, register_a):
+    membership = Membership.objects.get(user=owner_a)
+    client.force_login(handler_a)
+    response = client.post(f"/registers/{register_a.slug}/access/{membership.code}/end/", {"reason": "x"})
+    assert response.status_code == 403
+    membership.refresh_from_db()
+    assert membership.ended_at is None
+
+
+def test_another_registers_membership_is_not_found(client, handler_a, staff_b, register_a):
+    membership = Membership.objects.get(user=staff_b)
+    client.force_login(handler_a)
+    response = client.post(f"/registers/{register_a.slug}/access/{membership.code}/end/", {"reason": "x"})
+    assert response.status_code == 404
+
+
+def test_a_main_user_manages_any_register(client, main_user, register_b):
+    client.force_login(main_user)
+    newcomer = UserFactory()
+    response = client.post(f"/registers/{register_b.slug}/access/grant/", grant_data(newcomer, Role.OWNER))
+    assert response.status_code == 302
+    assert Membership.objects.filter(user=newcomer, role=Role.OWNER).exists()
+
+
+def test_a_main_user_lists_creates_and_deactivates_accounts(client, main_user, staff_a):
+    client.force_login(main_user)
+    assert "staff_a" in client.get("/registers/users/").content.decode()
+    response = client.post(
+        "/registers/users/new/",
+        {"username": "uusi", "first_name": "U", "last_name": "K", "email": "u@k.fi", "reason": "Rekrytointi"},
+    )
+    assert response.status_code == 302
+    assert get_user_model().objects.filter(username="uusi").exists()
+    response = client.post("/registers/users/staff_a/deactivate/", {"reason": "Työsuhde päättyi"})
+    assert response.status_code == 302
+    assert not fresh(staff_a).is_active
+
+
+@pytest.mark.parametrize("url", ["/registers/users/", "/registers/users/staff_a/", "/registers/logins/"])
+def test_account_screens_are_for_main_users_only(client, owner_a, staff_a, url):
+    client.force_login(owner_a)
+    assert client.get(url).status_code == 403
+
+
+def test_deactivation_is_post_only_and_for_main_users(client, owner_a, staff_a):
+    client.force_login(owner_a)
+    assert client.post("/registers/users/staff_a/deactivate/", {"reason": "x"}).status_code == 403
+    assert fresh(staff_a).is_active
+
+
+def test_a_staff_user_cannot_open_the_account_form(client, staff_a):
+    client.force_login(staff_a)
+    assert client.get("/registers/users/new/").status_code == 403

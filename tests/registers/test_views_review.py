@@ -1,0 +1,94 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from registers import access_review as ar
+from registers.models import AccessReview, AccessReviewItem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def review(register_a, owner_a, staff_a):
+    return ar.access_review_open(register=register_a, actor=owner_a)
+
+
+def decide_url(review, item):
+    return f"{review.get_absolute_url()}items/{item.code}/decide/"
+
+
+def test_the_owner_sees_the_open_review_with_its_facts(client, owner_a, review):
+    client.force_login(owner_a)
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert "staff_a" in page
+    assert "grantor" in page
+
+
+def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, staff_a, review, register_a):
+    client.force_login(owner_a)
+    staff_item = review.items.get(user=staff_a)
+    owner_item = review.items.get(user=owner_a)
+    response = client.post(decide_url(review, staff_item), {"decision": "revoke", "reason": ""})
+    assert response.status_code == 302
+    staff_item.refresh_from_db()
+    assert staff_item.decision == AccessReviewItem.Decision.PENDING
+    client.post(decide_url(review, staff_item), {"decision": "revoke", "reason": "Ei tarvetta"})
+    client.post(decide_url(review, owner_item), {"decision": "keep"})
+    response = client.post(f"{review.get_absolute_url()}complete/", follow=True)
+    assert "Tarkistus on valmis" in response.content.decode() or "review is complete" in response.content.decode()
+    review.refresh_from_db()
+    assert review.status == AccessReview.Status.COMPLETED
+    staff_a = get_user_model().objects.get(pk=staff_a.pk)
+    assert client.get(f"/crm/{register_a.slug}/").status_code == 200
+    client.force_login(staff_a)
+    assert client.get(f"/crm/{register_a.slug}/").status_code == 404
+
+
+def test_a_completed_review_downloads_as_pdf(client, owner_a, review):
+    client.force_login(owner_a)
+    assert client.get(f"{review.get_absolute_url()}evidence.pdf").status_code == 404
+    for item in review.items.all():
+        ar.access_review_item_decide(item=item, decision="keep", reason="", actor=owner_a)
+    ar.access_review_complete(review=review, actor=owner_a)
+    response = client.get(f"{review.get_absolute_url()}evidence.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_the_owner_opens_a_review_by_hand(client, owner_a, register_a):
+    client.force_login(owner_a)
+    response = client.post(f"/registers/{register_a.slug}/reviews/open/")
+    assert response.status_code == 302
+    assert AccessReview.objects.open().filter(register=register_a, opened_by=owner_a).exists()
+    response = client.post(f"/registers/{register_a.slug}/reviews/open/", follow=True)
+    assert AccessReview.objects.filter(register=register_a).count() == 1
+
+
+def test_an_overdue_review_is_flagged_on_the_owners_front_page(client, owner_a, review):
+    client.force_login(owner_a)
+    assert "badge-danger" not in client.get("/").content.decode()
+    AccessReview.objects.filter(pk=review.pk).update(due_at=review.opened_at)
+    page = client.get("/").content.decode()
+    assert review.get_absolute_url() in page
+    assert "badge-danger" in page
+
+
+def test_an_overdue_review_is_flagged_in_the_admin(admin_client, review):
+    AccessReview.objects.filter(pk=review.pk).update(due_at=review.opened_at)
+    response = admin_client.get("/admin/registers/accessreview/?overdue=yes")
+    assert response.status_code == 200
+    assert review.register.name_fi in response.content.decode()
+
+
+def test_a_main_user_sees_but_cannot_decide(client, main_user, staff_a, review):
+    client.force_login(main_user)
+    assert client.get(review.get_absolute_url()).status_code == 200
+    item = review.items.get(user=staff_a)
+    assert client.post(decide_url(review, item), {"decision": "keep"}).status_code == 403
+
+
+def test_a_review_of_another_register_is_not_found_under_this_one(client, owner_a, register_b, review):
+    other = ar.access_review_open(register=register_b)
+    client.force_login(owner_a)
+    url = f"/registers/{review.register.slug}/reviews/{other.code}/"
+    assert client.get(url).status_code == 404
