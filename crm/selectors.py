@@ -64,6 +64,17 @@ def months_ago(months: int, *, now: datetime.datetime | None = None) -> datetime
     return now.replace(year=year, month=month, day=min(now.day, last_day))
 
 
+def _registers(user, perm: str = roles.VIEW_DATA) -> QuerySet[Register]:
+    # Building the permission query costs more than running it, and a request
+    # asks several times: the unevaluated queryset is kept on the user instance.
+    # SQL checks the permissions each time it runs, so a revoked role is gone
+    # at the next query (and request.user is loaded afresh for every request).
+    cache = user.__dict__.setdefault("_crm_registers", {})
+    if perm not in cache:
+        cache[perm] = register_list(user=user, perm=perm)
+    return cache[perm]
+
+
 def customer_list(
     *,
     user,
@@ -76,8 +87,7 @@ def customer_list(
     ordering: str = "name",
 ) -> QuerySet[Customer]:
     """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
-    registers = register_list(user=user).filter(kind=Register.Kind.CUSTOMER)
-    queryset = Customer.objects.filter(register__in=registers)
+    queryset = Customer.objects.filter(register__in=_registers(user).filter(kind=Register.Kind.CUSTOMER))
     if register is not None:
         queryset = queryset.filter(register=register)
     search = search.strip()
@@ -241,8 +251,8 @@ def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
 
 def register_list_with_access(*, user) -> list[Register]:
     """Return the registers the user may see, each annotated with `can_change` (one query)."""
-    changeable = register_list(user=user, perm=roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
-    return list(register_list(user=user).annotate(can_change=Exists(changeable)))
+    changeable = _registers(user, roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
+    return list(_registers(user).annotate(can_change=Exists(changeable)))
 
 
 def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:

@@ -6,4 +6,6 @@ def user_registers(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"user_registers": []}
-    return {"user_registers": register_list(user=user)}
+    # A callable: the template calls it only if the page renders the header,
+    # and views that already hold the list pass it instead.
+    return {"user_registers": lambda: register_list(user=user)}
