@@ -1,0 +1,87 @@
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def _test_database_url() -> str:
+    """Return DATABASE_URL pointing at the database pytest-django created for this worker."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+def celery_process(*args: str, queue: str, log_dir: Path) -> subprocess.Popen:
+    """Start a celery command on the test database, writing its output to `log_dir`."""
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue}
+    log = open(log_dir / f"{args[0]}.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([CELERY, "-A", "config", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_queue(django_db_setup, worker_id, tmp_path_factory):
+    """A real Celery worker on the real Redis broker, consuming a queue of its own.
+
+    It reads and writes the test database, so tests that use it need
+    `django_db(transaction=True)` for the worker to see their rows.
+    """
+    if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL (CI sets both); SQLite quick runs skip it")
+    from config.celery import app
+
+    queue = f"test-{worker_id}-{uuid.uuid4().hex[:8]}"
+    name = f"{queue}@localhost"
+    log_dir = tmp_path_factory.mktemp("celery")
+    worker = celery_process(
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "-n",
+        name,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+        queue=queue,
+        log_dir=log_dir,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=1):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{(log_dir / 'worker.log').read_text()}")
+        yield queue
+    finally:
+        stop(worker)
+        # Leave nothing queued for a later run.
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_delete(queue)
+
+
+def wait_for(condition, *, timeout: float = 45, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
