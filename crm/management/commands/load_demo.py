@@ -22,7 +22,7 @@ from crm.models import (
     Invoice,
     OrderingClient,
 )
-from registers import demo_registers
+from registers import demo_governance, demo_registers
 from registers.models import Membership, Organisation, Register, Role
 from registers.services import main_users_group_ensure, membership_grant, register_role_groups_ensure
 
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             if register.kind == Register.Kind.CUSTOMER and not register.parts.exists():
                 self._customers(register, users)
         self._contact_centre(registers["helsinki-contact-centre"], users)
+        demo_governance.load(main_user=users[MAIN_USER[0]], users=users)
         self._print_users()
 
     def _registers(self) -> dict[str, Register]:
