@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from registers import two_factor
 from registers import views as register_views
@@ -29,7 +28,7 @@ urlpatterns = [
         login_not_required(auth_views.PasswordResetCompleteView.as_view()),
         name="password_reset_complete",
     ),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", register_views.language_set, name="set_language"),
     path("registers/", include("registers.urls")),
     path("registers/", include("registers.urls_public")),
     path("registers/", include("privacy.urls_retention")),

@@ -10,6 +10,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.http import Http404
@@ -291,3 +293,20 @@ def message_get_for_user(*, user, register: Register, code) -> ContactCentreMess
         return message_list(user=user, register=register).get(code=code)
     except (ContactCentreMessage.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def customer_recent_list(*, user, limit: int = 8) -> list[Customer]:
+    """Return the customers the user opened most recently, newest first, from the access log."""
+    # The access log already records every opened customer page; a user's
+    # recent entries are few, and deleted or no longer permitted customers
+    # drop out through the permission-scoped query below.
+    recent = (
+        LogEntry.objects.filter(
+            actor=user, action=LogEntry.Action.ACCESS, content_type=ContentType.objects.get_for_model(Customer)
+        )
+        .order_by("-timestamp")
+        .values_list("object_id", flat=True)[: limit * 10]
+    )
+    ids = list(dict.fromkeys(pk for pk in recent if pk is not None))[: limit * 2]
+    customers = customer_list(user=user).filter(pk__in=ids).in_bulk()
+    return [customers[pk] for pk in ids if pk in customers][:limit]

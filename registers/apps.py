@@ -8,7 +8,9 @@ class RegistersConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from django.contrib.auth.signals import user_logged_in
 
+        from .language import language_from_profile
         from .models import (
             AccessReview,
             AccessReviewItem,
@@ -24,3 +26,5 @@ class RegistersConfig(AppConfig):
         auditlog.register(ConfidentialityCommitment)
         auditlog.register(AccessReview, exclude_fields=["updated_at", "last_reminded_at"])
         auditlog.register(AccessReviewItem)
+        # A UI preference, not a business rule: the session follows the user's chosen language.
+        user_logged_in.connect(language_from_profile, dispatch_uid="registers.language_from_profile")

@@ -167,6 +167,20 @@ class Register(TimeStampedModel):
             raise ValidationError(errors)
 
 
+class UserProfile(models.Model):
+    """Preferences that follow a user from browser to browser."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class RegisterUserObjectPermission(UserObjectPermissionBase):
     """Direct-FK guardian permission so rows cascade with their register."""
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 from . import roles
-from .models import Membership, Register, RoleGroup
+from .models import Membership, Register, RoleGroup, UserProfile
 
 ERROR_CANNOT_GRANT = _("You may not grant this role in this register.")
 ERROR_CANNOT_END = _("You may not end access in this register.")
@@ -173,3 +173,13 @@ def main_users_group_ensure() -> Group:
         )
     )
     return group
+
+
+@transaction.atomic
+def user_language_set(*, actor, language: str) -> UserProfile:
+    """Remember the language the user chose, for every later session and browser."""
+    profile, _created = UserProfile.objects.get_or_create(user=actor)
+    profile.language = language
+    profile.full_clean()
+    profile.save()
+    return profile

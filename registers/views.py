@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -9,8 +10,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import accounts, roles
+from . import language as user_language
 from .access_log import client_address
 from .forms import MembershipGrantForm, ReasonForm, UserCreateForm
 from .models import AccessReview, Membership
@@ -20,7 +23,7 @@ from .selectors import (
     register_get_for_manager,
     register_list,
 )
-from .services import _grantable_roles, is_main_user, membership_end, membership_grant
+from .services import _grantable_roles, is_main_user, membership_end, membership_grant, user_language_set
 
 
 def home(request):
@@ -37,6 +40,18 @@ def home(request):
         "overdue_review_count": AccessReview.objects.overdue().count() if is_main_user(user) else 0,
     }
     return render(request, "registers/home.html", context)
+
+
+@login_not_required
+@require_POST
+def language_set(request):
+    """Switch the language; a signed-in user's choice is remembered for their next sessions."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(actor=request.user, language=language)
+        request.session[user_language.SESSION_KEY] = language
+    return response
 
 
 @login_not_required
