@@ -92,3 +92,10 @@ def test_a_review_of_another_register_is_not_found_under_this_one(client, owner_
     client.force_login(owner_a)
     url = f"/registers/{review.register.slug}/reviews/{other.code}/"
     assert client.get(url).status_code == 404
+
+
+def test_a_main_user_sees_the_overdue_count_linking_to_the_admin(client, main_user, review):
+    AccessReview.objects.filter(pk=review.pk).update(due_at=review.opened_at)
+    client.force_login(main_user)
+    page = client.get("/").content.decode()
+    assert "/admin/registers/accessreview/?overdue=yes" in page
