@@ -22,6 +22,24 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serve_collected_static():
+    # The live server's static handler finds files by their source names, but
+    # the manifest storage links hashed names (app.25a9904b.css) that exist
+    # only in STATIC_ROOT: serve from there, as whitenoise does in production.
+    from django.conf import settings
+    from django.contrib.staticfiles import handlers
+    from django.views.static import serve
+
+    def serve_collected(self, request):
+        return serve(request, self.file_path(request.path), document_root=settings.STATIC_ROOT)
+
+    original = handlers.StaticFilesHandlerMixin.serve
+    handlers.StaticFilesHandlerMixin.serve = serve_collected
+    yield
+    handlers.StaticFilesHandlerMixin.serve = original
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # Staff work in Finnish by default; tests switch language through the UI.
