@@ -9,6 +9,7 @@ Safety rests on three things:
 - a run that was killed stays `running` until the next run, holding the lock, marks it `interrupted`.
 """
 
+import json
 import logging
 import uuid
 from collections import Counter
@@ -27,7 +28,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, router, transaction
 from django.db.models import F
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -119,28 +119,38 @@ def _interrupt_stale_runs() -> None:
         purge_run_transition(run=run, to=PurgeRun.Status.INTERRUPTED, reason="process ended mid-run")
 
 
+def _redacted_pair() -> str:
+    return json.dumps([REDACTED_VALUE, REDACTED_VALUE])
+
+
 def _redact_audit_trail(model, pks: list, run: PurgeRun) -> None:
     """Blank the values and names in every audit entry of the given rows; keep action, time and actor."""
     content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-    entries = LogEntry.objects.filter(content_type=content_type, object_id__in=pks)
-    values = {
-        "object_repr": REDACTED_REPR,
-        "changes_text": "",
-        "serialized_data": None,
-        "additional_data": {"purge_run": str(run.code)},
-    }
+    additional = {"purge_run": str(run.code)}
     if connection.vendor == "postgresql":
-        # Keep which fields changed (not personal data) and drop the old and new values, in one statement.
-        values["changes"] = RawSQL(
-            "CASE WHEN jsonb_typeof(changes) = 'object' THEN "
-            "(SELECT jsonb_object_agg(key, %s::jsonb) FROM jsonb_object_keys(changes) AS key) END",
-            (f'["{REDACTED_VALUE}", "{REDACTED_VALUE}"]',),
-        )
-    else:
-        values["changes"] = None
-    entries.update(**values)
+        # One statement per model and batch, the ids as one typed array (so the object_id index is used).
+        # Field names stay (not personal data; they show what had changed); old and new values go.
+        # Table names come from _meta.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {LogEntry._meta.db_table} SET object_repr = %s, changes_text = '', "  # noqa: S608
+                "serialized_data = NULL, additional_data = %s::jsonb, changes = CASE "
+                "WHEN jsonb_typeof(changes) = 'object' THEN "
+                "(SELECT jsonb_object_agg(key, %s::jsonb) FROM jsonb_object_keys(changes) AS key) END "
+                "WHERE content_type_id = %s AND object_id = ANY(%s::bigint[])",
+                [REDACTED_REPR, json.dumps(additional), _redacted_pair(), content_type.pk, list(pks)],
+            )
+            cursor.execute(
+                f"UPDATE {AdminLogEntry._meta.db_table} SET object_repr = %s, change_message = '' "  # noqa: S608
+                "WHERE content_type_id = %s AND object_id = ANY(%s::text[])",
+                [REDACTED_REPR, content_type.pk, [str(pk) for pk in pks]],
+            )
+        return
+    LogEntry.objects.filter(content_type=content_type, object_id__in=pks).update(
+        object_repr=REDACTED_REPR, changes_text="", serialized_data=None, additional_data=additional, changes=None
+    )
     AdminLogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]).update(
-        object_repr=REDACTED_REPR[:200], change_message=""
+        object_repr=REDACTED_REPR, change_message=""
     )
 
 
@@ -148,6 +158,27 @@ def _log_purged(model, pks: list, run: PurgeRun) -> None:
     """Write one DELETE entry per purged row: the trail shows the deletion, with no values."""
     content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
     now = timezone.now()
+    additional = {"purge_run": str(run.code), "reason": "retention"}
+    actor_id = run.triggered_by_id
+    if connection.vendor == "postgresql":
+        # INSERT ... SELECT over an id array: one statement however many rows, no per-row Python objects.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {LogEntry._meta.db_table} "  # noqa: S608
+                "(content_type_id, object_pk, object_id, object_repr, action, changes_text, actor_id, "
+                "timestamp, additional_data) "
+                "SELECT %s, id::text, id, %s, %s, '', %s, %s, %s::jsonb FROM unnest(%s::bigint[]) AS id",
+                [
+                    content_type.pk,
+                    REDACTED_REPR,
+                    LogEntry.Action.DELETE,
+                    actor_id,
+                    now,
+                    json.dumps(additional),
+                    list(pks),
+                ],
+            )
+        return
     LogEntry.objects.bulk_create(
         [
             LogEntry(
@@ -158,13 +189,13 @@ def _log_purged(model, pks: list, run: PurgeRun) -> None:
                 action=LogEntry.Action.DELETE,
                 changes=None,
                 changes_text="",
-                actor=run.triggered_by,
+                actor_id=actor_id,
                 timestamp=now,
-                additional_data={"purge_run": str(run.code), "reason": "retention"},
+                additional_data=additional,
             )
             for pk in pks
         ],
-        batch_size=2000,
+        batch_size=500,
     )
 
 
