@@ -99,7 +99,8 @@ def main() -> None:
 
     customers = Customer.objects.filter(register=register).count()
     interactions = Interaction.objects.filter(customer__register=register).count()
-    print(f"register {SLUG}: {customers} customers, {interactions} interactions, retention {register.retention_months} mo")
+    months = register.retention_months
+    print(f"register {SLUG}: {customers} customers, {interactions} interactions, retention {months} months")
 
     timings = []
     for _ in range(3):
