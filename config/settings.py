@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
+    "privacy-package-pdf-sweep": {"task": "privacy.tasks.package_pdf_sweep", "schedule": crontab(minute="*/5")},
 }
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)

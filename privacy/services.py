@@ -6,7 +6,9 @@ outbox in `emails`. Every function is one user-visible action.
 """
 
 import datetime
+import functools
 import hashlib
+import logging
 from typing import Any
 
 from auditlog.context import set_actor
@@ -40,6 +42,7 @@ from .ratelimit import rate_limit_exceeded
 from .workflow import request_event_add, request_instance_sync, request_transition
 
 State = DataSubjectRequest.State
+logger = logging.getLogger(__name__)
 
 ERROR_RATE_LIMITED = _(
     "Too many requests have been sent from this address or for this e-mail address in a short time. "
@@ -51,6 +54,7 @@ ERROR_WRONG_STATE = _("This cannot be done while the request is “%(state)s”.
 ERROR_NO_DUPLICATE_TARGET = _("No other request with this reference number was found among your requests.")
 ERROR_PACKAGE_EXPIRED = _("The download link has expired.")
 ERROR_NOT_ACCESS = _("Only an access request has an answer package.")
+ERROR_PACKAGE_TAMPERED = _("The stored answer letter does not match the one that was built.")
 ERROR_ANSWER_NOW = _("Only an access request made in person by a person identified on site can be answered at once.")
 
 # Repeated submissions of the same request within this time are one request.
@@ -343,27 +347,26 @@ def subject_matches_confirm(
 
 @transaction.atomic
 def package_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
-    """Build the access answer (letter as HTML and PDF, data as JSON) from the confirmed records."""
+    """Build the access answer (letter as HTML, data as JSON) from the confirmed records; the PDF follows.
+
+    The PDF of a long answer takes WeasyPrint seconds per dozen pages, so it is
+    rendered by a task after commit from the stored, hashed HTML (the letter
+    the approver reads); `package_pdf_sweep` renders any the task missed.
+    """
     if request.kind != DataSubjectRequest.Kind.ACCESS:
         raise ValidationError(ERROR_NOT_ACCESS)
     content = access_package.package_content(request=request)
     html = access_package.render_html(content).encode()
-    pdf = access_package.render_pdf(html.decode())
     document = access_package.render_json(content)
     package = ResponsePackage(
         request=request,
         generated_at=timezone.now(),
         generated_by=actor,
         sha256=hashlib.sha256(document).hexdigest(),
-        file_sha256={
-            "html": hashlib.sha256(html).hexdigest(),
-            "pdf": hashlib.sha256(pdf).hexdigest(),
-            "json": hashlib.sha256(document).hexdigest(),
-        },
+        file_sha256={"html": hashlib.sha256(html).hexdigest(), "json": hashlib.sha256(document).hexdigest()},
         record_count=content["record_count"],
     )
     package.html.save("answer.html", ContentFile(html), save=False)
-    package.pdf.save("answer.pdf", ContentFile(pdf), save=False)
     package.json.save("answer.json", ContentFile(document), save=False)
     package.save()
     for redaction in content["redactions"]:
@@ -381,7 +384,39 @@ def package_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
         action=RequestEvent.Action.PACKAGE_BUILT,
         payload={"package": str(package.code), "sha256": package.sha256, "records": package.record_count},
     )
+    transaction.on_commit(functools.partial(_enqueue_pdf, package.pk))
     return package
+
+
+def _enqueue_pdf(package_id: int) -> None:
+    from .tasks import package_pdf_render_task
+
+    try:
+        package_pdf_render_task.delay(package_id)
+    except Exception:
+        # Broker down: the sweeper renders it.
+        logger.warning("PDF of answer package %s left for the sweeper: the task broker is unavailable.", package_id)
+
+
+def package_pdf_render(*, package_id: int) -> bool:
+    """Render the PDF of a package from its stored HTML; return whether it was rendered now."""
+    package = ResponsePackage.objects.filter(pk=package_id, files_deleted_at__isnull=True).first()
+    if package is None or package.pdf:
+        return False
+    with package.html.open("rb") as stored:
+        html = stored.read()
+    if hashlib.sha256(html).hexdigest() != package.file_sha256.get("html"):
+        # The letter on disk is not the one that was built and reviewed.
+        raise ValidationError(ERROR_PACKAGE_TAMPERED)
+    pdf = access_package.render_pdf(html.decode())
+    with transaction.atomic():
+        locked = ResponsePackage.objects.select_for_update().get(pk=package.pk)
+        if locked.pdf or locked.files_deleted_at:
+            return False
+        locked.pdf.save("answer.pdf", ContentFile(pdf), save=False)
+        locked.file_sha256 = {**locked.file_sha256, "pdf": hashlib.sha256(pdf).hexdigest()}
+        locked.save(update_fields=["pdf", "file_sha256"])
+    return True
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from . import emails, selectors, services
-from .models import Correspondence, DataSubjectRequest, RequestRegister
+from .models import Correspondence, DataSubjectRequest, RequestRegister, ResponsePackage
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,21 @@ def deadline_reminders_send() -> int:
 def _due_request_ids():
     horizon = timezone.now() + datetime.timedelta(days=selectors.NEAR_DUE_DAYS)
     return DataSubjectRequest.objects.open().filter(service_due_at__lte=horizon).values("pk")
+
+
+@shared_task(name="privacy.tasks.package_pdf_render_task", acks_late=True)
+def package_pdf_render_task(package_id: int) -> bool:
+    return services.package_pdf_render(package_id=package_id)
+
+
+@shared_task(name="privacy.tasks.package_pdf_sweep")
+def package_pdf_sweep(older_than_seconds: int | None = None) -> int:
+    """Render the PDFs their own task missed; return how many were rendered."""
+    age = SWEEP_AFTER if older_than_seconds is None else datetime.timedelta(seconds=older_than_seconds)
+    missing = ResponsePackage.objects.filter(
+        pdf="", files_deleted_at__isnull=True, generated_at__lte=timezone.now() - age
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in list(missing) if services.package_pdf_render(package_id=pk))
 
 
 @shared_task(name="privacy.tasks.packages_expire")

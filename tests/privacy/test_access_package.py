@@ -195,10 +195,15 @@ def test_a_message_of_the_contact_centre_archive_is_part_of_the_answer(register_
     assert content["registers"][0]["records"][0]["type"] == "message"
 
 
-def test_the_package_is_electronic_pdf_html_and_json_with_checksums(register_a, handler_a, owner_a):
+def test_the_package_is_electronic_pdf_html_and_json_with_checksums(
+    register_a, handler_a, owner_a, django_capture_on_commit_callbacks, celery_eager
+):
     person = PersonCustomerFactory(register=register_a)
-    request = steps.answered(register_a, handler_a, owner_a, records=[person])
+    with django_capture_on_commit_callbacks(execute=True):
+        request = steps.answered(register_a, handler_a, owner_a, records=[person])
     package = request.packages.get()
+    with package.html.open("rb") as stored:
+        assert package.file_sha256["html"] == hashlib.sha256(stored.read()).hexdigest()
     with package.pdf.open("rb") as stored:
         pdf = stored.read()
     with package.json.open("rb") as stored:
@@ -291,12 +296,12 @@ def test_a_tampered_or_unreleased_link_downloads_nothing(public_client, register
 def test_expired_package_files_are_deleted(register_a, handler_a, owner_a):
     request = steps.answered(register_a, handler_a, owner_a, records=[PersonCustomerFactory(register=register_a)])
     package = request.packages.get()
-    path = package.pdf.path
+    path = package.html.path
     ResponsePackage.objects.filter(pk=package.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
     assert services.packages_expire() == 1
     package.refresh_from_db()
     assert package.files_deleted_at is not None
-    assert not package.pdf
+    assert not package.html
     import os
 
     assert not os.path.exists(path)
@@ -322,3 +327,36 @@ def test_an_in_person_answer_is_printed_by_staff_not_sent_by_link(register_a, ha
     assert package.released_at is not None
     assert package.expires_at is None
     assert not request.correspondence.filter(kind="answer_ready").exists()
+
+
+def test_the_pdf_is_made_after_commit_and_the_sweeper_catches_any_missed(public_client, register_a, handler_a, owner_a):
+    from privacy import tasks
+
+    request = steps.answered(register_a, handler_a, owner_a, records=[PersonCustomerFactory(register=register_a)])
+    package = request.packages.get()
+    assert not package.pdf
+    # Until it exists the download page says so and the PDF address finds nothing.
+    page = public_client.get(download_url(package)).content.decode()
+    assert "The PDF is still being made" in page
+    assert public_client.get(download_url(package, "pdf")).status_code == 404
+    assert tasks.package_pdf_sweep(older_than_seconds=0) == 1
+    package.refresh_from_db()
+    with package.pdf.open("rb") as stored:
+        pdf = stored.read()
+    assert pdf.startswith(b"%PDF-")
+    assert package.file_sha256["pdf"] == hashlib.sha256(pdf).hexdigest()
+    assert tasks.package_pdf_sweep(older_than_seconds=0) == 0
+    assert public_client.get(download_url(package, "pdf")).status_code == 200
+
+
+def test_a_pdf_is_never_made_from_a_letter_changed_on_disk(register_a, handler_a):
+    from django.core.exceptions import ValidationError
+
+    request = steps.in_review(register_a, handler_a, records=[PersonCustomerFactory(register=register_a)])
+    package = request.packages.get()
+    with open(package.html.path, "ab") as stored:
+        stored.write(b"<p>added later</p>")
+    with pytest.raises(ValidationError):
+        services.package_pdf_render(package_id=package.pk)
+    package.refresh_from_db()
+    assert not package.pdf

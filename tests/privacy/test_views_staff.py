@@ -291,8 +291,11 @@ def test_opening_a_request_is_logged_per_register(staff_client, register_a, hand
     assert entry.additional_data["register"] == register_a.pk
 
 
-def test_staff_download_of_the_package_is_logged(staff_client, register_a, handler_a, owner_a, private_media):
-    request = steps.answered(register_a, handler_a, owner_a, records=[PersonCustomerFactory(register=register_a)])
+def test_staff_download_of_the_package_is_logged(
+    staff_client, register_a, handler_a, owner_a, private_media, django_capture_on_commit_callbacks, celery_eager
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = steps.answered(register_a, handler_a, owner_a, records=[PersonCustomerFactory(register=register_a)])
     staff_client.force_login(owner_a)
     response = staff_client.get(reverse("privacy:request-package", kwargs={"code": request.code, "fmt": "exe"}))
     assert response.status_code == 404

@@ -248,3 +248,40 @@ def test_reference_numbers_are_unique_and_follow_the_year(register_a):
     year = first.created_at.year
     assert first.reference.startswith(f"DSR-{year}-")
     assert int(second.reference[-6:]) == int(first.reference[-6:]) + 1
+
+
+def test_cannot_identify_sends_a_letter_inviting_more_information(
+    register_a, handler_a, mailoutbox, django_capture_on_commit_callbacks, celery_eager
+):
+    request = steps.confirmed(register_a)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_cannot_identify(request=request, actor=handler_a, reason="The e-mail is not in our register.")
+    [letter] = mailoutbox
+    assert letter.to == [request.requester_email]
+    assert "The e-mail is not in our register." in letter.body
+    # In the requester's language (Finnish here), with the way forward and the Ombudsman.
+    assert "lisätietoja" in letter.body
+    assert "tietosuojavaltuutetulle" in letter.body
+
+
+def test_asking_for_more_information_keeps_the_clock_and_sends_the_question(
+    register_a, handler_a, mailoutbox, django_capture_on_commit_callbacks, celery_eager
+):
+    request = steps.confirmed(register_a)
+    due = request.legal_due_at
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_ask_for_information(request=request, actor=handler_a, message="Which city do you live in?")
+    [letter] = mailoutbox
+    assert "Which city do you live in?" in letter.body
+    request.refresh_from_db()
+    assert (request.state, request.legal_due_at) == (State.VERIFYING, due)
+    assert request.events.filter(action=RequestEvent.Action.INFO_REQUESTED, actor=handler_a).exists()
+
+
+def test_an_unconfirmed_web_request_stays_visible_to_staff(register_a, handler_a):
+    from privacy import selectors
+
+    request = steps.submit(register_a)
+    assert request in selectors.request_queue(user=handler_a)
