@@ -7,6 +7,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,14 @@ def legal_hold_release(*, actor, hold: LegalHold, reason: str) -> LegalHold:
     hold.release_reason = reason.strip()
     hold.save(update_fields=["released_at", "released_by", "release_reason", "updated_at"])
     return hold
+
+
+def legal_hold_get(*, register: Register, code) -> LegalHold:
+    """Return a hold of the register, or raise 404 (also for another register's hold)."""
+    try:
+        return LegalHold.objects.get(register=register, code=code)
+    except LegalHold.DoesNotExist:
+        raise Http404 from None
 
 
 def legal_hold_list(*, register: Register):

@@ -14,8 +14,8 @@ from registers import roles
 from registers.selectors import register_get_for_owner, user_can
 
 from .forms_retention import LegalHoldForm, LegalHoldReleaseForm
-from .holds import legal_hold_list, legal_hold_place, legal_hold_release
-from .models_retention import HoldType, LegalHold, PurgeCount, PurgeRun
+from .holds import legal_hold_get, legal_hold_list, legal_hold_place, legal_hold_release
+from .models_retention import HoldType, PurgeCount, PurgeRun
 from .purge import purge_run_task
 from .retention import register_hold_active, retention_due_customers, retention_preview
 
@@ -83,10 +83,7 @@ def legal_hold_place_view(request, slug):
 @require_POST
 def legal_hold_release_view(request, slug, code):
     register = register_get_for_owner(user=request.user, slug=slug)
-    try:
-        hold = LegalHold.objects.get(register=register, code=code)
-    except LegalHold.DoesNotExist:
-        raise Http404 from None
+    hold = legal_hold_get(register=register, code=code)
     form = LegalHoldReleaseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason for releasing the hold."))
