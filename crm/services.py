@@ -180,3 +180,38 @@ def invoice_create(*, actor, customer: Customer, data: dict[str, Any]) -> Invoic
         invoice.save()
     _touch(customer)
     return invoice
+
+
+# Objection and restriction (GDPR 18, 21) only ever narrow what may be done with the data, so they take effect
+# even while processing is restricted, and without `full_clean()`: a record that no longer validates (a field the
+# register stopped collecting) must not delay an objection.
+
+
+@transaction.atomic
+def customer_marketing_objection_set(*, actor, customer: Customer) -> Customer:
+    """Record that the customer objects to direct marketing (takes effect at once, GDPR 21(3))."""
+    current = Customer.objects.select_for_update().get(pk=customer.pk)
+    if current.marketing_objection:
+        return current
+    current.marketing_objection = True
+    _stamp_marketing_objection(current, was_objecting=False)
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save(update_fields=["marketing_objection", "marketing_objection_at", "version", "updated_at"])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def customer_restriction_set(*, actor, customer: Customer, restricted: bool) -> Customer:
+    """Restrict processing of the customer's data to storage (GDPR 18), or lift the restriction."""
+    current = Customer.objects.select_for_update().get(pk=customer.pk)
+    if current.processing_restricted == restricted:
+        return current
+    current.processing_restricted = restricted
+    current.processing_restricted_at = timezone.now() if restricted else None
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save(update_fields=["processing_restricted", "processing_restricted_at", "version", "updated_at"])
+    current.refresh_from_db()
+    return current

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
 from registers.description import description_content_on, description_sections
 
-from .models import DataSubjectRequest, Redaction, SubjectMatch
+from .models import DataSubjectRequest, Disclosure, Redaction, SubjectMatch
 
 # Art. 15(1) items that every register part of an answer must state; keys of
 # `registers.description.description_sections`.
@@ -218,6 +218,22 @@ def processing_dates(matches: list[SubjectMatch]) -> list[str]:
     return [day.isoformat() for day in days]
 
 
+def disclosures_of(matches: list[SubjectMatch], register) -> list[dict]:
+    """Return the recipients the person's data in this register was disclosed to (art. 15(1)(c)), dates only."""
+    customers = {m.customer_id for m in matches if m.customer_id and m.register_id == register.pk}
+    customers |= {m.contact_person.customer_id for m in matches if m.contact_person_id and m.register_id == register.pk}
+    rows = Disclosure.objects.filter(register=register, customer_id__in=customers).order_by("disclosed_at", "id")
+    return [
+        {
+            "date": timezone.localdate(row.disclosed_at).isoformat(),
+            "recipient": row.recipient,
+            "data": row.data_description,
+            "legal_basis": row.legal_basis,
+        }
+        for row in rows
+    ]
+
+
 def package_content(*, request: DataSubjectRequest) -> dict:
     """Gather the answer to an access request in the requester's language."""
     with translation.override(request.language):
@@ -249,6 +265,7 @@ def package_content(*, request: DataSubjectRequest) -> dict:
                     "slug": register.slug,
                     "name": register.name,
                     "records": records,
+                    "disclosures": disclosures_of(matches, register),
                     "description": sections,
                 }
             )

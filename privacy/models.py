@@ -294,6 +294,19 @@ class RequestEvent(models.Model):
         PACKAGE_DOWNLOADED = "package_downloaded", _("answer package downloaded")
         MANDATE_VIEWED = "mandate_viewed", _("mandate viewed")
         LETTER_QUEUED = "letter_queued", _("letter queued")
+        # The rights of arts. 16-21 (privacy.models_rights).
+        RECTIFICATION_PROPOSED = "rectification_proposed", _("correction requested")
+        RECTIFICATION_APPLIED = "rectification_applied", _("data corrected")
+        RECTIFICATION_REFUSED = "rectification_refused", _("correction refused")
+        ERASURE_PLANNED = "erasure_planned", _("erasure plan computed")
+        ERASURE_EXECUTED = "erasure_executed", _("erasure executed")
+        RESTRICTION_APPLIED = "restriction_applied", _("processing restricted")
+        RESTRICTION_LIFTED = "restriction_lifted", _("restriction lifted")
+        OBJECTION_APPLIED = "objection_applied", _("objection recorded")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("consent withdrawn")
+        NOTIFICATIONS_CREATED = "notifications_created", _("recipients to be notified")
+        NOTIFICATION_RESOLVED = "notification_resolved", _("recipient notification resolved")
+        REFUSAL_DECIDED = "refusal_decided", _("refusal decided")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), db_index=True)
@@ -457,6 +470,7 @@ class Correspondence(models.Model):
         EXTENSION_NOTICE = "extension_notice", _("notice of extension")
         CANNOT_IDENTIFY = "cannot_identify", _("cannot identify letter")
         ANSWER_READY = "answer_ready", _("answer ready")
+        DECISION = "decision", _("decision letter")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="correspondence")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
@@ -493,3 +507,6 @@ class ReferenceCounter(models.Model):
 
 # Retention models live in their own module (legal holds, purge runs); imported here so Django registers them.
 from .models_retention import *  # noqa: E402, F403
+
+# The rights of arts. 16-21 (disclosures, erasure plans, refusals, ...), likewise in their own module.
+from .models_rights import *  # noqa: E402, F403

@@ -25,8 +25,10 @@ def _hold_field(hold: str) -> str:
     return f"hold_{hold}"
 
 
-def _open_request_matches():
-    return SubjectMatch.objects.filter(request__state__in=DataSubjectRequest.OPEN_STATES)
+def _open_request_matches(exclude_request=None):
+    matches = SubjectMatch.objects.filter(request__state__in=DataSubjectRequest.OPEN_STATES)
+    # An erasure request does not hold back its own records (privacy.erasure).
+    return matches.exclude(request=exclude_request) if exclude_request is not None else matches
 
 
 def register_hold_active(register: Register, today: datetime.date) -> bool:
@@ -70,12 +72,12 @@ class CustomerPolicy(RetentionPolicy):
         cutoff = now - relativedelta(months=register.retention_months)
         return Customer.objects.filter(register=register).inactive_since(cutoff)
 
-    def hold_annotations(self, register, today):
+    def hold_annotations(self, register, today, *, exclude_request=None):
         # Seed 003: an open invoice or a debt in collection blocks erasure.
         invoice = Invoice.objects.filter(
             customer=OuterRef("pk"), status__in=[Invoice.Status.OPEN, Invoice.Status.IN_COLLECTION]
         )
-        request = _open_request_matches().filter(
+        request = _open_request_matches(exclude_request).filter(
             Q(customer=OuterRef("pk")) | Q(contact_person__customer=OuterRef("pk"))
         )
         if register_hold_active(register, today):

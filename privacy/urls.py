@@ -36,4 +36,6 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/<uuid:code>/", include(request_patterns)),
     path("figures/", views.figures, name="figures"),
+    # Rectification, erasure, restriction, objection, consents, portability, refusals, the disclosure ledger.
+    path("", include("privacy.urls_rights")),
 ]

@@ -22,6 +22,7 @@ from registers import roles
 from . import selectors
 from .emails import correspondence_queue
 from .models import DataSubjectRequest, RequestEvent
+from .rights_guards import rights_guard
 
 State = DataSubjectRequest.State
 
@@ -149,6 +150,8 @@ def _guard_state(*, request: DataSubjectRequest, actor, source: str, to: str, re
         raise ValidationError(ERROR_PACKAGE_MISSING, code="package_missing")
     if to == State.DUPLICATE and request.duplicate_of_id is None:
         raise ValidationError(ERROR_DUPLICATE_OF_MISSING, code="duplicate_of_missing")
+    # Refusal grounds, art. 19 notifications and the per-kind work of arts. 16-21 (privacy.rights_guards).
+    rights_guard(request=request, source=source, to=to)
 
 
 def _apply_effects(*, request: DataSubjectRequest, actor, source: str, to: str, now: datetime.datetime) -> None:
