@@ -1,3 +1,4 @@
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,9 +20,54 @@ def _test_database_url() -> str:
     return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
+def broker_url() -> str:
+    """Return a Redis database of its own for the test broker.
+
+    Tests that clear the Django cache flush REDIS_URL's database, which would
+    drop the broker's queue bindings and messages mid-test; TEST_CELERY_BROKER_URL
+    overrides the default (the database numbered one below REDIS_URL's).
+    """
+    if os.environ.get("TEST_CELERY_BROKER_URL"):
+        return os.environ["TEST_CELERY_BROKER_URL"]
+    parts = urlsplit(os.environ["REDIS_URL"])
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{database - 1 if database else 1}"))
+
+
+@contextlib.contextmanager
+def broker_for_tests():
+    """Point this process's Celery app at the test broker, and back afterwards."""
+    from config.celery import app
+
+    def reset():
+        # Connection and producer pools are cached per broker URL.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = broker_url()
+    reset()
+    try:
+        yield app
+    finally:
+        app.conf.broker_url = previous
+        reset()
+
+
+def send(task, *, queue: str):
+    """Enqueue `task` on the test broker for the worker consuming `queue`."""
+    with broker_for_tests():
+        return task.apply_async(queue=queue)
+
+
 def celery_process(*args: str, queue: str, log_dir: Path) -> subprocess.Popen:
-    """Start a celery command on the test database, writing its output to `log_dir`."""
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue}
+    """Start a celery command on the test database and test broker, writing its output to `log_dir`."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": broker_url(),
+        "CELERY_QUEUE": queue,
+    }
     log = open(log_dir / f"{args[0]}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([CELERY, "-A", "config", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -35,17 +81,17 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_queue(django_db_setup, worker_id, tmp_path_factory):
     """A real Celery worker on the real Redis broker, consuming a queue of its own.
 
     It reads and writes the test database, so tests that use it need
-    `django_db(transaction=True)` for the worker to see their rows.
+    `django_db(transaction=True)` for the worker to see their rows. One worker
+    per test: the flush between transactional tests recreates content types
+    under new ids, which a longer-lived worker would still hold in its cache.
     """
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL (CI sets both); SQLite quick runs skip it")
-    from config.celery import app
-
     queue = f"test-{worker_id}-{uuid.uuid4().hex[:8]}"
     name = f"{queue}@localhost"
     log_dir = tmp_path_factory.mktemp("celery")
@@ -66,14 +112,15 @@ def celery_queue(django_db_setup, worker_id, tmp_path_factory):
     )
     try:
         deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=1):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{(log_dir / 'worker.log').read_text()}")
+        with broker_for_tests() as app:
+            while not app.control.ping(destination=[name], timeout=1):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Celery worker did not start:\n{(log_dir / 'worker.log').read_text()}")
         yield queue
     finally:
         stop(worker)
         # Leave nothing queued for a later run.
-        with app.connection_for_write() as connection:
+        with broker_for_tests() as app, app.connection_for_write() as connection:
             connection.default_channel.queue_delete(queue)
 
 

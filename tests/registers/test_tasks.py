@@ -10,7 +10,7 @@ from registers import tasks
 from registers.models import AccessReview, Membership
 
 from ..factories import RegisterFactory
-from .conftest import celery_process, stop, wait_for
+from .conftest import celery_process, send, stop, wait_for
 
 
 def test_every_beat_entry_names_a_registered_task():
@@ -37,7 +37,7 @@ def test_the_tasks_call_their_services(register_a, owner_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_opens_the_yearly_review(celery_queue, owner_a, register_a):
-    result = tasks.access_review_open_due.apply_async(queue=celery_queue)
+    result = send(tasks.access_review_open_due, queue=celery_queue)
     review = wait_for(lambda: AccessReview.objects.filter(register=register_a).first(), what="the review")
     assert result.id
     assert review.opened_by is None
