@@ -137,7 +137,10 @@ def test_the_csv_has_counts_only(client, register_a, owner_a):
     body = response.content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == ["register", "table", "row", "period", "value"]
-    assert [register_a.slug, "customers", "New customers", f"{YEAR_SHOWN}-05", "<5"] in rows
+    # Labels are in the user's language.
+    with translation.override(response["Content-Language"]):
+        label = translation.gettext("New customers")
+    assert [register_a.slug, "customers", label, f"{YEAR_SHOWN}-05", "<5"] in rows
     assert "Nimi Oy" not in body
     for customer in customers:
         assert str(customer.code) not in body
