@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,6 +38,9 @@ from .forms import (
 from .models import Customer
 
 PAGE_SIZE = 50
+# A search or filter counts its matches up to this many: counting every match
+# of a common term at 100,000 customers costs more than the page itself.
+COUNT_CAP = 1000
 TIMELINE_PAGE_SIZE = 50
 ARCHIVE_PAGE_SIZE = 50
 FORM_METHODS = ["GET", "POST"]
@@ -82,6 +86,24 @@ def _filtered_customers(request, register: Register):
     form.is_valid()
     customers = selectors.customer_list(user=request.user, register=register, **form.selector_kwargs())
     return form, customers
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most `cap` rows; `capped` tells whether more exist."""
+
+    def __init__(self, object_list, per_page, *, cap: int | None = None):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.cap is None:
+            return super().count
+        # COUNT(*) over a LIMIT subquery stops scanning at cap + 1 matches.
+        count = self.object_list[: self.cap + 1].count()
+        self.capped = count > self.cap
+        return min(count, self.cap)
 
 
 LIST_FIELDS = (
@@ -147,7 +169,9 @@ def customer_list(request, register):
     form, customers = _filtered_customers(request, register)
     columns = exports.list_columns(register)
     names = [*LIST_FIELDS, *(column.name for column in columns)]
-    page = Paginator(customers.values_list(*names), PAGE_SIZE).get_page(request.GET.get("page"))
+    narrowed = any(value for name, value in form.selector_kwargs().items() if name != "ordering")
+    paginator = CappedPaginator(customers.values_list(*names), PAGE_SIZE, cap=COUNT_CAP if narrowed else None)
+    page = paginator.get_page(request.GET.get("page"))
     context = _context(
         register,
         registers,
@@ -168,6 +192,8 @@ def customer_list(request, register):
 def customer_export(request, register):
     register, _registers = _workspace(request, register)
     form, customers = _filtered_customers(request, register)
+    # GDPR 18(2): restricted data is only stored; a file taken out of the system is use, so it leaves them out.
+    customers = customers.filter(processing_restricted=False)
     columns = exports.customer_columns(register)
     rows = exports.customer_values(customers, columns)
     log_access(request, register, {"export": "customers_csv", "filter": _filters(form), "rows": rows.count()})

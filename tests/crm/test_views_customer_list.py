@@ -194,3 +194,18 @@ def test_the_header_lists_only_the_users_registers(client, staff_a, register_a, 
     assert f'href="/crm/{register_a.slug}/"' in html
     assert f'href="/crm/{register_b.slug}/"' not in html
     assert 'href="/crm/register-c/"' not in html
+
+
+def test_a_broad_search_counts_up_to_a_cap_and_says_so(client, staff_a, register_a, monkeypatch):
+    from crm import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    for number in range(7):
+        CustomerFactory(register=register_a, organisation_name=f"Yritys {number} Oy")
+    client.force_login(staff_a)
+    html = client.get(list_url(register_a, q="yritys")).content.decode()
+    assert "More than 5 customers: the first 5 are listed." in html
+    # The register's own size is always counted exactly.
+    assert "7 customers" in client.get(list_url(register_a)).content.decode()
+    # Below the cap the count is exact.
+    assert "1 customer" in client.get(list_url(register_a, q="yritys 1")).content.decode()
