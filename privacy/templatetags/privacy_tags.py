@@ -17,6 +17,6 @@ def due_requests(context):
     """Show the signed-in user's overdue and near-due requests (the home page)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"due": []}
-    return {"due": list(selectors.request_due_soon(user=user).prefetch_related("registers")[:20])}
+    if user is None or not user.is_authenticated or not selectors.request_register_ids(user=user):
+        return {"show": False}
+    return {"show": True, "due": list(selectors.request_due_soon(user=user).prefetch_related("registers")[:20])}

@@ -24,8 +24,9 @@ def celery_eager():
     celery_app.conf.task_always_eager = previous
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
+    # Mandates and answer files go to a throwaway folder, never var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 

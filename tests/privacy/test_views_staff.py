@@ -336,3 +336,10 @@ def test_a_closed_request_moves_only_by_the_table(register_a, handler_a, owner_a
     request = steps.answered(register_a, handler_a, owner_a)
     request = request_transition(request=request, to=State.CLOSED, actor=handler_a)
     assert request.closed_at is not None
+
+
+def test_the_home_page_links_the_queue_only_for_request_staff(staff_client, register_a, handler_a, staff_a):
+    staff_client.force_login(handler_a)
+    assert reverse("privacy:queue") in staff_client.get(reverse("home")).content.decode()
+    staff_client.force_login(staff_a)
+    assert reverse("privacy:queue") not in staff_client.get(reverse("home")).content.decode()
