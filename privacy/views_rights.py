@@ -35,7 +35,7 @@ from .forms_rights import (
 )
 from .models import DataSubjectRequest
 from .models_rights import ConsentRecord
-from .rights_guards import RIGHTS_KINDS, portability_ineligible_registers
+from .rights_guards import portability_ineligible_registers
 
 State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
@@ -106,9 +106,6 @@ def _record_rows(dsr, matches, items) -> list[dict]:
 
 def request_rights(request, code):
     dsr = selectors.request_get_for_user(user=request.user, code=code)
-    if dsr.kind not in RIGHTS_KINDS and not dsr.refusals.exists():
-        # An access request has its own answer screens; only a refusal of it is shown here.
-        return redirect("privacy:request-detail", code=dsr.code)
     for register_id in dsr.register_parts.values_list("register_id", flat=True):
         log_access(request, dsr, {"register": register_id, "purpose": "data_subject_request"})
     matches = selectors_rights.match_list(request=dsr, user=request.user)

@@ -11,7 +11,7 @@ from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, Interaction, Invoice
@@ -297,6 +297,7 @@ def test_two_approvers_executing_at_once_one_wins_and_the_other_sees_it_done(reg
     results: dict[str, object] = {}
 
     def execute(user):
+        translation.activate("en")  # a thread starts with the site's language
         try:
             barrier.wait(timeout=10)
             results[user.username] = erasure.erasure_execute(request=request, actor=user).state
