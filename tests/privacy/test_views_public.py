@@ -381,3 +381,42 @@ def test_all_registers_means_the_parts_of_a_divided_register(public_client, regi
     part = RegisterFactory(organisation=register_a.organisation, parent=whole)
     public_client.post(form_url(register_a), form_data(register_a, registers=[], all_registers="on"))
     assert set(DataSubjectRequest.objects.get().registers.all()) == {register_a, part}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submissions_of_the_same_request_make_one_request(register_a):
+    import threading
+
+    from django.db import connection
+
+    from privacy import services
+
+    data = {
+        "kind": "access",
+        "requester_name": "Rinnakkainen",
+        "requester_email": f"parallel.{uuid.uuid4().hex[:8]}@example.fi",
+        "language": "fi",
+    }
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def submit():
+        try:
+            barrier.wait()
+            request, _created = services.request_submit(
+                organisation=register_a.organisation, registers=[register_a], all_registers=False, data=dict(data)
+            )
+            results.append(request.pk)
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(results)) == 1
+    assert DataSubjectRequest.objects.count() == 1
