@@ -7,9 +7,15 @@ The database (rekisteri_bench_dsr) is migrated and filled once with `manage.py g
 --customers 100000 --interactions 500000`; later runs reuse it. Into that register the script
 adds one person with 2,000 interactions and 400 access-log entries on 250 days, plus a handler,
 and walks an access request through the real services up to the point where the answer is
-built. It then times `services.package_build` (the content, the HTML letter, the PDF, the JSON,
-checksums and the stored files) RUNS times with DEBUG off and prints each phase, the total and
-the SQL query count.
+built. It then times, RUNS times with DEBUG off, `services.package_build` (the content, the HTML
+letter, the JSON, checksums and the stored files: what the handler waits for) and, apart from it,
+`services.package_pdf_render` (the PDF, which a Celery task makes after commit), and prints each
+phase with wall and CPU time and the SQL query count.
+
+Measured 2026-11-23 on the 2-core project machine while other suites ran (load average 6):
+package_build median 0.44 s wall (0.19 s CPU, 14 queries; content 0.37 s, HTML 0.04 s, JSON
+0.03 s); the PDF task, 210 KiB, 13.8 s wall (6.2 s CPU). Laid out as a table the same PDF took
+many times longer, which is why interactions are blocks and the PDF is a background task.
 """
 
 import argparse
@@ -216,45 +222,57 @@ def child_measure() -> None:
         f"Database: {Customer.objects.count():,} customers, {Interaction.objects.count():,} interactions; "
         f"the person has {person.interactions.count():,} interactions."
     )
-    phases: dict[str, list[float]] = {"content": [], "html": [], "pdf": [], "json": [], "package_build": []}
-    cpu: list[float] = []
+    # The PDF is a background task; time it apart from what the handler waits for.
+    services._enqueue_pdf = lambda package_id: None
+    phases: dict[str, list[float]] = {
+        "content": [],
+        "html": [],
+        "json": [],
+        "package_build (handler waits)": [],
+        "pdf task": [],
+    }
+    cpu: dict[str, list[float]] = {"build": [], "pdf": []}
     # The first PDF of a process loads fonts (about a second); a worker has done that long before.
     access_package.render_pdf("<p>warm-up</p>")
-    queries = pages = size = 0
+    queries = 0
     for _run in range(RUNS):
         started = time.perf_counter()
         content = access_package.package_content(request=request)
         phases["content"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        html = access_package.render_html(content)
+        access_package.render_html(content)
         phases["html"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        pdf = access_package.render_pdf(html)
-        phases["pdf"].append(time.perf_counter() - started)
         started = time.perf_counter()
         access_package.render_json(content)
         phases["json"].append(time.perf_counter() - started)
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
             package = services.package_build(request=request, actor=handler)
-            phases["package_build"].append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
+            phases["package_build (handler waits)"].append(time.perf_counter() - started)
+            cpu["build"].append(time.process_time() - started_cpu)
         queries = len(captured.captured_queries)
-        pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type/Page")
-        size = len(pdf)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        services.package_pdf_render(package_id=package.pk)
+        phases["pdf task"].append(time.perf_counter() - started)
+        cpu["pdf"].append(time.process_time() - started_cpu)
+    package.refresh_from_db()
+    with package.pdf.open("rb") as stored:
+        pdf = stored.read()
+    pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type/Page")
     print(f"Records in the answer: {package.record_count:,}; processing dates: {len(content['processing_dates'])}")
-    print(f"PDF: {size / 1024:.0f} KiB{f', {pages} pages' if pages else ''}")
+    print(f"PDF: {len(pdf) / 1024:.0f} KiB{f', {pages} pages' if pages else ''}")
     print()
     print("| phase | median s | min s | max s |")
     print("|---|---|---|---|")
     for name, values in phases.items():
         print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |")
-    total = statistics.median(phases["package_build"])
-    verdict = "meets" if total < TARGET_SECONDS else "MISSES"
+    build = statistics.median(phases["package_build (handler waits)"])
+    verdict = "meets" if build < TARGET_SECONDS else "MISSES"
     print(
-        f"\npackage_build: median {total:.2f} s wall, {statistics.median(cpu):.2f} s CPU of this process, "
-        f"over {RUNS} runs; {queries} SQL queries ({verdict} the 3 s target; load average "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        f"\npackage_build: median {build:.2f} s wall ({statistics.median(cpu['build']):.2f} s CPU), {queries} SQL "
+        f"queries, {verdict} the 3 s target; the PDF task then takes {statistics.median(phases['pdf task']):.2f} s "
+        f"wall ({statistics.median(cpu['pdf']):.2f} s CPU). {RUNS} runs, load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores."
     )
 
 
