@@ -9,31 +9,26 @@ Safety rests on three things:
 - a run that was killed stays `running` until the next run, holding the lock, marks it `interrupted`.
 """
 
-import json
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
 
 import redis
-from auditlog.context import disable_auditlog
-from auditlog.models import LogEntry
-from auditlog.registry import auditlog
 from celery import shared_task
 from django.conf import settings
-from django.contrib.admin.models import LogEntry as AdminLogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, router, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers.models import Register
 
 from .models_retention import HoldType, PurgeCount, PurgeKind, PurgeRun, PurgeRunStatusChange
+from .redaction import REDACTED_VALUE, delete_with_redacted_trail
 from .retention import POLICIES, policies_for, request_file_purger, request_files_due, retention_counts
 
 logger = logging.getLogger(__name__)
@@ -41,7 +36,6 @@ logger = logging.getLogger(__name__)
 LOCK_NAME = "rekisteri:retention-purge"
 # What a purged record's audit entries say instead of its name.
 REDACTED_REPR = "[purged under retention]"
-REDACTED_VALUE = "[redacted]"
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PurgeRun.Status.RUNNING: frozenset(
@@ -119,109 +113,15 @@ def _interrupt_stale_runs() -> None:
         purge_run_transition(run=run, to=PurgeRun.Status.INTERRUPTED, reason="process ended mid-run")
 
 
-def _fast_path() -> bool:
-    # The SQL below names the two log tables; any other table layout takes the ORM path.
-    return (
-        connection.vendor == "postgresql"
-        and LogEntry._meta.db_table == "auditlog_logentry"
-        and AdminLogEntry._meta.db_table == "django_admin_log"
-    )
-
-
-def _redacted_pair() -> str:
-    return json.dumps([REDACTED_VALUE, REDACTED_VALUE])
-
-
-def _redact_audit_trail(model, pks: list, run: PurgeRun) -> None:
-    """Blank the values and names in every audit entry of the given rows; keep action, time and actor."""
-    content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-    additional = {"purge_run": str(run.code)}
-    if _fast_path():
-        # One statement per model and batch, the ids as one typed array (so the object_id index is used).
-        # Field names stay (not personal data; they show what had changed); old and new values go.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE auditlog_logentry SET object_repr = %s, changes_text = '', "
-                "serialized_data = NULL, additional_data = %s::jsonb, changes = CASE "
-                "WHEN jsonb_typeof(changes) = 'object' THEN "
-                "(SELECT jsonb_object_agg(key, %s::jsonb) FROM jsonb_object_keys(changes) AS key) END "
-                "WHERE content_type_id = %s AND object_id = ANY(%s::bigint[])",
-                [REDACTED_REPR, json.dumps(additional), _redacted_pair(), content_type.pk, list(pks)],
-            )
-            cursor.execute(
-                "UPDATE django_admin_log SET object_repr = %s, change_message = '' "
-                "WHERE content_type_id = %s AND object_id = ANY(%s::text[])",
-                [REDACTED_REPR, content_type.pk, [str(pk) for pk in pks]],
-            )
-        return
-    LogEntry.objects.filter(content_type=content_type, object_id__in=pks).update(
-        object_repr=REDACTED_REPR, changes_text="", serialized_data=None, additional_data=additional, changes=None
-    )
-    AdminLogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]).update(
-        object_repr=REDACTED_REPR, change_message=""
-    )
-
-
-def _log_purged(model, pks: list, run: PurgeRun) -> None:
-    """Write one DELETE entry per purged row: the trail shows the deletion, with no values."""
-    content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-    now = timezone.now()
-    additional = {"purge_run": str(run.code), "reason": "retention"}
-    actor_id = run.triggered_by_id
-    if _fast_path():
-        # INSERT ... SELECT over an id array: one statement however many rows, no per-row Python objects.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO auditlog_logentry "
-                "(content_type_id, object_pk, object_id, object_repr, action, changes_text, actor_id, "
-                "timestamp, additional_data) "
-                "SELECT %s, id::text, id, %s, %s, '', %s, %s, %s::jsonb FROM unnest(%s::bigint[]) AS id",
-                [
-                    content_type.pk,
-                    REDACTED_REPR,
-                    LogEntry.Action.DELETE,
-                    actor_id,
-                    now,
-                    json.dumps(additional),
-                    list(pks),
-                ],
-            )
-        return
-    LogEntry.objects.bulk_create(
-        [
-            LogEntry(
-                content_type=content_type,
-                object_pk=str(pk),
-                object_id=pk,
-                object_repr=REDACTED_REPR,
-                action=LogEntry.Action.DELETE,
-                changes=None,
-                changes_text="",
-                actor_id=actor_id,
-                timestamp=now,
-                additional_data=additional,
-            )
-            for pk in pks
-        ],
-        batch_size=500,
-    )
-
-
 def _delete_with_trail(queryset, run: PurgeRun) -> Counter:
     """Delete the rows with everything that cascades from them, redacting and logging each audited row."""
-    using = router.db_for_write(queryset.model)
-    collector = Collector(using=using, origin=queryset)
-    collector.collect(queryset)
-    deleted = {model: [obj.pk for obj in instances] for model, instances in collector.data.items()}
-    for model, pks in deleted.items():
-        if pks and auditlog.contains(model):
-            _redact_audit_trail(model, pks, run)
-    with disable_auditlog():
-        _total, per_model = collector.delete()
-    for model, pks in deleted.items():
-        if pks and auditlog.contains(model):
-            _log_purged(model, pks, run)
-    return Counter(per_model)
+    # The one redaction routine, shared with erasure on request (privacy.redaction).
+    return delete_with_redacted_trail(
+        queryset,
+        actor_id=run.triggered_by_id,
+        object_repr=REDACTED_REPR,
+        additional={"purge_run": str(run.code), "reason": "retention"},
+    )
 
 
 class Progress:
@@ -376,4 +276,4 @@ def purge_run_task(register_code: str | None = None, actor_id: int | None = None
     return str(run.code) if run else None
 
 
-__all__ = ["POLICIES", "PurgeLock", "purge_run", "purge_run_task", "purge_run_transition"]
+__all__ = ["POLICIES", "REDACTED_VALUE", "PurgeLock", "purge_run", "purge_run_task", "purge_run_transition"]
