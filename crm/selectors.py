@@ -89,9 +89,14 @@ def customer_list(
     ordering: str = "name",
 ) -> QuerySet[Customer]:
     """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
-    queryset = Customer.objects.filter(register__in=_registers(user).filter(kind=Register.Kind.CUSTOMER))
-    if register is not None:
-        queryset = queryset.filter(register=register)
+    registers = _registers(user).filter(kind=Register.Kind.CUSTOMER)
+    if register is None:
+        queryset = Customer.objects.filter(register__in=registers)
+    else:
+        # An uncorrelated EXISTS is a one-time check in PostgreSQL: unlike a
+        # semi-join it leaves the row estimates of the customer scan intact,
+        # so a rare search term still gets its trigram bitmap scan.
+        queryset = Customer.objects.filter(Exists(registers.filter(pk=register.pk)), register=register)
     search = search.strip()
     if search:
         queryset = queryset.filter(_search_q(search))
