@@ -161,11 +161,6 @@ class TimelineEntry:
     contact_person: str = ""
     staff_user: str = ""
 
-    @property
-    def kind_display(self) -> str:
-        choices = Invoice.Status if self.is_invoice else Interaction.Kind
-        return str(dict(choices.choices).get(self.kind, self.kind))
-
 
 @dataclass(frozen=True)
 class TimelinePage:

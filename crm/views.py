@@ -35,7 +35,7 @@ from .forms import (
     InteractionForm,
     add_model_errors,
 )
-from .models import Customer
+from .models import Customer, Interaction, Invoice
 
 PAGE_SIZE = 50
 # A search or filter counts its matches up to this many: counting every match
@@ -281,6 +281,66 @@ def _field_rows(customer: Customer) -> list[tuple[str, object]]:
     return rows
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    is_invoice: bool
+    at_iso: str
+    at: str
+    kind: str
+    title: str
+    text: str = ""
+    details: str = ""
+    edit_url: str = ""
+    delete_url: str = ""
+
+
+def _timeline_rows(register: Register, customer: Customer, entries) -> list[TimelineRow]:
+    """Prepare the timeline in Python, like the list rows: template logic for 50 entries costs more than the query."""
+    sentinel = str(uuid.UUID(int=0))
+    kwargs = {"register": register.slug, "code": customer.code, "interaction": sentinel}
+    edit_url = reverse("crm:interaction-update", kwargs=kwargs)
+    delete_url = reverse("crm:interaction-delete", kwargs=kwargs)
+    kinds = {key: capfirst(label) for key, label in Interaction.Kind.choices}
+    statuses = dict(Invoice.Status.choices)
+    rows = []
+    for entry in entries:
+        at = timezone.localtime(entry.at)
+        common = {"at_iso": at.isoformat(), "at": formats.date_format(at, "SHORT_DATETIME_FORMAT")}
+        if entry.is_invoice:
+            amount = formats.number_format(entry.amount, 2, use_l10n=True, force_grouping=True)
+            due = formats.date_format(entry.due_date, "SHORT_DATE_FORMAT")
+            status = statuses.get(entry.kind, entry.kind)
+            rows.append(
+                TimelineRow(
+                    is_invoice=True,
+                    kind=_("Invoice"),
+                    title=_("%(number)s, %(amount)s €") % {"number": entry.title, "amount": amount},
+                    details=_("Due %(due)s, %(status)s") % {"due": due, "status": status},
+                    **common,
+                )
+            )
+            continue
+        details = []
+        if entry.contact_person:
+            details.append(_("With %(name)s.") % {"name": entry.contact_person})
+        if entry.staff_user:
+            details.append(_("Recorded by %(name)s.") % {"name": entry.staff_user})
+        code = str(entry.code)
+        rows.append(
+            TimelineRow(
+                is_invoice=False,
+                kind=kinds.get(entry.kind, entry.kind),
+                title=entry.title,
+                text=entry.text,
+                details=" ".join(details),
+                edit_url=edit_url.replace(sentinel, code),
+                delete_url=delete_url.replace(sentinel, code),
+                **common,
+            )
+        )
+    return rows
+
+
 @never_cache
 @require_GET
 def customer_detail(request, register, code):
@@ -298,6 +358,9 @@ def customer_detail(request, register, code):
         fields=_field_rows(customer),
         contact_persons=contact_persons,
         timeline=timeline,
+        timeline_rows=_timeline_rows(register, customer, timeline.entries),
+        edit_label=_("Edit"),
+        remove_label=_("Remove"),
         can_edit=register.can_change and not customer.processing_restricted,
     )
     if request.htmx and request.htmx.target == "timeline":
