@@ -195,21 +195,6 @@ def setup() -> None:
 
     # generate_data makes a 36-month register: everything idle longer is due.
     Register.objects.filter(slug=PURGE_REGISTER).update(retention_months=36)
-    accept_commitments()
-
-
-def accept_commitments() -> None:
-    """Let the demo staff user past the confidentiality-commitment gate, as they would by clicking."""
-    try:
-        from registers import services
-    except ImportError:
-        return
-    accept = getattr(services, "commitment_accept_all", None)
-    if accept is None:
-        return
-    from django.contrib.auth import get_user_model
-
-    accept(user=get_user_model().objects.get(username=STAFF[0]))
 
 
 def public_form_path() -> tuple[str, str]:
