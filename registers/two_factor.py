@@ -80,7 +80,7 @@ def _next_url(request) -> str:
 def _qr_svg(device: TOTPDevice) -> str:
     # segno writes the QR code as SVG markup built only from the device's own
     # provisioning URI; no user-entered text reaches it.
-    return mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4))  # noqa: S308  # nosec B308 B703
+    return mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4))  # noqa: S308  # nosec: B308, B703
 
 
 @require_http_methods(["GET", "POST"])

@@ -54,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError("Give a positive number of customers, interactions >= 0 and a share from 0 to 1.")
         started = time.monotonic()
         register = self._register(register)
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # nosec B311
         now = timezone.now()
         retention_days = (register.retention_months or 36) * 31
         collected = set(Customer.fields_collected_by(register))

@@ -128,7 +128,7 @@ class Command(BaseCommand):
             code = demo.stable_code(register.slug, "customer", number)
             if code in existing:
                 continue
-            rng = random.Random(f"{register.slug}:{number}")
+            rng = random.Random(f"{register.slug}:{number}")  # nosec B311
             values = demo.customer_values(rng, collected=collected)
             customer = Customer(register=register, code=code, source=Customer.Source.DATA_SUBJECT, **values)
             if customer.marketing_objection:
@@ -192,7 +192,7 @@ class Command(BaseCommand):
             code = demo.stable_code(register.slug, "message", number)
             if code in existing:
                 continue
-            rng = random.Random(f"message:{number}")
+            rng = random.Random(f"message:{number}")  # nosec B311
             first = rng.choice(demo.FIRST_NAMES_FI + demo.FIRST_NAMES_SV)
             last = rng.choice(demo.LAST_NAMES_FI + demo.LAST_NAMES_SV)
             client = clients[number % len(clients)]
@@ -217,7 +217,7 @@ class Command(BaseCommand):
             code = demo.stable_code(register.slug, "recording", number)
             if code in existing:
                 continue
-            rng = random.Random(f"recording:{number}")
+            rng = random.Random(f"recording:{number}")  # nosec B311
             recordings.append(
                 CallRecording(
                     code=code,
