@@ -175,6 +175,30 @@ def _list_rows(register: Register, rows, columns: list[exports.Column]) -> list[
     return prepared
 
 
+def _value(form, name: str) -> str:
+    return str(form.data.get(name, "")) if form.is_bound else ""
+
+
+def _search_control(form) -> dict:
+    return {"label": form.fields["q"].label, "value": _value(form, "q"), "errors": form.errors.get("q", [])}
+
+
+def _filter_controls(form) -> list[dict]:
+    """Describe the filter form's selects and number inputs for the list template, which writes them out."""
+    controls = []
+    for name, field in form.fields.items():
+        if name == "q":
+            continue
+        value = _value(form, name)
+        control = {"name": name, "label": field.label, "value": value, "errors": form.errors.get(name, [])}
+        if hasattr(field, "choices"):
+            control["choices"] = [(key, label, str(key) == value) for key, label in field.choices]
+        else:
+            control.update(min=field.min_value, max=field.max_value)
+        controls.append(control)
+    return controls
+
+
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET
@@ -193,6 +217,8 @@ def customer_list(request, register):
         register,
         registers,
         form=form,
+        search=_search_control(form),
+        filters=_filter_controls(form),
         page=page,
         rows=_list_rows(register, page.object_list, columns),
         columns=columns,
