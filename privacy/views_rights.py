@@ -361,14 +361,20 @@ def customer_consents(request, register, code):
     customer = _customer(request, register, code)
     log_access(request, customer, {"purpose": "consents"})
     history = selectors_rights.customer_rights_history(customer=customer)
-    links = {c.pk: request.build_absolute_uri(_withdraw_path(c)) for c in history["consents"] if c.in_force}
+    can_change = user_can(user=request.user, register=customer.register, perm=roles.CHANGE_DATA)
+    # A withdrawal link acts without signing in: only staff who may change the data get to see it.
+    links = (
+        {c.pk: request.build_absolute_uri(_withdraw_path(c)) for c in history["consents"] if c.in_force}
+        if can_change
+        else {}
+    )
     context = {
         "customer": customer,
         "register": customer.register,
         **history,
         "links": links,
         "form": ConsentGiveForm(),
-        "can_change": user_can(user=request.user, register=customer.register, perm=roles.CHANGE_DATA),
+        "can_change": can_change,
     }
     return render(request, "privacy/rights/customer_consents.html", context)
 
