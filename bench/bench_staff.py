@@ -34,6 +34,8 @@ ENV = {
     "ALLOWED_HOSTS": "testserver,localhost",
     "HTTPS": "false",
     "LOG_LEVEL": "ERROR",
+    # One persistent connection for the whole run, as a worker keeps it between requests.
+    "CONN_MAX_AGE": "3600",
 }
 
 
@@ -182,6 +184,19 @@ def setup_django() -> None:
     django.setup()
 
 
+def raise_priority() -> None:
+    """On a shared machine (BENCH_PRIORITY=1, as root), run this worker and its database backend ahead of others."""
+    if os.environ.get("BENCH_PRIORITY") != "1":
+        return
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    for pid in (os.getpid(), backend):
+        os.setpriority(os.PRIO_PROCESS, pid, -10)
+
+
 def child_count() -> int:
     setup_django()
     from crm.models import Customer
@@ -291,12 +306,15 @@ def search_plan(register, term: str) -> str:
 def child_measure() -> dict:
     setup_django()
     client, register, customers = signed_in_client()
+    raise_priority()
     customer = showcase_customer(register)
     total = customers.count()
     rare = customers.exclude(business_id="").order_by("id")[total // 2 :].first().business_id
     base = f"/crm/{register.slug}/"
     partial = {"HX-Request": "true", "HX-Target": "customer-results"}
     cases = {
+        # Session, user and the middleware's checks with a nearly empty page: the fixed cost every case includes.
+        "baseline: password-change page (no customer data)": timed(client, "/accounts/password/"),
         "list, first page": timed(client, base),
         "list, page 500 (the last page, 201, at 10,000)": timed(client, base + "?page=500"),
         "filtered list (organisations, Finnish, no objection, inactive 6 months)": timed(
@@ -327,6 +345,7 @@ def child_export() -> dict:
 
     setup_django()
     client, register, _customers = signed_in_client()
+    raise_priority()
     url = f"/crm/{register.slug}/customers.csv"
     # Warm up on a tiny export so imports and connections are in place before measuring.
     b"".join(client.get(url + "?q=zzzzzz").streaming_content)

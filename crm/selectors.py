@@ -90,8 +90,12 @@ def customer_list(
 ) -> QuerySet[Customer]:
     """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
     registers = _registers(user).filter(kind=Register.Kind.CUSTOMER)
+    checked = user.__dict__.get("_crm_customer_register_ids")
     if register is None:
         queryset = Customer.objects.filter(register__in=registers)
+    elif checked is not None:
+        # register_list_with_access already asked guardian in this request.
+        queryset = Customer.objects.filter(register=register) if register.pk in checked else Customer.objects.none()
     else:
         # An uncorrelated EXISTS is a one-time check in PostgreSQL: unlike a
         # semi-join it leaves the row estimates of the customer scan intact,
@@ -254,7 +258,13 @@ def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
 def register_list_with_access(*, user) -> list[Register]:
     """Return the registers the user may see, each annotated with `can_change` (one query)."""
     changeable = _registers(user, roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
-    return list(_registers(user).annotate(can_change=Exists(changeable)))
+    registers = list(_registers(user).annotate(can_change=Exists(changeable)))
+    # The answer holds for the rest of this request (request.user is loaded
+    # per request): customer queries reuse it instead of repeating the check.
+    user.__dict__["_crm_customer_register_ids"] = frozenset(
+        register.pk for register in registers if register.kind == Register.Kind.CUSTOMER
+    )
+    return registers
 
 
 def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:

@@ -119,7 +119,8 @@ class CustomerPaginator(Paginator):
         # Django would trim it to the count, and LIMIT 1 for a rare term makes
         # PostgreSQL walk the name index instead of using the trigram index.
         keys = self.object_list.values("pk")[bottom : bottom + self.per_page]
-        rows = self.object_list.filter(pk__in=keys).values_list(*self.fields)
+        # The keys carry the permission and search filters; the outer query only orders the page.
+        rows = Customer.objects.filter(pk__in=keys).order_by(*self.object_list.query.order_by).values_list(*self.fields)
         return self._get_page(rows, number, self)
 
 
