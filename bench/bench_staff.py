@@ -298,8 +298,13 @@ def search_plan(register, term: str) -> str:
     from crm import selectors
 
     user = get_user_model().objects.get(username=STAFF)
+    selectors.register_list_with_access(user=user)  # As the view does first.
     plan = selectors.customer_list(user=user, register=register, search=term)[:50].explain()
-    scans = [line.strip().lstrip("-> ").split("  (")[0] for line in plan.splitlines() if "Scan" in line]
+    scans = [
+        line.strip().lstrip("-> ").split("  (")[0]
+        for line in plan.splitlines()
+        if "Scan" in line and "customer" in line
+    ]
     return "; ".join(scans)
 
 
