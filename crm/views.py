@@ -5,19 +5,13 @@ user was not granted) and reads personal data only through `crm.selectors`.
 Changes go through `crm.services`; read-only roles get 403 on every form.
 """
 
-import datetime
-import uuid
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.functional import cached_property
-from django.utils.text import capfirst
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from registers.access_log import log_access
 from registers.models import Register
 
-from . import exports, selectors, services
+from . import display, exports, selectors, services
 from .forms import (
     ArchiveFilterForm,
     ContactPersonForm,
@@ -35,7 +29,7 @@ from .forms import (
     InteractionForm,
     add_model_errors,
 )
-from .models import Customer, Interaction, Invoice
+from .models import Customer
 
 PAGE_SIZE = 50
 # A search or filter counts its matches up to this many: counting every match
@@ -88,118 +82,6 @@ def _filtered_customers(request, register: Register):
     return form, customers
 
 
-class CustomerPaginator(Paginator):
-    """Pages of customer rows (value tuples of `fields`) that stay cheap at 100,000 customers.
-
-    A search or filter counts at most `cap` matches (`capped` tells whether
-    more exist); the register's own total is counted exactly.
-    """
-
-    def __init__(self, customers, per_page, *, fields, cap: int | None = None):
-        super().__init__(customers, per_page)
-        self.fields = fields
-        self.cap = cap
-        self.capped = False
-
-    @cached_property
-    def count(self) -> int:
-        if self.cap is None:
-            return super().count
-        # COUNT(*) over a LIMIT subquery stops scanning at cap + 1 matches.
-        count = self.object_list[: self.cap + 1].count()
-        self.capped = count > self.cap
-        return min(count, self.cap)
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        # The page's keys come from the (register, sort_name, id) index alone,
-        # so page 500 skips 25,000 index entries, not 25,000 table rows; only
-        # the 50 rows shown are read in full. The LIMIT is always a full page:
-        # Django would trim it to the count, and LIMIT 1 for a rare term makes
-        # PostgreSQL walk the name index instead of using the trigram index.
-        keys = self.object_list.values("pk")[bottom : bottom + self.per_page]
-        # The keys carry the permission and search filters; the outer query only orders the page.
-        rows = Customer.objects.filter(pk__in=keys).order_by(*self.object_list.query.order_by).values_list(*self.fields)
-        return self._get_page(rows, number, self)
-
-
-LIST_FIELDS = (
-    "code",
-    "kind",
-    "organisation_name",
-    "first_name",
-    "last_name",
-    "last_activity_at",
-    "marketing_objection",
-    "processing_restricted",
-)
-
-
-@dataclass(frozen=True)
-class ListRow:
-    url: str
-    name: str
-    kind: str
-    cells: list[tuple[str, bool]]
-    activity_iso: str
-    activity: str
-    restricted: bool
-    objected: bool
-
-
-def _list_rows(register: Register, rows, columns: list[exports.Column]) -> list[ListRow]:
-    """Prepare the rows of the list page in Python: per-cell logic in templates costs more than the queries."""
-    sentinel = uuid.UUID(int=0)
-    url = reverse("crm:customer-detail", kwargs={"register": register.slug, "code": sentinel})
-    kinds = dict(Customer.Kind.choices)
-    # Identifiers and phone numbers read wrong when broken over two lines.
-    nowrap = [column.name in {"business_id", "mobile"} for column in columns]
-    prepared = []
-    for code, kind, organisation_name, first_name, last_name, activity, objected, restricted, *cells in rows:
-        activity = timezone.localtime(activity)
-        prepared.append(
-            ListRow(
-                url=url.replace(str(sentinel), str(code)),
-                name=organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip(),
-                kind=capfirst(kinds.get(kind, kind)),
-                cells=[
-                    (getattr(cell, "as_international", cell) or "", keep)
-                    for cell, keep in zip(cells, nowrap, strict=True)
-                ],
-                activity_iso=activity.isoformat(),
-                activity=formats.date_format(activity, "SHORT_DATE_FORMAT"),
-                restricted=restricted,
-                objected=objected,
-            )
-        )
-    return prepared
-
-
-def _value(form, name: str) -> str:
-    return str(form.data.get(name, "")) if form.is_bound else ""
-
-
-def _search_control(form) -> dict:
-    return {"label": form.fields["q"].label, "value": _value(form, "q"), "errors": form.errors.get("q", [])}
-
-
-def _filter_controls(form) -> list[dict]:
-    """Describe the filter form's selects and number inputs for the list template, which writes them out."""
-    controls = []
-    for name, field in form.fields.items():
-        if name == "q":
-            continue
-        value = _value(form, name)
-        control = {"name": name, "label": field.label, "value": value, "errors": form.errors.get(name, [])}
-        if hasattr(field, "choices"):
-            control["choices"] = [(key, label, str(key) == value) for key, label in field.choices]
-        else:
-            control.update(min=field.min_value, max=field.max_value)
-        controls.append(control)
-    return controls
-
-
 @never_cache
 @vary_on_headers("HX-Request")
 @require_GET
@@ -210,18 +92,18 @@ def customer_list(request, register):
         return redirect("crm:message-list", register=register.slug)
     form, customers = _filtered_customers(request, register)
     columns = exports.list_columns(register)
-    names = [*LIST_FIELDS, *(column.name for column in columns)]
+    names = [*display.LIST_FIELDS, *(column.name for column in columns)]
     narrowed = any(value for name, value in form.selector_kwargs().items() if name != "ordering")
-    paginator = CustomerPaginator(customers, PAGE_SIZE, fields=names, cap=COUNT_CAP if narrowed else None)
+    paginator = display.CustomerPaginator(customers, PAGE_SIZE, fields=names, cap=COUNT_CAP if narrowed else None)
     page = paginator.get_page(request.GET.get("page"))
     context = _context(
         register,
         registers,
         form=form,
-        search=_search_control(form),
-        filters=_filter_controls(form),
+        search=display.search_control(form),
+        filters=display.filter_controls(form),
         page=page,
-        rows=_list_rows(register, page.object_list, columns),
+        rows=display.list_rows(register, page.object_list, columns),
         columns=columns,
         collects_address=register.collects("address"),
     )
@@ -288,86 +170,6 @@ def _query(request) -> str:
     return f"?{query}" if query else ""
 
 
-def _field_rows(customer: Customer) -> list[tuple[str, object]]:
-    """Return (label, value) of every field the register collects, and only those."""
-    rows = []
-    for name in Customer.fields_collected_by(customer.register):
-        if customer.kind == Customer.Kind.PERSON and name == "business_id":
-            continue
-        if customer.kind == Customer.Kind.ORGANISATION and name == "date_of_birth":
-            continue
-        field = Customer._meta.get_field(name)
-        value = getattr(customer, name)
-        if field.choices:
-            value = getattr(customer, f"get_{name}_display")()
-        elif hasattr(value, "as_international"):
-            value = value.as_international
-        elif isinstance(value, datetime.date):
-            value = formats.date_format(value, "SHORT_DATE_FORMAT")
-        rows.append((field.verbose_name, value))
-    return rows
-
-
-@dataclass(frozen=True)
-class TimelineRow:
-    is_invoice: bool
-    at_iso: str
-    at: str
-    kind: str
-    title: str
-    text: str = ""
-    details: str = ""
-    edit_url: str = ""
-    delete_url: str = ""
-
-
-def _timeline_rows(register: Register, customer: Customer, entries) -> list[TimelineRow]:
-    """Prepare the timeline in Python, like the list rows: template logic for 50 entries costs more than the query."""
-    sentinel = str(uuid.UUID(int=0))
-    kwargs = {"register": register.slug, "code": customer.code, "interaction": sentinel}
-    edit_url = reverse("crm:interaction-update", kwargs=kwargs)
-    delete_url = reverse("crm:interaction-delete", kwargs=kwargs)
-    kinds = {key: capfirst(label) for key, label in Interaction.Kind.choices}
-    statuses = dict(Invoice.Status.choices)
-    rows = []
-    for entry in entries:
-        at = timezone.localtime(entry.at)
-        common = {"at_iso": at.isoformat(), "at": formats.date_format(at, "SHORT_DATETIME_FORMAT")}
-        if entry.is_invoice:
-            amount = formats.number_format(entry.amount, 2, use_l10n=True, force_grouping=True)
-            due = formats.date_format(entry.due_date, "SHORT_DATE_FORMAT")
-            status = statuses.get(entry.kind, entry.kind)
-            rows.append(
-                TimelineRow(
-                    is_invoice=True,
-                    kind=_("Invoice"),
-                    title=_("%(number)s, %(amount)s €") % {"number": entry.title, "amount": amount},
-                    details=_("Due %(due)s, %(status)s") % {"due": due, "status": status},
-                    **common,
-                )
-            )
-            continue
-        details = []
-        if entry.contact_person:
-            details.append(_("With %(name)s.") % {"name": entry.contact_person})
-        if entry.staff_user:
-            details.append(_("Recorded by %(name)s.") % {"name": entry.staff_user})
-        code = str(entry.code)
-        rows.append(
-            TimelineRow(
-                is_invoice=False,
-                kind=kinds.get(entry.kind, entry.kind),
-                title=entry.title,
-                text=entry.text,
-                details=" ".join(details),
-                edit_url=edit_url.replace(sentinel, code),
-                delete_url=delete_url.replace(sentinel, code),
-                **common,
-            )
-        )
-    return rows
-
-
 @never_cache
 @require_GET
 def customer_detail(request, register, code):
@@ -382,10 +184,10 @@ def customer_detail(request, register, code):
         register,
         registers,
         customer=customer,
-        fields=_field_rows(customer),
+        fields=display.field_rows(customer),
         contact_persons=contact_persons,
         timeline=timeline,
-        timeline_rows=_timeline_rows(register, customer, timeline.entries),
+        timeline_rows=display.timeline_rows(register, customer, timeline.entries),
         edit_label=_("Edit"),
         remove_label=_("Remove"),
         can_edit=register.can_change and not customer.processing_restricted,
