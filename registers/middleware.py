@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .selectors import commitment_pending_list
+from .selectors import request_gate_facts
 
 # URL names a user with a pending commitment may still open.
 ALLOWED_URL_NAMES = frozenset(
@@ -43,6 +43,6 @@ class CommitmentRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in ALLOWED_URL_NAMES:
             return None
-        if not commitment_pending_list(user=user).exists():
+        if not request_gate_facts(user=user)["commitment_pending"]:
             return None
         return redirect(f"{reverse('registers:commitment')}?{urlencode({'next': request.get_full_path()})}")

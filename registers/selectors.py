@@ -85,13 +85,54 @@ def commitment_pending_list(*, user) -> QuerySet[ConfidentialityCommitment]:
     they hold an active role; a main user, who administers them all, accepts
     every organisation's commitment.
     """
-    current = ConfidentialityCommitment.objects.current()
-    if not is_main_user(user):
-        organisations = Register.objects.filter(memberships__in=Membership.objects.active().filter(user=user)).values(
-            "organisation_id"
+    return (
+        _unaccepted_commitments(user=user, of_all_organisations=is_main_user(user))
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+
+
+def _unaccepted_commitments(*, user, of_all_organisations: bool) -> QuerySet[ConfidentialityCommitment]:
+    current = ConfidentialityCommitment.objects.current().exclude(acceptances__user=user)
+    if of_all_organisations:
+        return current
+    organisations = Register.objects.filter(memberships__in=Membership.objects.active().filter(user=user))
+    return current.filter(organisation_id__in=organisations.values("organisation_id"))
+
+
+def request_gate_facts(*, user) -> dict[str, bool]:
+    """Answer in one query the questions the sign-in gates ask on every request.
+
+    Is the user a main user, an owner somewhere (both need a second factor), and is a
+    confidentiality commitment still unaccepted. The answer is kept on the user
+    instance, which lives for one request.
+    """
+    facts = getattr(user, "_gate_facts", None)
+    if facts is None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        row = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .annotate(
+                main=Exists(Group.objects.filter(user=OuterRef("pk"), name=roles.MAIN_USERS_GROUP)),
+                owner=Exists(Membership.objects.active().filter(user=OuterRef("pk"), role=roles.Role.OWNER)),
+                pending_all=Exists(_unaccepted_commitments(user=user, of_all_organisations=True)),
+                pending_own=Exists(_unaccepted_commitments(user=user, of_all_organisations=False)),
+            )
+            .values("main", "owner", "pending_all", "pending_own")
+            .get()
         )
-        current = current.filter(organisation_id__in=organisations)
-    return current.exclude(acceptances__user=user).select_related("organisation").order_by("organisation__name")
+        user._in_main_users_group = row["main"]
+        main = is_main_user(user)
+        facts = {
+            "main_user": main,
+            "owner": row["owner"],
+            "commitment_pending": row["pending_all"] if main else row["pending_own"],
+        }
+        user._gate_facts = facts
+    return facts
 
 
 def register_get_for_manager(*, user, slug: str) -> Register:

@@ -19,7 +19,15 @@ ERROR_ALREADY_ENDED = _("This access has already ended.")
 
 
 def is_main_user(user) -> bool:
-    return user.is_active and (user.is_superuser or user.groups.filter(name=roles.MAIN_USERS_GROUP).exists())
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    # Several checks of one request ask this of the same user instance (the request's
+    # user); the group membership is read once per instance.
+    if getattr(user, "_in_main_users_group", None) is None:
+        user._in_main_users_group = user.groups.filter(name=roles.MAIN_USERS_GROUP).exists()
+    return user._in_main_users_group
 
 
 @transaction.atomic

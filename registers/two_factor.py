@@ -23,8 +23,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership, Role
-from .services import is_main_user
+from .selectors import request_gate_facts
 
 RECOVERY_CODE_COUNT = 10
 ERROR_WRONG_CODE = _("The code is not valid. Check the time on your device and try again.")
@@ -35,15 +34,8 @@ def user_requires_two_factor(user) -> bool:
     """Tell whether the user must pass a second factor: owners, main users and admin users."""
     if not user.is_authenticated:
         return False
-    cached = getattr(user, "_requires_two_factor", None)
-    if cached is None:
-        cached = (
-            user.is_staff
-            or is_main_user(user)
-            or Membership.objects.active().filter(user=user, role=Role.OWNER).exists()
-        )
-        user._requires_two_factor = cached
-    return cached
+    facts = request_gate_facts(user=user)
+    return user.is_staff or facts["main_user"] or facts["owner"]
 
 
 class TwoFactorRequiredMiddleware:

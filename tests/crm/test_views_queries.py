@@ -117,3 +117,16 @@ def test_the_archive_list_costs_the_same_for_few_and_many_messages(client):
     few = count_queries(client, url)
     ContactCentreMessageFactory.create_batch(30, ordering_client=OrderingClientFactory(register=department.register))
     assert count_queries(client, url) == few
+
+
+def test_the_whole_request_stays_within_the_issue_budgets(signed_in, register_a):
+    """Session, user and permission lookups included: list and customer page within 10, search within 6."""
+    make_customers(register_a, 3)
+    customer = register_a.customers.first()
+    InteractionFactory(customer=customer)
+    list_url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
+    signed_in.get(list_url)
+    assert count_queries(signed_in, list_url) <= 10
+    assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") <= 10
+    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) <= 6
+    assert count_queries(signed_in, customer.get_absolute_url()) <= 10
