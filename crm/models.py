@@ -149,6 +149,28 @@ class Customer(PersonalDataModel):
 
     objects = CustomerQuerySet.as_manager()
 
+    # The data about the person, in display order: what an access answer shows, a
+    # rectification may change and a portability export hands over (no flags or bookkeeping).
+    DATA_FIELDS = (
+        "first_name",
+        "last_name",
+        "organisation_name",
+        "business_id",
+        "date_of_birth",
+        "street_address",
+        "postal_code",
+        "city",
+        "country",
+        "occupation",
+        "education",
+        "landline",
+        "mobile",
+        "fax",
+        "email",
+        "language",
+        "extra_info",
+    )
+
     # Fields governed by Register.collected_fields; the address is one item.
     OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
         CustomerField.DATE_OF_BIRTH: ("date_of_birth",),
@@ -261,6 +283,8 @@ class ContactPerson(PersonalDataModel):
     phone = PhoneNumberField(_("work phone"), blank=True)
     interests = models.TextField(_("interests and activities"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    DATA_FIELDS = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
 
     class Meta:
         verbose_name = _("contact person")

@@ -48,39 +48,14 @@ ARTICLE_15_SECTIONS = (
 )
 CUSTOMER_FIELDS = (
     "kind",
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "business_id",
-    "date_of_birth",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "occupation",
-    "education",
-    "landline",
-    "mobile",
-    "fax",
-    "email",
-    "language",
-    "extra_info",
+    *Customer.DATA_FIELDS,
     "marketing_objection",
     "processing_restricted",
     "source",
     "created_at",
     "last_activity_at",
 )
-CONTACT_PERSON_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "responsibility",
-    "email",
-    "phone",
-    "interests",
-    "created_at",
-)
+CONTACT_PERSON_FIELDS = (*ContactPerson.DATA_FIELDS, "created_at")
 MESSAGE_FIELDS = ("direction", "sent_at", "sender", "recipient", "subject", "body")
 INVOICE_FIELDS = ("number", "amount", "due_date", "status")
 

@@ -28,26 +28,8 @@ State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
 Status = RectificationItem.Status
 
-CUSTOMER_FIELDS = (
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "business_id",
-    "date_of_birth",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "occupation",
-    "education",
-    "landline",
-    "mobile",
-    "fax",
-    "email",
-    "language",
-    "extra_info",
-)
-CONTACT_PERSON_FIELDS = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
+CUSTOMER_FIELDS = Customer.DATA_FIELDS
+CONTACT_PERSON_FIELDS = ContactPerson.DATA_FIELDS
 
 ERROR_FIELD_NOT_RECTIFIABLE = _("This field cannot be corrected in this record.")
 ERROR_ARCHIVE_ITEM = _("Archived messages are kept exactly as sent and are never corrected.")

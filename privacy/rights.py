@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from crm import services as crm_services
-from crm.models import Customer
+from crm.models import ContactPerson, Customer
 
 from .disclosures import notification_tasks_create
 from .models import DataSubjectRequest, RequestEvent, ResponsePackage
@@ -32,26 +32,8 @@ State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
 
 # Art. 20(1): data "provided by" the person: what they gave us, not what staff wrote about them or derived.
-PORTABLE_CUSTOMER_FIELDS = (
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "business_id",
-    "date_of_birth",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "occupation",
-    "education",
-    "landline",
-    "mobile",
-    "fax",
-    "email",
-    "language",
-    "extra_info",
-)
-PORTABLE_CONTACT_PERSON_FIELDS = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
+PORTABLE_CUSTOMER_FIELDS = Customer.DATA_FIELDS
+PORTABLE_CONTACT_PERSON_FIELDS = ContactPerson.DATA_FIELDS
 
 
 def _channel(request: DataSubjectRequest) -> str:
