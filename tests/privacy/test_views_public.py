@@ -383,6 +383,7 @@ def test_all_registers_means_the_parts_of_a_divided_register(public_client, regi
     assert set(DataSubjectRequest.objects.get().registers.all()) == {register_a, part}
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_submissions_of_the_same_request_make_one_request(register_a):
     import threading
