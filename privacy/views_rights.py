@@ -338,7 +338,8 @@ def disclosure_ledger(request, register):
             customer = crm_selectors.customer_get_for_user(
                 user=request.user, register=register, code=form["customer"].value()
             )
-        except Http404:
+        except (Http404, ValidationError):
+            # A link with a code that is not a UUID shows the ledger as a link to a missing customer does.
             customer = None
     log_access(request, register, {"purpose": "disclosure_ledger"})
     context = {

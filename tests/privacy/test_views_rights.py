@@ -81,3 +81,16 @@ def test_the_decision_form_is_post_only_and_for_approvers(client, register_a, ha
     assert client.post(decide).status_code == 302
     request.refresh_from_db()
     assert request.state == DataSubjectRequest.State.RESPONDED
+
+
+@pytest.mark.parametrize("value", ["not-a-uuid", "\x00", "1" * 300])
+def test_the_ledger_with_a_customer_that_is_not_a_code_shows_the_ledger_without_a_customer(
+    client, register_a, staff_a, value
+):
+    PersonCustomerFactory(register=register_a, last_name="Luovutettu")
+    client.force_login(staff_a)
+
+    response = client.get(reverse("privacy:disclosures", kwargs={"register": register_a.slug}), {"customer": value})
+
+    assert response.status_code == 200
+    assert response.context["customer"] is None
