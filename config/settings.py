@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "registers.two_factor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "registers.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -193,6 +193,13 @@ AUTHENTICATION_BACKENDS = [
 ANONYMOUS_USER_NAME = None
 GUARDIAN_USER_OBJ_PERMS_MODEL = "registers.RegisterUserObjectPermission"
 GUARDIAN_GROUP_OBJ_PERMS_MODEL = "registers.RegisterGroupObjectPermission"
+
+# How many reverse proxies of this deployment stand in front of the app; only
+# their entries in X-Forwarded-For are believed (registers/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "registers.client_address.client_address"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)

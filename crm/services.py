@@ -7,13 +7,13 @@ atomic, and attributed to its actor in the audit trail.
 import datetime
 from typing import Any
 
-from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registers.audit_context import set_actor
 from registers.models import Register
 
 from .models import ContactPerson, Customer, Interaction, Invoice

@@ -11,7 +11,6 @@ import hashlib
 import logging
 from typing import Any
 
-from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactCentreMessage, ContactPerson, Customer
 from registers import roles
 from registers.access_log import log_access
+from registers.audit_context import set_actor
 from registers.models import Organisation, Register
 
 from . import access_package, selectors

@@ -9,7 +9,6 @@ requests for more information are events, not pauses.
 
 import datetime
 
-from auditlog.context import set_actor
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
+from registers.audit_context import set_actor
 
 from . import selectors
 from .emails import correspondence_queue

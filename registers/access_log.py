@@ -29,18 +29,15 @@ import datetime
 import decimal
 import uuid
 
-from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.db import models
 
+# The same rule as the change entries (registers.middleware.AuditlogMiddleware),
+# so one user's access and change entries show the same address.
+from .client_address import client_address
 from .scoping import register_of
 
-
-def client_address(request) -> str | None:
-    """Return the address auditlog records for the request's change entries."""
-    # The same rule as the change entries, so one user's access and change
-    # entries show the same address.
-    return AuditlogMiddleware._get_remote_addr(request) or None
+__all__ = ["client_address", "log_access"]
 
 
 def _jsonable(value):

@@ -12,7 +12,6 @@ row per move.
 
 import datetime
 
-from auditlog.context import set_actor
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import emails, roles
 from .audit import user_access_facts
+from .audit_context import set_actor
 from .models import AccessReview, AccessReviewItem, AccessReviewStatusChange, Membership, Register, Role
 from .selectors import user_can
 from .services import membership_end

@@ -7,7 +7,7 @@ that every user has signed a confidentiality commitment before getting access.
 
 from importlib import import_module
 
-from auditlog.context import disable_auditlog, set_actor
+from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from . import emails, roles
+from .audit_context import set_actor
 from .models import (
     CommitmentAcceptance,
     ConfidentialityCommitment,

@@ -9,7 +9,6 @@ Free-text fields are shown as the controller wrote them; headings and generated 
 import dataclasses
 import datetime
 
-from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from .audit_context import set_actor
 from .models import CustomerField, LegalBasis, Register, RegisterDescriptionVersion
 
 # Register fields that make up the description, in the order of DOMAIN.md's list.

@@ -9,9 +9,11 @@ switch, the two-factor pages and public pages (static files never get here).
 
 from urllib.parse import urlencode
 
+from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from .client_address import client_address, client_port
 from .selectors import request_gate_facts
 
 # URL names a user with a pending commitment may still open.
@@ -46,3 +48,19 @@ class CommitmentRequiredMiddleware:
         if not request_gate_facts(user=user)["commitment_pending"]:
             return None
         return redirect(f"{reverse('registers:commitment')}?{urlencode({'next': request.get_full_path()})}")
+
+
+class AuditlogMiddleware(BaseAuditlogMiddleware):
+    """django-auditlog's middleware with the project's client-address rule.
+
+    The stock one trusts the first `X-Forwarded-For` entry, which the client
+    writes itself; change entries would then record whatever address it chose.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_address(request)
+
+    @staticmethod
+    def _get_remote_port(request):
+        return client_port(request)

@@ -2,7 +2,6 @@
 
 import datetime
 
-from auditlog.context import set_actor
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 from . import roles
+from .audit_context import set_actor
 from .models import Membership, Register, RoleGroup, UserProfile
 
 ERROR_CANNOT_GRANT = _("You may not grant this role in this register.")
