@@ -14,10 +14,9 @@ from registers.models import Register
 from .models import ContactPerson, Customer, Interaction, OrderingClient
 from .selectors import CUSTOMER_ORDERINGS
 from .validators import (
+    FREE_TEXT_VALIDATORS,
     normalise_business_id,
     validate_business_id,
-    validate_no_control_characters,
-    validate_no_identity_code,
     validate_not_in_future,
 )
 
@@ -35,7 +34,7 @@ def _text_validators(field: forms.Field) -> None:
     # The models reject identity codes on save too; checking here shows the
     # error next to the field before any service runs.
     if isinstance(field, forms.CharField):
-        field.validators += [validate_no_identity_code, validate_no_control_characters]
+        field.validators += [v for v in FREE_TEXT_VALIDATORS if v not in field.validators]
 
 
 def _model_fields(model, names) -> dict[str, forms.Field]:

@@ -9,17 +9,17 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
+from registers.fields import (
+    PersonalCharField,
+    PersonalEmailField,
+    PersonalPhoneNumberField,
+    PersonalTextField,
+    write_errors,
+)
 from registers.models import CustomerField, Register, TimeStampedModel
 
-from .validators import (
-    normalise_business_id,
-    validate_business_id,
-    validate_no_control_characters,
-    validate_no_identity_code,
-    validate_not_in_future,
-)
+from .validators import normalise_business_id, validate_business_id, validate_not_in_future
 
 ERROR_NOT_COLLECTED = _("This register does not collect this information.")
 ERROR_ORGANISATION_ONLY = _("Only an organisation customer has this information.")
@@ -30,7 +30,7 @@ ERROR_WRONG_REGISTER_KIND = _("This register does not hold this kind of record."
 
 class PersonalDataQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        # Bulk paths skip save(), so the identity-code guard runs here too.
+        # Bulk paths skip save(), so the derived values are set here too.
         objs = list(objs)
         for obj in objs:
             obj.prepare_for_save()
@@ -38,7 +38,7 @@ class PersonalDataQuerySet(models.QuerySet):
 
 
 class PersonalDataModel(TimeStampedModel):
-    """A row that holds personal data: public UUID, and no identity codes in any text."""
+    """A row that holds personal data: public UUID, and text fields from registers.fields (no identity codes)."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
@@ -56,36 +56,9 @@ class PersonalDataModel(TimeStampedModel):
 
     def prepare_for_save(self) -> None:
         self.normalise()
-        self.reject_identity_codes()
-
-    def _text_fields(self):
-        return [f for f in self._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)]
-
-    def identity_code_errors(self) -> dict[str, list]:
-        errors: dict[str, list] = {}
-        for field in self._text_fields():
-            value = getattr(self, field.attname)
-            for validator in (validate_no_identity_code, validate_no_control_characters):
-                try:
-                    validator(value if isinstance(value, str) else str(value or ""))
-                except ValidationError as error:
-                    errors.setdefault(field.name, []).extend(error.error_list)
-        return errors
-
-    def reject_identity_codes(self) -> None:
-        errors = self.identity_code_errors()
-        if errors:
-            raise ValidationError(errors)
-
-    def clean_fields(self, exclude=None):
-        errors = {}
-        try:
-            super().clean_fields(exclude=exclude)
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        for name, field_errors in self.identity_code_errors().items():
-            if not exclude or name not in exclude:
-                errors.setdefault(name, []).extend(field_errors)
+        # The fields refuse identity codes on every write path (registers.fields); checking before the
+        # write keeps a refused save from spoiling the surrounding transaction.
+        errors = write_errors(self)
         if errors:
             raise ValidationError(errors)
 
@@ -121,24 +94,24 @@ class Customer(PersonalDataModel):
         Register, on_delete=models.PROTECT, related_name="customers", verbose_name=_("register")
     )
     kind = models.CharField(_("customer type"), max_length=20, choices=Kind.choices, default=Kind.ORGANISATION)
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
-    sort_name = models.CharField(max_length=300, editable=False, db_index=True)
-    business_id = models.CharField(_("business ID"), max_length=9, blank=True, validators=[validate_business_id])
+    first_name = PersonalCharField(_("first name"), max_length=100, blank=True)
+    last_name = PersonalCharField(_("last name"), max_length=100, blank=True)
+    organisation_name = PersonalCharField(_("organisation name"), max_length=200, blank=True)
+    sort_name = PersonalCharField(max_length=300, editable=False, db_index=True)
+    business_id = PersonalCharField(_("business ID"), max_length=9, blank=True, validators=[validate_business_id])
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=[validate_not_in_future])
-    street_address = models.CharField(_("street address"), max_length=200, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    country = models.CharField(_("country"), max_length=100, blank=True)
-    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
-    education = models.CharField(_("education"), max_length=200, blank=True)
-    landline = PhoneNumberField(_("landline phone"), blank=True)
-    mobile = PhoneNumberField(_("mobile phone"), blank=True)
-    fax = PhoneNumberField(_("fax"), blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    street_address = PersonalCharField(_("street address"), max_length=200, blank=True)
+    postal_code = PersonalCharField(_("postal code"), max_length=20, blank=True)
+    city = PersonalCharField(_("city"), max_length=100, blank=True)
+    country = PersonalCharField(_("country"), max_length=100, blank=True)
+    occupation = PersonalCharField(_("occupation"), max_length=200, blank=True)
+    education = PersonalCharField(_("education"), max_length=200, blank=True)
+    landline = PersonalPhoneNumberField(_("landline phone"), blank=True)
+    mobile = PersonalPhoneNumberField(_("mobile phone"), blank=True)
+    fax = PersonalPhoneNumberField(_("fax"), blank=True)
+    email = PersonalEmailField(_("e-mail"), blank=True)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
-    extra_info = models.TextField(_("extra information"), blank=True)
+    extra_info = PersonalTextField(_("extra information"), blank=True)
     marketing_objection = models.BooleanField(_("objects to direct marketing"), default=False)
     marketing_objection_at = models.DateTimeField(_("marketing objection given"), null=True, blank=True)
     processing_restricted = models.BooleanField(_("processing restricted"), default=False)
@@ -275,13 +248,13 @@ class ContactPerson(PersonalDataModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contact_persons", verbose_name=_("organisation")
     )
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100)
-    title = models.CharField(_("title"), max_length=200, blank=True)
-    responsibility = models.CharField(_("area of responsibility"), max_length=200, blank=True)
-    email = models.EmailField(_("work e-mail"), blank=True)
-    phone = PhoneNumberField(_("work phone"), blank=True)
-    interests = models.TextField(_("interests and activities"), blank=True)
+    first_name = PersonalCharField(_("first name"), max_length=100, blank=True)
+    last_name = PersonalCharField(_("last name"), max_length=100)
+    title = PersonalCharField(_("title"), max_length=200, blank=True)
+    responsibility = PersonalCharField(_("area of responsibility"), max_length=200, blank=True)
+    email = PersonalEmailField(_("work e-mail"), blank=True)
+    phone = PersonalPhoneNumberField(_("work phone"), blank=True)
+    interests = PersonalTextField(_("interests and activities"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     DATA_FIELDS = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
@@ -328,8 +301,8 @@ class Interaction(PersonalDataModel):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("time"), default=timezone.now)
-    subject = models.CharField(_("subject"), max_length=200)
-    text = models.TextField(_("text"), blank=True)
+    subject = PersonalCharField(_("subject"), max_length=200)
+    text = PersonalTextField(_("text"), blank=True)
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -362,7 +335,7 @@ class Invoice(PersonalDataModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("customer")
     )
-    number = models.CharField(_("invoice number"), max_length=50)
+    number = PersonalCharField(_("invoice number"), max_length=50)
     amount = models.DecimalField(_("amount (€)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
@@ -392,7 +365,7 @@ class OrderingClient(TimeStampedModel):
     register = models.ForeignKey(
         Register, on_delete=models.PROTECT, related_name="ordering_clients", verbose_name=_("register")
     )
-    department = models.CharField(_("department"), max_length=200)
+    department = PersonalCharField(_("department"), max_length=200)
     active_until = models.DateField(_("client until"), null=True, blank=True)
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="managed_ordering_clients", verbose_name=_("managers")
@@ -458,10 +431,11 @@ class ContactCentreMessage(ArchiveItem):
         OUTGOING = "out", _("outgoing")
 
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
-    sender = models.CharField(_("from"), max_length=254)
-    recipient = models.CharField(_("to"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
-    body = models.TextField(_("message"))
+    sender = PersonalCharField(_("from"), max_length=254)
+    recipient = PersonalCharField(_("to"), max_length=254)
+    subject = PersonalCharField(_("subject"), max_length=300, blank=True)
+    # An archived e-mail is kept whole, so it may be longer than a note.
+    body = PersonalTextField(_("message"), max_length=100_000)
     sent_at = models.DateTimeField(_("time"))
 
     class Meta:
@@ -478,8 +452,8 @@ class CallRecording(ArchiveItem):
     """Metadata of a call recording; the recording itself lives on the contact-centre server."""
 
     recorded_at = models.DateTimeField(_("time"))
-    agent_location_code = models.CharField(_("agent location code"), max_length=20)
-    caller_number_fragment = models.CharField(
+    agent_location_code = PersonalCharField(_("agent location code"), max_length=20)
+    caller_number_fragment = PersonalCharField(
         _("part of the caller's number"),
         max_length=4,
         validators=[RegexValidator(r"^\d{1,4}$", _("Store at most four digits of the caller's number."))],

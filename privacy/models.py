@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer
+from registers.fields import PersonalCharField, PersonalEmailField, PersonalTextField
 from registers.models import Organisation, Register, TimeStampedModel
 
 ERROR_STATE_OUTSIDE_WORKFLOW = _("The state of a request changes only through the request workflow.")
@@ -116,15 +117,15 @@ class DataSubjectRequest(TimeStampedModel):
         Register, through="RequestRegister", related_name="data_subject_requests", verbose_name=_("registers")
     )
     all_registers = models.BooleanField(_("all registers of the controller"), default=False)
-    requester_name = models.CharField(_("name"), max_length=200)
-    requester_email = models.EmailField(_("e-mail"), blank=True)
-    requester_phone = models.CharField(_("phone"), max_length=50, blank=True)
-    requester_address = models.TextField(_("postal address"), blank=True)
-    acting_for = models.CharField(_("acting on behalf of"), max_length=200, blank=True)
+    requester_name = PersonalCharField(_("name"), max_length=200)
+    requester_email = PersonalEmailField(_("e-mail"), blank=True)
+    requester_phone = PersonalCharField(_("phone"), max_length=50, blank=True)
+    requester_address = PersonalTextField(_("postal address"), blank=True)
+    acting_for = PersonalCharField(_("acting on behalf of"), max_length=200, blank=True)
     mandate = models.FileField(_("mandate"), upload_to=mandate_upload_to, blank=True)
-    details = models.TextField(_("details of the request"), blank=True)
-    correction_what = models.TextField(_("what should be corrected"), blank=True)
-    correction_why = models.TextField(_("why the data is wrong"), blank=True)
+    details = PersonalTextField(_("details of the request"), blank=True)
+    correction_what = PersonalTextField(_("what should be corrected"), blank=True)
+    correction_why = PersonalTextField(_("why the data is wrong"), blank=True)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FINNISH)
     delivery = models.CharField(
         _("delivery of the answer"), max_length=20, choices=Delivery.choices, default=Delivery.ELECTRONIC
@@ -135,14 +136,14 @@ class DataSubjectRequest(TimeStampedModel):
     service_due_at = models.DateTimeField(_("answer promised by"), null=True, blank=True, db_index=True)
     legal_due_at = models.DateTimeField(_("legal deadline"), null=True, blank=True)
     extended_at = models.DateTimeField(_("deadline extended"), null=True, blank=True)
-    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    extension_reason = PersonalTextField(_("reason for the extension"), blank=True)
     extended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     identity_method = models.CharField(
         _("identity verified by"), max_length=20, choices=IdentityMethod.choices, blank=True
     )
-    identity_note = models.CharField(_("identity note"), max_length=300, blank=True)
+    identity_note = PersonalCharField(_("identity note"), max_length=300, blank=True)
     verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -168,7 +169,7 @@ class DataSubjectRequest(TimeStampedModel):
     responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
     # The answer or end state a closed request reached (answered, refused, ...).
     outcome = models.CharField(_("outcome"), max_length=20, choices=State.choices, blank=True)
-    decision_text = models.TextField(_("decision"), blank=True)
+    decision_text = PersonalTextField(_("decision"), blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("duplicate of")
@@ -322,7 +323,7 @@ class RequestEvent(models.Model):
     # Empty for the event that records the request's arrival.
     from_state = models.CharField(_("from"), max_length=20, choices=DataSubjectRequest.State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=DataSubjectRequest.State.choices)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = PersonalTextField(_("reason"), blank=True)
     # Identifiers only (register slugs, record codes, counts): never personal data.
     payload = models.JSONField(default=dict, blank=True)
 
@@ -393,9 +394,9 @@ class Redaction(models.Model):
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="redactions")
     package = models.ForeignKey("ResponsePackage", on_delete=models.CASCADE, related_name="redactions")
-    item = models.CharField(_("item"), max_length=120)
+    item = PersonalCharField(_("item"), max_length=120)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, default=Reason.OTHERS_RIGHTS)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = PersonalCharField(_("note"), max_length=300, blank=True)
     automatic = models.BooleanField(_("made automatically"), default=True)
     at = models.DateTimeField(_("time"))
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
+from registers.fields import PersonalCharField, PersonalTextField
 from registers.models import Register, TimeStampedModel
 
 __all__ = ["HoldType", "LegalHold", "PurgeCount", "PurgeKind", "PurgeRun", "PurgeRunStatusChange"]
@@ -61,7 +62,7 @@ class LegalHold(TimeStampedModel):
         related_name="legal_holds",
         verbose_name=_("customer"),
     )
-    reason = models.TextField(_("reason"), help_text=_("Name the matter, not the person."))
+    reason = PersonalTextField(_("reason"), help_text=_("Name the matter, not the person."))
     starts_on = models.DateField(_("starts"), default=timezone.localdate)
     ends_on = models.DateField(_("ends"))
     placed_by = models.ForeignKey(
@@ -76,7 +77,7 @@ class LegalHold(TimeStampedModel):
         related_name="+",
         verbose_name=_("released by"),
     )
-    release_reason = models.CharField(_("reason for release"), max_length=300, blank=True)
+    release_reason = PersonalCharField(_("reason for release"), max_length=300, blank=True)
 
     objects = LegalHoldQuerySet.as_manager()
 
@@ -143,7 +144,7 @@ class PurgeRun(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     batches = models.PositiveIntegerField(_("batches"), default=0)
     # Exception class or skip reason; never a message that could quote data.
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = PersonalCharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("purge run")
@@ -158,7 +159,7 @@ class PurgeRunStatusChange(models.Model):
     run = models.ForeignKey(PurgeRun, on_delete=models.CASCADE, related_name="status_changes")
     old = models.CharField(max_length=20, choices=PurgeRun.Status.choices)
     new = models.CharField(max_length=20, choices=PurgeRun.Status.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    reason = PersonalCharField(max_length=200, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
+from registers.fields import PersonalCharField, PersonalTextField
 from registers.models import Register, TimeStampedModel
 
 __all__ = [
@@ -110,18 +111,18 @@ class Disclosure(TimeStampedModel):
         related_name="disclosures",
         verbose_name=_("customer"),
     )
-    recipient = models.CharField(_("recipient"), max_length=200)
+    recipient = PersonalCharField(_("recipient"), max_length=200)
     recipient_kind = models.CharField(_("kind of recipient"), max_length=30, choices=RecipientKind.choices)
-    recipient_contact = models.CharField(
+    recipient_contact = PersonalCharField(
         _("recipient's contact"), max_length=300, blank=True, help_text=_("Where to send notices of changes.")
     )
-    data_description = models.TextField(
+    data_description = PersonalTextField(
         _("data disclosed"), help_text=_("Name the kinds of data (e.g. name and address), not their values.")
     )
-    legal_basis = models.CharField(
+    legal_basis = PersonalCharField(
         _("legal basis"), max_length=200, help_text=_("For example: Act 621/1999 16(3) §, or the contract.")
     )
-    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    purpose = PersonalCharField(_("purpose"), max_length=300, blank=True)
     disclosed_at = models.DateTimeField(_("disclosed"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
@@ -153,14 +154,14 @@ class NotificationTask(TimeStampedModel):
     request = models.ForeignKey(
         "privacy.DataSubjectRequest", on_delete=models.PROTECT, related_name="notification_tasks"
     )
-    recipient = models.CharField(_("recipient"), max_length=200)
-    recipient_contact = models.CharField(_("recipient's contact"), max_length=300, blank=True)
+    recipient = PersonalCharField(_("recipient"), max_length=200)
+    recipient_contact = PersonalCharField(_("recipient's contact"), max_length=300, blank=True)
     disclosures = models.ManyToManyField(Disclosure, related_name="notification_tasks", verbose_name=_("disclosures"))
     # What is passed on: the kind of the request (rectification, erasure, restriction).
     change = models.CharField(_("change to pass on"), max_length=30)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     justification = models.CharField(_("justification"), max_length=20, choices=Justification.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = PersonalTextField(_("note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -212,7 +213,7 @@ class ConsentRecord(TimeStampedModel):
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     given_at = models.DateTimeField(_("given"))
     given_channel = models.CharField(_("given through"), max_length=20, choices=Channel.choices)
-    notice_version = models.CharField(_("privacy notice shown"), max_length=100, blank=True)
+    notice_version = PersonalCharField(_("privacy notice shown"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -294,9 +295,9 @@ class RectificationItem(TimeStampedModel):
     )
     # Empty for an archived message: there is no field to change (DOMAIN 004).
     field = models.CharField(_("field"), max_length=50, blank=True)
-    requested_value = models.TextField(_("requested value"), blank=True)
-    previous_value = models.TextField(_("value before the correction"), blank=True)
-    source_checked = models.CharField(
+    requested_value = PersonalTextField(_("requested value"), blank=True)
+    previous_value = PersonalTextField(_("value before the correction"), blank=True)
+    source_checked = PersonalCharField(
         _("checked against"),
         max_length=200,
         blank=True,
@@ -304,7 +305,7 @@ class RectificationItem(TimeStampedModel):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
     ground = models.CharField(_("legal ground"), max_length=30, choices=RefusalGround.choices, blank=True)
-    note = models.TextField(_("reason"), blank=True)
+    note = PersonalTextField(_("reason"), blank=True)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

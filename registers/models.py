@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from .fields import PersonalCharField, PersonalEmailField, PersonalTextField
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True, editable=False)
@@ -23,10 +25,10 @@ class Organisation(TimeStampedModel):
     """The controller (rekisterinpitäjä): a city board or a company."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    address = models.TextField(_("address"), blank=True)
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
-    registry_email = models.EmailField(_("registry office e-mail"), blank=True)
+    name = PersonalCharField(_("name"), max_length=200, unique=True)
+    address = PersonalTextField(_("address"), blank=True)
+    phone = PersonalCharField(_("phone"), max_length=50, blank=True)
+    registry_email = PersonalEmailField(_("registry office e-mail"), blank=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -85,35 +87,35 @@ class Register(TimeStampedModel):
         verbose_name=_("part of register"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CUSTOMER)
-    name_fi = models.CharField(_("name in Finnish"), max_length=200)
-    name_sv = models.CharField(_("name in Swedish"), max_length=200)
-    name_en = models.CharField(_("name in English"), max_length=200)
-    owner = models.TextField(_("register owner"), help_text=_("Name, title and contact details."))
-    handlers = models.TextField(_("register handlers"), blank=True)
-    contact_person = models.TextField(_("contact person in register matters"), blank=True)
-    dpo_contact = models.TextField(_("data protection officer"), blank=True)
-    processors = models.TextField(_("processors and outsourced services"), blank=True)
-    purposes = models.TextField(_("purposes of processing"))
+    name_fi = PersonalCharField(_("name in Finnish"), max_length=200)
+    name_sv = PersonalCharField(_("name in Swedish"), max_length=200)
+    name_en = PersonalCharField(_("name in English"), max_length=200)
+    owner = PersonalTextField(_("register owner"), help_text=_("Name, title and contact details."))
+    handlers = PersonalTextField(_("register handlers"), blank=True)
+    contact_person = PersonalTextField(_("contact person in register matters"), blank=True)
+    dpo_contact = PersonalTextField(_("data protection officer"), blank=True)
+    processors = PersonalTextField(_("processors and outsourced services"), blank=True)
+    purposes = PersonalTextField(_("purposes of processing"))
     legal_bases = models.JSONField(_("legal bases (GDPR art. 6(1))"), default=list)
-    national_basis = models.TextField(_("national legal basis"), blank=True)
+    national_basis = PersonalTextField(_("national legal basis"), blank=True)
     automated_decision_making = models.BooleanField(_("automated decision-making or profiling"), default=False)
-    automated_decision_details = models.TextField(_("automated decision-making details"), blank=True)
-    data_categories = models.TextField(_("data categories"))
+    automated_decision_details = PersonalTextField(_("automated decision-making details"), blank=True)
+    data_categories = PersonalTextField(_("data categories"))
     collected_fields = models.JSONField(_("optional customer fields collected"), default=list, blank=True)
-    regular_sources = models.TextField(_("regular sources of data"), blank=True)
-    recipients = models.TextField(_("regular disclosures and recipients"), blank=True)
-    openness_act_disclosures = models.TextField(
+    regular_sources = PersonalTextField(_("regular sources of data"), blank=True)
+    recipients = PersonalTextField(_("regular disclosures and recipients"), blank=True)
+    openness_act_disclosures = PersonalTextField(
         _("disclosures under the Act on the Openness of Government Activities (621/1999)"), blank=True
     )
-    transfers_outside_eea = models.TextField(_("transfers outside the EU/EEA"), blank=True)
+    transfers_outside_eea = PersonalTextField(_("transfers outside the EU/EEA"), blank=True)
     retention_months = models.PositiveIntegerField(
         _("retention after inactivity (months)"),
         null=True,
         blank=True,
         help_text=_("Empty: kept until erasure is requested."),
     )
-    retention_text = models.TextField(_("retention periods or criteria"), blank=True)
-    protection_principles = models.TextField(_("protection principles"), blank=True)
+    retention_text = PersonalTextField(_("retention periods or criteria"), blank=True)
+    protection_principles = PersonalTextField(_("protection principles"), blank=True)
     access_answer_days = models.PositiveSmallIntegerField(_("days to answer an access request"), default=7)
     description_created_on = models.DateField(_("description created"), null=True, blank=True)
     description_updated_on = models.DateField(_("description updated"), null=True, blank=True)
@@ -240,7 +242,7 @@ class Membership(TimeStampedModel):
         related_name="+",
         verbose_name=_("granted by"),
     )
-    grant_reason = models.CharField(_("reason for granting"), max_length=300, blank=True)
+    grant_reason = PersonalCharField(_("reason for granting"), max_length=300, blank=True)
     starts_on = models.DateField(_("starts"), default=timezone.localdate)
     ends_on = models.DateField(_("ends"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -252,7 +254,7 @@ class Membership(TimeStampedModel):
         related_name="+",
         verbose_name=_("ended by"),
     )
-    end_reason = models.CharField(_("reason for ending"), max_length=300, blank=True)
+    end_reason = PersonalCharField(_("reason for ending"), max_length=300, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -288,7 +290,7 @@ class RegisterDescriptionVersion(models.Model):
     number = models.PositiveIntegerField(_("version"))
     content = models.JSONField(_("published content"))
     changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
-    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+    change_note = PersonalCharField(_("what changed"), max_length=500, blank=True)
     published_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -331,9 +333,9 @@ class ConfidentialityCommitment(TimeStampedModel):
         Organisation, on_delete=models.PROTECT, related_name="commitments", verbose_name=_("organisation")
     )
     version = models.PositiveIntegerField(_("version"))
-    text_fi = models.TextField(_("text in Finnish"))
-    text_sv = models.TextField(_("text in Swedish"))
-    text_en = models.TextField(_("text in English"))
+    text_fi = PersonalTextField(_("text in Finnish"))
+    text_sv = PersonalTextField(_("text in Swedish"))
+    text_en = PersonalTextField(_("text in English"))
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -473,7 +475,7 @@ class AccessReviewItem(models.Model):
     commitment_accepted_at = models.DateTimeField(_("commitment accepted"), null=True, blank=True)
     commitment_version = models.PositiveIntegerField(_("commitment version"), null=True, blank=True)
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason = PersonalCharField(_("reason"), max_length=300, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -508,7 +510,7 @@ class AccessReviewStatusChange(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField(max_length=300, blank=True)
+    reason = PersonalCharField(max_length=300, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
