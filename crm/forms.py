@@ -21,13 +21,17 @@ from .validators import (
 )
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# Times outside these years are typing errors, and year 1 cannot even be converted to UTC.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+ERROR_TIME_OUT_OF_RANGE = _("Enter a time between the years %(earliest)s and %(latest)s.")
 MAX_INACTIVE_MONTHS = 240
 
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth")
 ORGANISATION_FIELDS = ("organisation_name", "business_id")
 # Always editable fields after the name fields; the register's optional fields
-# (Customer.OPTIONAL_FIELDS) are added only when the register collects them.
-COMMON_TRAILING_FIELDS = ("marketing_objection",)
+# (Customer.OPTIONAL_FIELDS) are added only when the register collects them. The objection
+# and the restriction are not among them: they change only through the rights steps.
+COMMON_TRAILING_FIELDS = ()
 
 
 def _text_validators(field: forms.Field) -> None:
@@ -141,6 +145,16 @@ class InteractionForm(forms.Form):
                 required=False,
                 to_field_name="code",
             )
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data["occurred_at"]
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValidationError(
+                ERROR_TIME_OUT_OF_RANGE,
+                code="out_of_range",
+                params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
+            )
+        return value
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)

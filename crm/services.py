@@ -23,6 +23,14 @@ ERROR_EDIT_CONFLICT = _(
     "review the current values below and save again."
 )
 ERROR_RESTRICTED = _("Processing of this customer's data is restricted; it cannot be changed.")
+ERROR_RIGHTS_FIELD = _(
+    "An objection or a restriction of processing is recorded only through the person's request or consent, "
+    "not by editing the customer."
+)
+# Changed only by the audited rights steps (privacy.rights, privacy.consent), each with its reason and record.
+RIGHTS_FIELDS = frozenset(
+    {"marketing_objection", "marketing_objection_at", "processing_restricted", "processing_restricted_at"}
+)
 
 
 class EditConflictError(ValidationError):
@@ -47,6 +55,12 @@ def _stamp_marketing_objection(customer: Customer, was_objecting: bool) -> None:
         customer.marketing_objection_at = None
 
 
+def _refuse_rights_fields(data: dict[str, Any]) -> None:
+    named = sorted(RIGHTS_FIELDS & set(data))
+    if named:
+        raise ValidationError(dict.fromkeys(named, ERROR_RIGHTS_FIELD))
+
+
 def _guard_restriction(customer: Customer) -> None:
     if customer.processing_restricted:
         raise ValidationError(ERROR_RESTRICTED, code="restricted")
@@ -55,6 +69,7 @@ def _guard_restriction(customer: Customer) -> None:
 @transaction.atomic
 def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Customer:
     """Add a customer to a register."""
+    _refuse_rights_fields(data)
     customer = Customer(register=register, last_activity_at=timezone.now())
     _apply(customer, data)
     _stamp_marketing_objection(customer, was_objecting=False)
@@ -71,6 +86,7 @@ def customer_update(*, actor, customer: Customer, data: dict[str, Any], version:
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
     _guard_restriction(current)
+    _refuse_rights_fields(data)
     was_objecting = current.marketing_objection
     _apply(current, data)
     _stamp_marketing_objection(current, was_objecting=was_objecting)

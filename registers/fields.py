@@ -15,6 +15,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from phonenumber_field import formfields as phone_formfields
 from phonenumber_field import modelfields as phone_modelfields
+from phonenumber_field import widgets as phone_widgets
 
 from .validators import (
     FREE_TEXT_VALIDATORS,
@@ -78,9 +79,19 @@ class PersonalEmailFormField(forms.EmailField):
     default_validators = [*forms.EmailField.default_validators, *FREE_TEXT_VALIDATORS]
 
 
+class TypedPhoneNumberWidget(phone_widgets.RegionalPhoneNumberWidget):
+    """Shows a stored number in the national format, and a refused input exactly as it was typed."""
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            return super(phone_widgets.RegionalPhoneNumberWidget, self).format_value(value)
+        return super().format_value(value)
+
+
 class PersonalPhoneNumberFormField(phone_formfields.PhoneNumberField):
     """A phone number field that refuses an identity code as typed, before the parser turns it into digits."""
 
+    widget = TypedPhoneNumberWidget
     default_validators = [*phone_formfields.PhoneNumberField.default_validators, *FREE_TEXT_VALIDATORS]
 
     def to_python(self, value):

@@ -1,10 +1,18 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from crm.forms import ERROR_TIME_OUT_OF_RANGE
 from crm.models import ContactPerson, Customer, Interaction
-from crm.services import ERROR_EDIT_CONFLICT, ERROR_RESTRICTED, customer_update
-from crm.validators import ERROR_BUSINESS_ID, ERROR_IDENTITY_CODE
+from crm.services import (
+    ERROR_EDIT_CONFLICT,
+    ERROR_RESTRICTED,
+    ERROR_RIGHTS_FIELD,
+    customer_update,
+)
+from crm.services import customer_marketing_objection_set as marketing_objection_set
+from crm.validators import ERROR_BUSINESS_ID, ERROR_IDENTITY_CODE, NOTE_MAX_LENGTH
 from registers.models import CustomerField
 
 from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, PersonCustomerFactory
@@ -73,6 +81,48 @@ def test_an_identity_code_in_free_text_is_refused_next_to_the_field(client, staf
     assert not Customer.objects.exists()
 
 
+@pytest.mark.parametrize("code", ["131052308T", "Asiakas 131052308T soitti", "010594Y9032"])
+def test_an_identity_code_without_or_with_a_new_century_sign_is_refused(client, staff_a, register_a, code):
+    client.force_login(staff_a)
+    response = client.post(create_url(register_a, "organisation"), organisation_data(extra_info=code))
+    assert field_errors(response, "extra_info") == [str(ERROR_IDENTITY_CODE)]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["landline", "mobile"])
+@pytest.mark.parametrize("code", ["131052-308T", "131052308T"])
+def test_an_identity_code_typed_as_a_phone_number_is_refused(client, staff_a, register_a, field, code):
+    register_a.collected_fields = [CustomerField.LANDLINE, CustomerField.MOBILE]
+    register_a.save()
+    client.force_login(staff_a)
+    data = {"version": 1, "first_name": "Aino", "last_name": "Aaltonen", field: code}
+    response = client.post(create_url(register_a, "person"), data)
+    assert response.status_code == 200
+    assert field_errors(response, field) == [str(ERROR_IDENTITY_CODE)]
+    assert f'value="{code}"' in response.content.decode()  # the clerk's typing is kept to be corrected
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["131052-308T", "131052308T"])
+def test_an_identity_code_typed_as_a_contact_persons_phone_is_refused(client, staff_a, register_a, code):
+    customer = CustomerFactory(register=register_a)
+    client.force_login(staff_a)
+    url = reverse("crm:contact-person-create", kwargs={"register": register_a.slug, "code": customer.code})
+    response = client.post(url, {"version": 1, "last_name": "Korhonen", "phone": code})
+    assert response.status_code == 200
+    assert field_errors(response, "phone") == [str(ERROR_IDENTITY_CODE)]
+    assert not ContactPerson.objects.exists()
+
+
+def test_a_phone_number_written_out_is_still_accepted(client, staff_a, register_a):
+    register_a.collected_fields = [CustomerField.MOBILE]
+    register_a.save()
+    client.force_login(staff_a)
+    data = {"version": 1, "first_name": "Aino", "last_name": "Aaltonen", "mobile": "040 123 4567"}
+    assert client.post(create_url(register_a, "person"), data).status_code == 302
+    assert str(Customer.objects.get().mobile) == "+358401234567"
+
+
 def test_a_duplicate_business_id_is_shown_next_to_the_field(client, staff_a, register_a):
     CustomerFactory(register=register_a, business_id="0201256-6")
     client.force_login(staff_a)
@@ -87,9 +137,9 @@ def test_the_form_shows_only_fields_the_register_collects(client, staff_a, regis
     register_a.save()
     client.force_login(staff_a)
     form = client.get(create_url(register_a, "organisation")).context["form"]
-    assert list(form.fields) == ["organisation_name", "email", "marketing_objection", "version"]
+    assert list(form.fields) == ["organisation_name", "email", "version"]
     person_form = client.get(create_url(register_a, "person")).context["form"]
-    assert list(person_form.fields) == ["first_name", "last_name", "email", "marketing_objection", "version"]
+    assert list(person_form.fields) == ["first_name", "last_name", "email", "version"]
 
 
 def test_an_unknown_customer_type_is_404(client, staff_a, register_a):
@@ -161,13 +211,46 @@ class TestEditing:
         customer.refresh_from_db()
         assert customer.organisation_name == "Vanha Oy"
 
-    def test_a_marketing_objection_is_time_stamped(self, client, staff_a, register_a):
+    def test_unticking_an_objection_on_the_edit_form_changes_nothing(self, client, staff_a, register_a):
+        customer = CustomerFactory(register=register_a)
+        marketing_objection_set(actor=staff_a, customer=customer)
+        customer.refresh_from_db()
+        objected_at = customer.marketing_objection_at
+        client.force_login(staff_a)
+        # An unticked box is simply absent from the post; a forged "off" value is tried as well.
+        for extra in ({}, {"marketing_objection": ""}, {"marketing_objection": "false"}):
+            response = client.post(
+                self.update_url(customer),
+                organisation_data(organisation_name="Uusi Oy", version=customer.version, **extra),
+            )
+            assert response.status_code == 302
+            customer.refresh_from_db()
+            assert customer.marketing_objection
+            assert customer.marketing_objection_at == objected_at
+        assert "marketing_objection" not in client.get(self.update_url(customer)).content.decode()
+
+    def test_posting_the_objection_or_restriction_fields_changes_neither(self, client, staff_a, register_a):
         customer = CustomerFactory(register=register_a)
         client.force_login(staff_a)
-        client.post(self.update_url(customer), organisation_data(marketing_objection="on"))
+        client.post(
+            self.update_url(customer),
+            organisation_data(marketing_objection="on", processing_restricted="on", version=customer.version),
+        )
+        customer.refresh_from_db()
+        assert not customer.marketing_objection
+        assert not customer.processing_restricted
+
+    def test_the_update_service_refuses_to_change_an_objection_or_restriction(self, staff_a, register_a):
+        customer = CustomerFactory(register=register_a)
+        marketing_objection_set(actor=staff_a, customer=customer)
+        customer.refresh_from_db()
+        for data in ({"marketing_objection": False}, {"processing_restricted": True}):
+            with pytest.raises(ValidationError) as caught:
+                customer_update(actor=staff_a, customer=customer, data=data, version=customer.version)
+            assert caught.value.message_dict == {name: [str(ERROR_RIGHTS_FIELD)] for name in data}
         customer.refresh_from_db()
         assert customer.marketing_objection
-        assert customer.marketing_objection_at is not None
+        assert not customer.processing_restricted
 
     def test_staff_deletes_a_customer_after_confirming(self, client, staff_a, register_a):
         customer = CustomerFactory(register=register_a)
@@ -276,6 +359,30 @@ class TestInteractions:
         interaction.refresh_from_db()
         assert interaction.subject == "Oikea"
         assert client.post(self.url("delete", customer, interaction)).status_code == 302
+        assert not Interaction.objects.exists()
+
+    @pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00", "1899-12-31T23:59", "9999-12-31T23:59"])
+    def test_a_time_out_of_range_is_refused_with_a_translated_error(self, client, staff_a, register_a, occurred_at):
+        customer = CustomerFactory(register=register_a)
+        client.force_login(staff_a)
+        data = {"kind": "note", "occurred_at": occurred_at, "subject": "Vuosi ykkönen", "text": "Säilyy lomakkeella."}
+        with translation.override("fi"):
+            response = client.post(self.url("create", customer), data, HTTP_ACCEPT_LANGUAGE="fi")
+            expected = str(ERROR_TIME_OUT_OF_RANGE % {"earliest": 1900, "latest": 2100})
+        assert response.status_code == 200
+        assert field_errors(response, "occurred_at") == [expected]
+        assert "Säilyy lomakkeella." in response.content.decode()
+        assert not Interaction.objects.exists()
+
+    def test_a_megabyte_of_text_is_refused_and_nothing_is_stored(self, client, staff_a, register_a):
+        customer = CustomerFactory(register=register_a)
+        client.force_login(staff_a)
+        data = {"kind": "note", "occurred_at": "2026-03-02T14:30", "subject": "Pitkä", "text": "x" * 1_000_000}
+        response = client.post(self.url("create", customer), data)
+        assert response.status_code == 200
+        assert field_errors(response, "text") == [
+            f"Ensure this value has at most {NOTE_MAX_LENGTH} characters (it has 1000000)."
+        ]
         assert not Interaction.objects.exists()
 
     def test_a_missing_subject_is_shown_next_to_the_field(self, client, staff_a, register_a):
