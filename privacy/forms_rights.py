@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.validators import validate_no_control_characters, validate_no_identity_code
 
-from .models_rights import ConsentRecord, Disclosure, NotificationTask, RefusalGround
+from .models_rights import ConsentRecord, Disclosure, ErasureAction, NotificationTask, RefusalGround
 from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
 
 TEXT_VALIDATORS = [validate_no_identity_code, validate_no_control_characters]
@@ -61,6 +61,11 @@ class DecideForm(forms.Form):
         required=False,
     )
     text = _text(_("Reasons, in words the requester understands"), rows=4, max_length=5000)
+
+
+class MentionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=ErasureAction.Decision.choices, widget=forms.RadioSelect)
+    decision_note = _text(_("Why the mention is kept"), rows=2, max_length=2000)
 
 
 class NotificationResolveForm(forms.Form):

@@ -11,6 +11,8 @@ import hashlib
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from crm.models import Customer
+
 from .emails import correspondence_queue
 from .models import Correspondence, DataSubjectRequest, RequestEvent
 from .models_rights import (
@@ -28,6 +30,7 @@ from .rights_guards import portability_ineligible_registers
 
 Kind = DataSubjectRequest.Kind
 State = DataSubjectRequest.State
+Action = ErasureAction.Action
 
 
 def _record_label(match) -> tuple[str, str]:
@@ -52,21 +55,50 @@ def _rectification(request: DataSubjectRequest) -> dict:
     return {"applied": applied, "refused": refused}
 
 
+def _field_labels(model, names) -> list[str]:
+    return [str(model._meta.get_field(name).verbose_name) for name in names]
+
+
 def _erasure(request: DataSubjectRequest) -> dict:
     plan = request.erasure_plans.filter(status=ErasurePlan.Status.EXECUTED).first()
     if plan is None:
         return {"executed": False}
-    rows: dict[str, list] = {action: [] for action in ErasureAction.Action.values}
+    deleted: dict[tuple[str, str], int] = {}
+    minimised, kept = [], []
+    anonymised = mentions_redacted = mentions_kept = 0
     for action in plan.actions.select_related("register"):
-        rows[action.action].append(
-            {
-                "object": action.get_object_type_display(),
-                "register": action.register.name,
-                "grounds": action.ground_labels,
-                "provisions": [str(RefusalGround(code).label) for code in action.provisions],
-            }
-        )
-    return {"executed": True, "deleted": rows["delete"], "anonymised": rows["anonymise"], "kept": rows["keep"]}
+        row = {
+            "object": action.get_object_type_display(),
+            "register": action.register.name,
+            "grounds": action.ground_labels,
+            "provisions": [str(RefusalGround(code).label) for code in action.provisions],
+        }
+        if action.action == Action.DELETE:
+            key = (row["object"], row["register"])
+            deleted[key] = deleted.get(key, 0) + 1
+        elif action.action == Action.ANONYMISE:
+            anonymised += 1
+        elif action.action == Action.KEEP:
+            kept.append(row)
+        elif action.action == Action.MINIMISE:
+            claim = ErasureAction.CLAIM_FIELDS
+            erased = [n for n in Customer.DATA_FIELDS if n not in claim]
+            row["kept_fields"] = _field_labels(Customer, [n for n in Customer.DATA_FIELDS if n in claim])
+            row["erased_fields"] = _field_labels(Customer, [n for n in erased if n in action.fields])
+            minimised.append(row)
+        elif action.decision == ErasureAction.Decision.REDACT:
+            mentions_redacted += 1
+        else:
+            mentions_kept += 1
+    return {
+        "executed": True,
+        "deleted": [{"object": o, "register": r, "count": n} for (o, r), n in deleted.items()],
+        "anonymised": anonymised,
+        "minimised": minimised,
+        "kept": kept,
+        "mentions_redacted": mentions_redacted,
+        "mentions_kept": mentions_kept,
+    }
 
 
 def _restriction(request: DataSubjectRequest) -> dict:

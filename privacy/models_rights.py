@@ -365,6 +365,14 @@ class ErasureAction(models.Model):
         DELETE = "delete", _("delete")
         ANONYMISE = "anonymise", _("anonymise")
         KEEP = "keep", _("keep")
+        # The record stays with only what its ground needs (an open invoice: name and address); the rest goes.
+        MINIMISE = "minimise", _("keep only what the ground needs")
+        # Free text in someone else's record names the person: the handler decides to redact or keep it.
+        MENTION = "mention", _("names the person")
+
+    class Decision(models.TextChoices):
+        REDACT = "redact", _("remove the mention")
+        KEEP = "keep", _("keep the text as it is")
 
     class Ground(models.TextChoices):
         OPEN_INVOICE = "open_invoice", _("open invoice")
@@ -373,6 +381,21 @@ class ErasureAction(models.Model):
         OPEN_REQUEST = "open_request", _("another data-subject request about the data is still open")
         STATUTORY_RETENTION = "statutory_retention", _("statutory retention period has not ended")
         LINK_REMOVED = "link_removed", _("the link to the person is removed; the record belongs to someone else")
+
+    # What a claim for payment needs of the debtor's record (seed 003): who owes, and where the claim is sent. A
+    # customer kept only for an open invoice or a debt in collection keeps these fields and loses the rest.
+    CLAIM_FIELDS = frozenset(
+        {
+            "first_name",
+            "last_name",
+            "organisation_name",
+            "business_id",
+            "street_address",
+            "postal_code",
+            "city",
+            "country",
+        }
+    )
 
     # The legal provision each ground rests on, quoted in the letter.
     GROUND_PROVISIONS = {
@@ -391,6 +414,14 @@ class ErasureAction(models.Model):
     grounds = models.JSONField(_("grounds"), default=list, blank=True)
     # Rows that go with the object, per kind ({"interaction": 3}); counts only.
     cascade = models.JSONField(_("removed with it"), default=dict, blank=True)
+    # Field names only: what a minimised record loses, or where a mention of the person was found.
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decision_note = models.TextField(_("reason for the decision"), max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
 
     class Meta:
@@ -402,7 +433,7 @@ class ErasureAction(models.Model):
         return f"{self.action} {self.object_type} {self.object_code}"
 
     def clean(self) -> None:
-        if self.action == self.Action.KEEP and not self.grounds:
+        if self.action in {self.Action.KEEP, self.Action.MINIMISE} and not self.grounds:
             raise ValidationError({"grounds": _("A kept object needs the ground it is kept on.")})
 
     @property

@@ -5,9 +5,14 @@ that was destroyed: a deleted customer whose name and e-mail still sit in django
 `LogEntry.object_repr` has not been erased (GDPR 17, PRIVACY.md §4 item 11). So, for each destroyed or anonymised
 row, every audit entry keeps its action, time, actor and the names of the fields that changed, and loses the values
 and the object's name; a deletion entry without values is written in place of the one auditlog would write.
+
+Values also travel outside the erased rows' own entries: an export's access entry keeps the words searched for
+(`additional_data.filter.q`). `access_log_redact` removes every string value of an access entry that names an erased
+person (name, e-mail or phone, as `person_patterns` spells them); the entry itself, its time, actor and purpose stay.
 """
 
 import json
+import re
 from collections import Counter
 
 from auditlog.context import disable_auditlog
@@ -16,7 +21,9 @@ from auditlog.registry import auditlog
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, router
+from django.db.models import Q, TextField
 from django.db.models.deletion import Collector
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 REDACTED_VALUE = "[redacted]"
@@ -58,9 +65,25 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
                 [object_repr, content_type.pk, [str(pk) for pk in pks]],
             )
         return
-    LogEntry.objects.filter(content_type=content_type, object_id__in=pks).update(
-        object_repr=object_repr, changes_text="", serialized_data=None, additional_data=additional, changes=None
-    )
+    # The same result as the SQL above: field names stay, values go. Entries are grouped by the set of names they
+    # changed, so one UPDATE serves every entry of a group.
+    entries = LogEntry.objects.filter(content_type=content_type, object_id__in=pks)
+    groups: dict[tuple[str, ...] | None, list[int]] = {}
+    for pk, changes in entries.values_list("pk", "changes").iterator():
+        if isinstance(changes, str):
+            changes = json.loads(changes or "null")
+        names = tuple(sorted(changes)) if isinstance(changes, dict) else None
+        groups.setdefault(names, []).append(pk)
+    pair = [REDACTED_VALUE, REDACTED_VALUE]
+    for names, group in groups.items():
+        for start in range(0, len(group), 500):
+            LogEntry.objects.filter(pk__in=group[start : start + 500]).update(
+                object_repr=object_repr,
+                changes_text="",
+                serialized_data=None,
+                additional_data=additional,
+                changes=None if names is None else dict.fromkeys(names, pair),
+            )
     AdminLogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]).update(
         object_repr=object_repr, change_message=""
     )
@@ -131,3 +154,104 @@ def delete_with_redacted_trail(queryset, *, actor_id: int | None, object_repr: s
                 model=model, pks=pks, actor_id=actor_id, object_repr=object_repr, additional=additional
             )
     return Counter(per_model)
+
+
+# Between the digits of a phone number written by hand: nothing, a space, a hyphen, a dot or a slash.
+_SEPARATOR = "[ ./-]?"
+
+
+def _phone_pattern(number) -> str | None:
+    national = str(getattr(number, "national_number", "") or "")
+    country = getattr(number, "country_code", None)
+    if len(national) < 5 or not country:
+        return None
+    # +358 40 123 4567, 00358401234567 or 040-123 4567: the country code or the trunk 0, then the digits.
+    prefix = rf"(\+{country}|00{country}|0)"
+    return prefix + _SEPARATOR + _SEPARATOR.join(national)
+
+
+def _words_pattern(words: list[str]) -> str:
+    return r"\s+".join(re.escape(word) for word in words)
+
+
+def person_patterns(*, names=(), emails=(), phones=()) -> list[str]:
+    """Return regular expressions (Python's and PostgreSQL's alike) for a person's name, e-mails and phones.
+
+    A name counts only whole, first and last name in either order: a last name alone names no one in particular.
+    """
+    patterns: list[str] = []
+    for first, last in names:
+        first_words, last_words = (first or "").split(), (last or "").split()
+        if first_words and last_words:
+            patterns.append(_words_pattern(first_words + last_words))
+            patterns.append(_words_pattern(last_words + first_words))
+    patterns += [re.escape(email.strip()) for email in emails if email and email.strip()]
+    patterns += [p for p in (_phone_pattern(phone) for phone in phones if phone) if p]
+    return list(dict.fromkeys(patterns))
+
+
+def _json_escaped(pattern: str) -> str:
+    # SQLite stores JSON with non-ASCII letters escaped (\u00e4), so the stored text is searched for that form too.
+    return "".join(re.escape(json.dumps(c)[1:-1]) if ord(c) > 127 else c for c in pattern)
+
+
+def _redact_strings(value, compiled):
+    if isinstance(value, str):
+        return (REDACTED_VALUE, True) if compiled.search(value) else (value, False)
+    if isinstance(value, dict):
+        changed = False
+        result = {}
+        for key, item in value.items():
+            result[key], hit = _redact_strings(item, compiled)
+            changed |= hit
+        return result, changed
+    if isinstance(value, list):
+        pairs = [_redact_strings(item, compiled) for item in value]
+        return [item for item, _hit in pairs], any(hit for _item, hit in pairs)
+    return value, False
+
+
+def access_log_redact(*, patterns: list[str], register_ids: list[int], marker: dict) -> int:
+    """Replace every string value of the registers' access entries that names the person; return how many changed.
+
+    The rest of each entry stays (who, when, which export, how many rows), with `marker` saying why it changed.
+    """
+    if not patterns or not register_ids:
+        return 0
+    searched = Q()
+    for pattern in patterns:
+        searched |= Q(data_text__iregex=pattern)
+        if _json_escaped(pattern) != pattern:
+            searched |= Q(data_text__iregex=_json_escaped(pattern))
+    entries = (
+        LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__register__in=register_ids)
+        .annotate(data_text=Cast("additional_data", TextField()))
+        .filter(searched)
+    )
+    compiled = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    changed = 0
+    for pk, data in entries.values_list("pk", "additional_data").iterator():
+        if isinstance(data, str):
+            data = json.loads(data)
+        redacted, hit = _redact_strings(data, compiled)
+        if hit:
+            redacted["redacted"] = marker
+            LogEntry.objects.filter(pk=pk).update(additional_data=redacted)
+            changed += 1
+    return changed
+
+
+def audit_trail_log_update(*, instance, fields: list[str], actor_id: int | None, additional: dict) -> None:
+    """Write the UPDATE entry of a change that removed values: which fields changed, by whom and when, no values."""
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(type(instance), for_concrete_model=False),
+        object_pk=str(instance.pk),
+        object_id=instance.pk,
+        object_repr=str(instance)[:255],
+        action=LogEntry.Action.UPDATE,
+        changes={name: [REDACTED_VALUE, REDACTED_VALUE] for name in fields},
+        changes_text="",
+        actor_id=actor_id,
+        timestamp=timezone.now(),
+        additional_data=additional,
+    )

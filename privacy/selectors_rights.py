@@ -7,6 +7,7 @@ records, to a register where the user handles requests: anything else is 404, as
 
 import re
 
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
@@ -83,14 +84,31 @@ def plan_rows(*, plan: ErasurePlan | None) -> list[dict]:
     """Return the plan's actions with the live name of each object that still exists (for the reviewer)."""
     if plan is None:
         return []
-    actions = list(plan.actions.select_related("register"))
+    actions = list(plan.actions.select_related("register", "decided_by"))
     names: dict[tuple[str, str], str] = {}
     for object_type, model in MODELS.items():
         codes = [a.object_code for a in actions if a.object_type == object_type]
         if codes:
             for row in model.objects.filter(code__in=codes):
                 names[(object_type, str(row.code))] = str(row)
-    return [{"action": a, "name": names.get((a.object_type, str(a.object_code)), "")} for a in actions]
+    return [
+        {
+            "action": a,
+            "name": names.get((a.object_type, str(a.object_code)), ""),
+            "fields": _field_labels(MODELS[a.object_type], a.fields),
+        }
+        for a in actions
+    ]
+
+
+def _field_labels(model, names) -> list[str]:
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(name)
+    return labels
 
 
 def disclosure_list(*, register: Register):

@@ -17,6 +17,7 @@ rights_patterns = [
     path("corrections/<uuid:item>/refuse/", views.rectification_refuse, name="rights-correction-refuse"),
     path("erasure/plan/", views.erasure_plan, name="rights-erasure-plan"),
     path("erasure/execute/", views.erasure_execute, name="rights-erasure-execute"),
+    path("erasure/mentions/<uuid:item>/", views.erasure_mention_decide, name="rights-erasure-mention"),
     path("restrict/", views.restriction_apply, name="rights-restrict"),
     path("object/", views.objection_apply, name="rights-object"),
     path("withdraw-consents/", views.consents_withdraw, name="rights-consents-withdraw"),

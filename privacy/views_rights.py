@@ -27,6 +27,7 @@ from .forms_rights import (
     ConsentGiveForm,
     DecideForm,
     DisclosureForm,
+    MentionDecisionForm,
     NotificationResolveForm,
     RecordForm,
     RectificationItemForm,
@@ -135,6 +136,11 @@ def request_rights(request, code):
         "refusal_form": RefusalForm(),
         "decide_form": DecideForm(initial={"grounds": suggested}),
         "task_form": NotificationResolveForm(),
+        "mention_form": MentionDecisionForm(),
+        "can_decide_mentions": plan is not None
+        and plan.status == "draft"
+        and dsr.state in {State.IN_PROGRESS, State.REVIEW}
+        and selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
     }
     return render(request, "privacy/rights/request_rights.html", context)
 
@@ -203,11 +209,36 @@ def erasure_plan(request, dsr):
     messages.success(request, _("The erasure plan was computed. Nothing has been erased yet."))
 
 
+@_action(roles.HANDLE_REQUESTS)
+def erasure_mention_decide(request, dsr, item):
+    data = _bound(MentionDecisionForm, request)
+    erasure.erasure_mention_decide(
+        request=dsr, actor=request.user, code=item, decision=data["decision"], note=data["decision_note"]
+    )
+    messages.success(request, _("The decision on the mention was recorded."))
+
+
 @_action(roles.APPROVE_REQUESTS)
 def erasure_execute(request, dsr):
     data = _bound(DecideForm, request)
-    erasure.erasure_execute(request=dsr, actor=request.user, text=data["text"], grounds=data["grounds"])
-    messages.success(request, _("The erasure was executed and the letter was sent."))
+    decided = erasure.erasure_execute(request=dsr, actor=request.user, text=data["text"], grounds=data["grounds"])
+    counts = erasure.execution_summary(erasure.plan_current(decided))
+    if decided.state == State.REFUSED:
+        messages.warning(
+            request,
+            _("Nothing was erased: every record is kept on a legal ground. The refusal letter was sent."),
+        )
+    elif decided.state == State.PARTLY_REFUSED:
+        messages.success(
+            request,
+            _(
+                "The erasure was executed in part: %(erased)s records were erased, %(minimised)s kept with only the "
+                "data their ground needs and %(kept)s kept whole. The letter tells the person what was kept and why."
+            )
+            % counts,
+        )
+    else:
+        messages.success(request, _("The erasure was executed and the letter was sent."))
 
 
 @_action(roles.HANDLE_REQUESTS)
@@ -333,7 +364,8 @@ def disclosure_ledger(request, register):
             else:
                 messages.success(request, _("The disclosure was recorded in the ledger."))
                 return redirect("privacy:disclosures", register=register.slug)
-    elif form["customer"].value():
+    # Also after a refused post, so that the form comes back with its errors and the clerk's typing.
+    if customer is None and form["customer"].value():
         try:
             customer = crm_selectors.customer_get_for_user(
                 user=request.user, register=register, code=form["customer"].value()
@@ -358,7 +390,7 @@ def _customer(request, register_slug, code, *, rw=False) -> Customer:
     return getter(user=request.user, register=register, code=code)
 
 
-def customer_consents(request, register, code):
+def customer_consents(request, register, code, form=None):
     customer = _customer(request, register, code)
     log_access(request, customer, {"purpose": "consents"})
     history = selectors_rights.customer_rights_history(customer=customer)
@@ -374,7 +406,7 @@ def customer_consents(request, register, code):
         "register": customer.register,
         **history,
         "links": links,
-        "form": ConsentGiveForm(),
+        "form": form or ConsentGiveForm(),
         "can_change": can_change,
     }
     return render(request, "privacy/rights/customer_consents.html", context)
@@ -396,7 +428,8 @@ def customer_consent_give(request, register, code):
         else:
             messages.success(request, _("The consent was recorded."))
     else:
-        messages.error(request, _("Choose the purpose and how the consent was given."))
+        # The page again, with each field's own error and what was typed.
+        return customer_consents(request, register, code, form=form)
     return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
 
 

@@ -52,9 +52,10 @@ def actions_by_code(plan):
     return {a.object_code: a for a in plan.actions.all()}
 
 
-def test_the_plan_keeps_a_customer_with_an_open_invoice_and_deletes_the_rest(register_a, handler_a):
-    held = PersonCustomerFactory(register=register_a)
+def test_the_plan_keeps_what_an_open_invoice_needs_of_a_customer_and_deletes_the_rest(register_a, handler_a):
+    held = PersonCustomerFactory(register=register_a, email="velallinen@example.fi")
     invoice = InvoiceFactory(customer=held, status=Invoice.Status.OPEN)
+    note = InteractionFactory(customer=held)
     free = PersonCustomerFactory(register=register_a)
     InteractionFactory(customer=free)
     InvoiceFactory(customer=free, status=Invoice.Status.PAID)
@@ -63,9 +64,12 @@ def test_the_plan_keeps_a_customer_with_an_open_invoice_and_deletes_the_rest(reg
     plan = erasure.erasure_plan_compute(request=request, actor=handler_a)
 
     actions = actions_by_code(plan)
-    assert actions[held.code].action == Action.KEEP
+    assert actions[held.code].action == Action.MINIMISE
     assert actions[held.code].grounds == [Ground.OPEN_INVOICE]
+    assert "email" in actions[held.code].fields
+    assert "last_name" not in actions[held.code].fields
     assert actions[invoice.code].action == Action.KEEP
+    assert actions[note.code].action == Action.DELETE
     assert actions[free.code].action == Action.DELETE
     assert actions[free.code].cascade == {"interaction": 1, "invoice": 1}
     # A dry run: nothing is gone yet.
@@ -183,7 +187,13 @@ def test_an_erasure_with_nothing_held_is_answered(register_a, handler_a, owner_a
 
 def test_keeping_everything_is_a_refusal_that_needs_reasons(register_a, handler_a, owner_a):
     held = PersonCustomerFactory(register=register_a)
-    InvoiceFactory(customer=held, status=Invoice.Status.IN_COLLECTION)
+    legal_hold_place(
+        actor=owner_a,
+        register=register_a,
+        customer=held,
+        reason="Pending claim 12/2026",
+        ends_on=timezone.localdate() + datetime.timedelta(days=90),
+    )
     request = reviewed(register_a, handler_a, [held])
 
     with pytest.raises(ValidationError):
@@ -191,7 +201,7 @@ def test_keeping_everything_is_a_refusal_that_needs_reasons(register_a, handler_
     request.refresh_from_db()
     assert request.state == State.REVIEW
 
-    request = erasure.erasure_execute(request=request, actor=owner_a, text="The debt is in collection.")
+    request = erasure.erasure_execute(request=request, actor=owner_a, text="A claim about you is pending in court.")
     assert request.state == State.REFUSED
 
 
