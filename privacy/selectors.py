@@ -211,13 +211,39 @@ def request_monthly_figures(*, user) -> list[dict]:
     return [{**row, "register": registers[row["register_id"]]} for row in rows]
 
 
+class StatusLinkExpiredError(Http404):
+    """The status link is genuine, but its request ended longer ago than the link lives (a 404 to other callers)."""
+
+
+# States after which nothing happens to a request but closing it.
+_ANSWERED_STATES = frozenset(
+    {DataSubjectRequest.State.RESPONDED, DataSubjectRequest.State.REFUSED, DataSubjectRequest.State.PARTLY_REFUSED}
+)
+
+
+def status_link_ends_at(request: DataSubjectRequest) -> datetime.datetime | None:
+    """Return when the request's status link stops working, or None while the request is still open."""
+    ended_at = request.closed_at
+    if ended_at is None and request.state in _ANSWERED_STATES:
+        ended_at = request.responded_at
+    if ended_at is None:
+        return None
+    return ended_at + datetime.timedelta(days=tokens.STATUS_LINK_DAYS_AFTER_END)
+
+
 def request_by_status_token(*, token: str) -> DataSubjectRequest:
-    """Return the request a status link was issued for, or 404 for a tampered or foreign link."""
+    """Return the request a status link was issued for, or 404 for a tampered, foreign or expired link."""
     try:
         code = tokens.status_token_read(token)
-        return DataSubjectRequest.objects.select_related("organisation").get(code=code)
+        request = DataSubjectRequest.objects.select_related("organisation", "duplicate_of").get(code=code)
     except (tokens.TokenInvalidError, DataSubjectRequest.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
+    ends_at = status_link_ends_at(request)
+    if ends_at is not None and ends_at <= timezone.now():
+        # The link was sent by e-mail and may be found in a mailbox years later:
+        # a request that ended long ago is nobody's business any more.
+        raise StatusLinkExpiredError
+    return request
 
 
 def request_by_confirm_token(*, token: str) -> DataSubjectRequest:

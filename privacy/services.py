@@ -66,6 +66,10 @@ class RateLimitedError(Exception):
     """The requester or their address has sent too many requests; nothing was stored."""
 
 
+class EmailRateLimitedError(RateLimitedError):
+    """Too many requests were sent for one e-mail address; nothing was stored or sent."""
+
+
 def _reference_next(*, year: int) -> str:
     # One row per year, locked for the increment: numbers are unique and
     # gapless however many forms are submitted at once.
@@ -120,14 +124,52 @@ def _create(*, organisation: Organisation, registers, data: dict[str, Any], acto
     return request
 
 
+# What the requester typed: a submission equal in all of it to an earlier one is the same submission sent twice.
+_SUBMITTED_FIELDS = (
+    "requester_name",
+    "requester_phone",
+    "requester_address",
+    "acting_for",
+    "details",
+    "correction_what",
+    "correction_why",
+    "language",
+    "delivery",
+)
+
+
+def _same_submission(request: DataSubjectRequest, data: dict[str, Any]) -> bool:
+    if data.get("mandate") or request.mandate:
+        return False
+    if request.requester_email.casefold() != data["requester_email"].strip().casefold():
+        return False
+    for name in _SUBMITTED_FIELDS:
+        submitted = data[name] if name in data else DataSubjectRequest._meta.get_field(name).get_default()
+        if (submitted or "") != (getattr(request, name) or ""):
+            return False
+    return True
+
+
 @transaction.atomic
 def request_submit(
     *, organisation: Organisation, registers, all_registers: bool, data: dict[str, Any]
 ) -> tuple[DataSubjectRequest, bool]:
-    """File a request from the public form; return (request, created). A repeat within minutes is the same request.
+    """File a request from the public form; return (request, created).
 
-    Raises RateLimitedError when this e-mail address has filed too many requests.
+    Whatever happens, the submitter learns nothing but "check your e-mail":
+    an answer that differs for a known address would tell anyone whether that
+    address filed a request, and a link handed to the browser would give a
+    stranger who typed someone's address their request. So a repeat is never
+    folded here into a request of somebody who may not be the submitter: only
+    an exact copy of an open request sent within minutes (a double click)
+    returns it, and its links go again to the address, never to the browser.
+    Repeats that differ are folded when their e-mail is confirmed
+    (`request_confirm_email`).
+
+    Raises EmailRateLimitedError when this e-mail address has filed too many requests.
     """
+    if rate_limit_exceeded(scope="email", value=data["requester_email"]):
+        raise EmailRateLimitedError
     if all_registers:
         registers = list(selectors.public_register_list(organisation=organisation))
     key = _dedupe_key(
@@ -138,15 +180,16 @@ def request_submit(
         all_registers=all_registers,
     )
     _lock(key)
-    earlier = (
-        DataSubjectRequest.objects.filter(dedupe_key=key, created_at__gte=timezone.now() - DUPLICATE_WINDOW)
-        .order_by("created_at")
-        .first()
-    )
-    if earlier is not None:
-        return earlier, False
-    if rate_limit_exceeded(scope="email", value=data["requester_email"]):
-        raise RateLimitedError
+    earlier = [
+        request
+        for request in DataSubjectRequest.objects.filter(
+            dedupe_key=key, created_at__gte=timezone.now() - DUPLICATE_WINDOW
+        ).order_by("created_at")
+        if (request.state == State.RECEIVED or request.is_open) and _same_submission(request, data)
+    ]
+    if earlier:
+        _links_resend(request=earlier[0])
+        return earlier[0], False
     request = _create(
         organisation=organisation,
         registers=registers,
@@ -158,15 +201,56 @@ def request_submit(
     return request, True
 
 
+def _links_resend(*, request: DataSubjectRequest) -> None:
+    # The letter goes to the address the request was filed with: only its
+    # owner receives the links, however many times the form is sent.
+    if request.state == State.RECEIVED:
+        correspondence_queue(request=request, kind=Correspondence.Kind.CONFIRM_EMAIL)
+    else:
+        correspondence_queue(request=request, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
+
+
+def _confirmed_original(request: DataSubjectRequest) -> DataSubjectRequest | None:
+    """Return the open, confirmed request this one repeats (same address, kind and registers, sent within minutes)."""
+    if not request.dedupe_key:
+        return None
+    candidates = (
+        DataSubjectRequest.objects.filter(
+            dedupe_key=request.dedupe_key,
+            email_confirmed_at__isnull=False,
+            state__in=DataSubjectRequest.OPEN_STATES,
+            created_at__gte=request.created_at - DUPLICATE_WINDOW,
+            created_at__lte=request.created_at + DUPLICATE_WINDOW,
+        )
+        .exclude(pk=request.pk)
+        .order_by("email_confirmed_at", "created_at")
+    )
+    return candidates.first()
+
+
 @transaction.atomic
 def request_confirm_email(*, request: DataSubjectRequest) -> DataSubjectRequest:
-    """Confirm the requester's e-mail address: the request enters the queue and its clock starts."""
+    """Confirm the requester's e-mail address: the request enters the queue and its clock starts.
+
+    A repeat of a request already confirmed from the same address is folded
+    into it here, once the address has been proven: it closes as a duplicate
+    and the earlier request's link is sent to the address.
+    """
+    _lock(request.dedupe_key or hashlib.sha256(str(request.code).encode()).hexdigest())
     current = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     if current.state != State.RECEIVED or current.email_confirmed_at is not None:
         # A second click on the link changes nothing.
         return current
     current.email_confirmed_at = timezone.now()
-    current.save(update_fields=["email_confirmed_at", "updated_at"])
+    original = _confirmed_original(current) if current.channel == DataSubjectRequest.Channel.WEB else None
+    current.duplicate_of = original
+    current.save(update_fields=["email_confirmed_at", "duplicate_of", "updated_at"])
+    if original is not None:
+        current = request_transition(
+            request=current, to=State.DUPLICATE, actor=None, reason=f"repeat of {original.reference}"
+        )
+        correspondence_queue(request=original, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
+        return current
     current = request_transition(request=current, to=State.VERIFYING, actor=None, reason="e-mail confirmed")
     correspondence_queue(request=current, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
     return current

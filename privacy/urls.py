@@ -8,6 +8,7 @@ app_name = "privacy"
 public_patterns = [
     path("", views.request_start, name="request-create"),
     path("<uuid:organisation>/", views.request_form, name="request-form"),
+    path("sent/", views.request_sent, name="request-sent"),
     path("confirm/<str:token>/", views.request_confirm, name="confirm"),
     path("status/<str:token>/", views.request_status, name="status"),
     path("status/<str:token>/withdraw/", views.request_withdraw, name="withdraw"),

@@ -5,6 +5,9 @@ signed token; staff views fetch through `selectors` (404 for other registers,
 403 without request rights) and change through `services`/`workflow`.
 """
 
+import logging
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +28,8 @@ from .models import DataSubjectRequest, ResponsePackage
 from .ratelimit import rate_limit_exceeded
 
 State = DataSubjectRequest.State
+logger = logging.getLogger(__name__)
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 # Moves offered as plain buttons; the others have their own forms and services.
 SIMPLE_MOVES = frozenset({State.IN_PROGRESS, State.ON_HOLD, State.VERIFYING, State.WITHDRAWN, State.CLOSED})
 CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
@@ -44,7 +49,9 @@ def _show_errors(request, error: ValidationError) -> None:
 def request_start(request):
     organisations = selectors.public_organisation_list()
     register_slug = request.GET.get("register", "")
-    if register_slug:
+    # A slug is plain ASCII: anything else names no register (and a NUL byte
+    # would make PostgreSQL refuse the query).
+    if SLUG.fullmatch(register_slug):
         register = Register.objects.filter(slug=register_slug).select_related("organisation").first()
         if register is not None:
             return redirect(f"{_form_url(register.organisation)}?register={register.slug}")
@@ -68,28 +75,38 @@ def request_form(request, organisation):
     context = {"form": form, "organisation": organisation, "registers": registers}
     if request.method == "POST" and form.is_valid():
         if form.is_robot:
-            return render(request, "privacy/request_robot.html", context)
+            # Stored nothing, answered like everyone: a robot learns nothing from the answer.
+            return redirect("privacy:request-sent")
         try:
             if rate_limit_exceeded(scope="ip", value=client_address(request) or "unknown"):
                 raise services.RateLimitedError
-            dsr, created = services.request_submit(
+            services.request_submit(
                 organisation=organisation,
                 registers=list(form.cleaned_data["registers"]),
                 all_registers=form.cleaned_data["all_registers"],
                 data=form.request_data(),
             )
+        except services.EmailRateLimitedError:
+            # Answered like any other submission: a different answer would
+            # tell a stranger that this address has been sending requests.
+            logger.info("A public request was not stored: too many requests for one e-mail address.")
         except services.RateLimitedError:
             # The form comes back filled in: nothing the person typed is lost.
             context["rate_limited"] = services.ERROR_RATE_LIMITED
             return render(request, "privacy/request_form.html", context, status=429)
-        if created:
-            messages.success(
-                request, _("Your request has been saved. Confirm your e-mail address with the link we sent.")
-            )
-        else:
-            messages.info(request, _("We had already received this request; it is the same request."))
-        return redirect("privacy:status", token=tokens.status_token_make(dsr))
+        # One answer for a new request, a repeat and a refused one, and no
+        # link: the links reach the person only through their e-mail.
+        return redirect("privacy:request-sent")
     return render(request, "privacy/request_form.html", context)
+
+
+@login_not_required
+def request_sent(request):
+    return render(
+        request,
+        "privacy/request_sent.html",
+        {"confirm_hours": int(tokens.CONFIRM_MAX_AGE.total_seconds() // 3600)},
+    )
 
 
 @login_not_required
@@ -103,14 +120,32 @@ def request_confirm(request, token):
         return render(request, "privacy/request_confirm_invalid.html", {"expired": False}, status=404)
     if request.method == "POST":
         dsr = services.request_confirm_email(request=dsr)
-        messages.success(request, _("Thank you: your e-mail address is confirmed and your request is in the queue."))
+        if dsr.state == State.DUPLICATE and dsr.duplicate_of_id:
+            messages.info(
+                request,
+                _(
+                    "Thank you: your e-mail address is confirmed. You had already sent this request: it is handled "
+                    "as request %(reference)s, whose link we have sent to your e-mail address."
+                )
+                % {"reference": dsr.duplicate_of.reference},
+            )
+        else:
+            messages.success(
+                request, _("Thank you: your e-mail address is confirmed and your request is in the queue.")
+            )
+        # The status link of this request was in the same letter as the confirmation link.
         return redirect("privacy:status", token=tokens.status_token_make(dsr))
     return render(request, "privacy/request_confirm.html", {"dsr": dsr})
 
 
 @login_not_required
 def request_status(request, token):
-    dsr = selectors.request_by_status_token(token=token)
+    try:
+        dsr = selectors.request_by_status_token(token=token)
+    except selectors.StatusLinkExpiredError:
+        return render(
+            request, "privacy/request_status_expired.html", {"days": tokens.STATUS_LINK_DAYS_AFTER_END}, status=410
+        )
     return render(
         request,
         "privacy/request_status.html",
@@ -119,6 +154,8 @@ def request_status(request, token):
             "token": token,
             "status_url": request.build_absolute_uri(),
             "can_withdraw": State.WITHDRAWN in workflow.TRANSITIONS[dsr.state],
+            "link_days": tokens.STATUS_LINK_DAYS_AFTER_END,
+            "link_ends_at": selectors.status_link_ends_at(dsr),
         },
     )
 

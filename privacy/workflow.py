@@ -52,8 +52,11 @@ REASON_REQUIRED = frozenset(
     {State.ON_HOLD, State.CANNOT_IDENTIFY, State.WITHDRAWN, State.REFUSED, State.PARTLY_REFUSED}
 )
 # Moves the requester (no staff actor) may make: confirming the e-mail
-# address and withdrawing the request.
-REQUESTER_MOVES = frozenset({(State.RECEIVED, State.VERIFYING), ("*", State.WITHDRAWN)})
+# address (which folds a repeat of a confirmed request into it as a
+# duplicate) and withdrawing the request.
+REQUESTER_MOVES = frozenset(
+    {(State.RECEIVED, State.VERIFYING), (State.RECEIVED, State.DUPLICATE), ("*", State.WITHDRAWN)}
+)
 END_STATES = frozenset({State.CLOSED, State.WITHDRAWN, State.DUPLICATE})
 
 ERROR_ILLEGAL_TRANSITION = _("A request cannot move from “%(from)s” to “%(to)s”.")

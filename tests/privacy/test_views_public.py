@@ -92,14 +92,20 @@ def test_a_request_is_stored_and_a_confirmation_link_is_emailed(
     assert re.fullmatch(r"DSR-\d{4}-\d{6}", request.reference)
     assert list(request.registers.all()) == [register_a]
     assert response.status_code == 302
-    status_page = public_client.get(response["Location"])
-    assert request.reference in status_page.content.decode()
+    # The browser gets no link: the links reach the person only by e-mail.
+    assert response["Location"] == reverse("privacy:request-sent")
+    sent_page = public_client.get(response["Location"]).content.decode()
+    assert "Check your e-mail" in sent_page
+    assert request.reference not in sent_page
+    assert "/privacy/request/status/" not in sent_page
     [message] = mailoutbox
     assert message.to == [request.requester_email]
     assert request.reference in message.subject
     confirm, status = links(message.body)
     assert "/privacy/request/confirm/" in confirm
     assert "/privacy/request/status/" in status
+    status_page = public_client.get(path_of(status)).content.decode()
+    assert request.reference in status_page
 
 
 def test_the_confirmation_link_moves_the_request_into_the_queue(
@@ -184,7 +190,11 @@ def test_the_same_request_sent_twice_within_minutes_is_one_request(public_client
     first = public_client.post(form_url(register_a), form_data(register_a, requester_email=email))
     second = public_client.post(form_url(register_a), form_data(register_a, requester_email=email.upper()))
     assert DataSubjectRequest.objects.count() == 1
-    assert first["Location"] == second["Location"]
+    assert first["Location"] == second["Location"] == reverse("privacy:request-sent")
+    # The links of the one request go to the address again, not to the browser.
+    request = DataSubjectRequest.objects.get()
+    letters = list(request.correspondence.order_by("pk").values_list("kind", flat=True))
+    assert letters == ["confirm_email", "confirm_email"]
     # Another kind of request is another request.
     public_client.post(form_url(register_a), form_data(register_a, requester_email=email, kind="erasure"))
     assert DataSubjectRequest.objects.count() == 2
@@ -222,16 +232,30 @@ def test_flooding_from_one_address_gets_429_with_the_form_kept(public_client, re
     assert other.post(form_url(register_a), form_data(register_a, requester_email="x@example.fi")).status_code == 302
 
 
-def test_flooding_for_one_email_gets_429(public_client, register_a, settings):
+def test_flooding_for_one_email_stores_nothing_more_and_answers_like_any_submission(
+    public_client, register_a, settings, mailoutbox, django_capture_on_commit_callbacks, celery_eager
+):
     settings.PRIVACY_RATE_LIMITS = {"email": (2, 3600)}
     email = f"flood.{uuid.uuid4().hex[:8]}@example.fi"
-    for kind in ("access", "erasure"):
+    answers = []
+    for kind in ("access", "erasure", "objection"):
         data = form_data(register_a, kind=kind, requester_email=email)
-        assert public_client.post(form_url(register_a), data).status_code == 302
-    data = form_data(register_a, kind="objection", requester_email=email)
-    response = public_client.post(form_url(register_a), data)
-    assert response.status_code == 429
+        with django_capture_on_commit_callbacks(execute=True):
+            response = public_client.post(form_url(register_a), data)
+        answers.append((response.status_code, response["Location"]))
+    # A 429 here would tell a stranger that this address has been sending requests.
+    assert answers == [(302, reverse("privacy:request-sent"))] * 3
     assert DataSubjectRequest.objects.count() == 2
+    assert len(mailoutbox) == 2
+
+
+def test_a_register_name_with_a_nul_byte_is_no_error(public_client, register_a):
+    response = public_client.get(reverse("privacy:request-create") + "?register=%00")
+    assert response.status_code in {200, 302}
+    response = public_client.get(reverse("privacy:request-create") + "?register=a%00b")
+    assert response.status_code in {200, 302}
+    response = public_client.get(form_url(register_a) + "?register=%00")
+    assert response.status_code == 200
 
 
 def test_the_form_works_when_the_rate_counter_is_down(public_client, register_a, monkeypatch):
@@ -266,7 +290,8 @@ def test_the_request_is_kept_when_the_broker_is_down_and_the_sweeper_sends_the_l
 
 def test_the_honeypot_stores_nothing(public_client, register_a):
     response = public_client.post(form_url(register_a), form_data(register_a, website="http://spam.example"))
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert response["Location"] == reverse("privacy:request-sent")
     assert DataSubjectRequest.objects.count() == 0
 
 
@@ -349,10 +374,10 @@ def test_script_in_the_fields_is_shown_as_text(
 ):
     script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     with django_capture_on_commit_callbacks(execute=True):
-        response = public_client.post(
-            form_url(register_a), form_data(register_a, requester_name=script, details=script)
-        )
-    html = public_client.get(response["Location"]).content.decode()
+        public_client.post(form_url(register_a), form_data(register_a, requester_name=script, details=script))
+    status = next(link for link in links(mailoutbox[0].body) if "/status/" in link)
+    html = public_client.get(path_of(status)).content.decode()
+    assert script not in html
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     # Letters escape it too.
