@@ -203,7 +203,12 @@ AXES_CLIENT_IP_CALLABLE = "registers.client_address.client_address"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A username is locked after AXES_FAILURE_LIMIT failures from any address, and an
+# address after LOGIN_ADDRESS_FAILURE_LIMIT failures over any usernames
+# (registers/login_throttle.py); README tells how a locked-out user is let back in.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "registers.login_throttle.LoginThrottleHandler"
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 # Every failure and lockout is kept for the login log, not only the counters.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

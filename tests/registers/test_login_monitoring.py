@@ -31,9 +31,61 @@ def test_the_fifth_failure_locks_the_username_at_that_address(client, staff_a):
     assert "_auth_user_id" not in client.session
 
 
-def test_the_lock_is_per_username_and_address(client, staff_a):
+def test_a_locked_username_stays_locked_from_another_address(client, staff_a):
     fail(client, "staff_a", 5)
     response = client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="203.0.113.99")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_spread_over_addresses_lock_the_username(client, staff_a):
+    statuses = [fail(client, "staff_a", 1, address=f"198.51.100.{n}")[0].status_code for n in range(1, 6)]
+    assert statuses == [200, 200, 200, 200, 429]
+    response = client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 429
+
+
+def test_an_unknown_username_spread_over_addresses_gets_the_same_lock_page(client, staff_a):
+    known = [fail(client, "staff_a", 1, address=f"198.51.100.{n}")[0] for n in range(1, 6)][-1]
+    unknown = [fail(client, "nobody_here", 1, address=f"198.51.101.{n}")[0] for n in range(1, 6)][-1]
+    assert known.status_code == unknown.status_code == 429
+    assert visible(known) == visible(unknown)
+
+
+def test_one_address_guessing_many_usernames_is_throttled(client, staff_a, settings):
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 20
+    usernames = [f"guess{n}" for n in range(15)] + ["staff_a"]
+    statuses = [
+        fail(client, username, 1, address="203.0.113.77")[0].status_code for _ in range(4) for username in usernames
+    ]
+    assert len(statuses) == 64
+    assert statuses[:19] == [200] * 19
+    assert set(statuses[19:]) == {429}
+    # The user signs in from elsewhere: four failures on the username do not lock it,
+    response = client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="192.0.2.50")
+    assert response.status_code == 302
+    client.post("/accounts/logout/")
+    # but the right password from the throttled address is refused while the throttle lasts.
+    response = client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="203.0.113.77")
+    assert response.status_code == 429
+
+
+def test_a_success_does_not_clear_the_address_count_of_other_usernames(client, staff_a, staff_b):
+    for n in range(4):
+        fail(client, "staff_b", 1, address=f"198.51.100.{n + 1}")
+    fail(client, "staff_a", 1)
+    client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="198.51.100.1")
+    client.post("/accounts/logout/")
+    # staff_b's four failures still count: the fifth locks.
+    assert fail(client, "staff_b", 1, address="198.51.100.2")[0].status_code == 429
+
+
+def test_the_reset_command_lets_a_locked_user_back_in(client, staff_a):
+    from django.core.management import call_command
+
+    fail(client, "staff_a", 5)
+    call_command("axes_reset_username", "staff_a", verbosity=0)
+    response = client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="203.0.113.5")
     assert response.status_code == 302
 
 
@@ -65,7 +117,10 @@ def test_the_lock_ends_after_the_cool_off(client, staff_a, settings):
 
 
 def test_every_event_reaches_the_login_log(client, staff_a, register_a):
+    from django.core.management import call_command
+
     fail(client, "staff_a", 5)
+    call_command("axes_reset_username", "staff_a", verbosity=0)
     client.post(LOGIN, {"username": "staff_a", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="203.0.113.8")
     client.post("/accounts/logout/")
     events = list(login_list(register=register_a))
