@@ -25,7 +25,7 @@ from .audit import user_access_facts
 from .audit_context import set_actor
 from .models import AccessReview, AccessReviewItem, AccessReviewStatusChange, Membership, Register, Role
 from .selectors import user_can
-from .services import membership_end
+from .services import is_main_user, membership_end
 
 Status = AccessReview.Status
 Decision = AccessReviewItem.Decision
@@ -48,7 +48,7 @@ ERROR_ILLEGAL_DECISION = _("The decision cannot change from %(old)s to %(new)s."
 ERROR_NOT_ALL_DECIDED = _("Decide on every user before completing the review.")
 ERROR_REVIEW_CLOSED = _("This review is completed and can no longer be changed.")
 ERROR_REASON_FOR_REVOKE = _("Give a reason for revoking the access.")
-ERROR_SELF_REVOKE = _("You cannot revoke your own access in a review; ask a main user.")
+ERROR_SELF_DECIDE = _("You cannot decide on your own access; another owner or a main user decides it.")
 ERROR_ALREADY_OPEN = _("This register already has an open access review.")
 
 
@@ -125,7 +125,7 @@ def access_reviews_open_due(*, now: datetime.datetime | None = None) -> list[Acc
 def access_review_transition(*, review: AccessReview, to: str, actor, reason: str = "") -> AccessReview:
     """Move a campaign to `to`, refusing moves the TRANSITIONS table does not allow."""
     review = AccessReview.objects.select_for_update().select_related("register").get(pk=review.pk)
-    if not user_can(user=actor, register=review.register, perm=roles.REVIEW_ACCESS):
+    if not access_review_can_decide(user=actor, register=review.register):
         raise PermissionDenied(ERROR_CANNOT_REVIEW)
     if to not in TRANSITIONS[review.status]:
         raise ValidationError(
@@ -151,13 +151,18 @@ def access_review_complete(*, review: AccessReview, actor) -> AccessReview:
     return access_review_transition(review=review, to=Status.COMPLETED, actor=actor)
 
 
+def access_review_can_decide(*, user, register: Register) -> bool:
+    """Tell whether the user may decide items: an owner, or a main user (who decides on owners' own access)."""
+    return is_main_user(user) or user_can(user=user, register=register, perm=roles.REVIEW_ACCESS)
+
+
 @transaction.atomic
 def access_review_item_decide(*, item: AccessReviewItem, decision: str, reason: str, actor) -> AccessReviewItem:
     """Keep or revoke one user's access; a revoke ends the user's roles in the register at once."""
     item = AccessReviewItem.objects.select_for_update().select_related("review__register", "user").get(pk=item.pk)
     review = item.review
     register = review.register
-    if not user_can(user=actor, register=register, perm=roles.REVIEW_ACCESS):
+    if not access_review_can_decide(user=actor, register=register):
         raise PermissionDenied(ERROR_CANNOT_REVIEW)
     if review.status != Status.OPEN:
         raise ValidationError(ERROR_REVIEW_CLOSED)
@@ -166,12 +171,12 @@ def access_review_item_decide(*, item: AccessReviewItem, decision: str, reason: 
             ERROR_ILLEGAL_DECISION,
             params={"old": Decision(item.decision).label, "new": Decision(decision).label},
         )
+    # Nobody reviews their own access: another owner or a main user does.
+    if item.user_id == actor.pk:
+        raise ValidationError(ERROR_SELF_DECIDE)
     reason = reason.strip()
-    if decision == Decision.REVOKE:
-        if not reason:
-            raise ValidationError({"reason": ERROR_REASON_FOR_REVOKE})
-        if item.user_id == actor.pk:
-            raise ValidationError(ERROR_SELF_REVOKE)
+    if decision == Decision.REVOKE and not reason:
+        raise ValidationError({"reason": ERROR_REASON_FOR_REVOKE})
     # Facts at the time of the decision are the evidence the owner saw.
     _snapshot(item, user_access_facts(register=register, user_ids=[item.user_id])[item.user_id])
     if decision == Decision.REVOKE:

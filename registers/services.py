@@ -16,6 +16,10 @@ from .models import Membership, Register, RoleGroup, UserProfile
 ERROR_CANNOT_GRANT = _("You may not grant this role in this register.")
 ERROR_CANNOT_END = _("You may not end access in this register.")
 ERROR_ALREADY_ENDED = _("This access has already ended.")
+ERROR_LAST_OWNER = _(
+    "A register must always have an owner: grant the owner role to someone else before ending this one, "
+    "or ask a main user."
+)
 
 
 def is_main_user(user) -> bool:
@@ -124,6 +128,9 @@ def membership_grant(
 @transaction.atomic
 def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
     """End a role at once: the guardian permissions go in the same transaction."""
+    # Ends in one register wait for each other, so two owners ending each
+    # other's roles cannot both pass the last-owner check.
+    Register.objects.select_for_update().filter(pk=membership.register_id).first()
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
         raise ValidationError(ERROR_ALREADY_ENDED)
@@ -131,6 +138,10 @@ def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
         raise PermissionDenied(ERROR_CANNOT_END)
     if not reason.strip():
         raise ValidationError({"end_reason": _("Give a reason for ending the access.")})
+    # The owner answers for the register (seed 000). A main user may still end
+    # the last owner role, as deactivating a departed person's account must.
+    if membership.role == roles.Role.OWNER and not is_main_user(actor) and not _other_owners(membership).exists():
+        raise ValidationError(ERROR_LAST_OWNER)
     membership.ended_at = timezone.now()
     membership.ended_by = actor
     membership.end_reason = reason
@@ -138,6 +149,14 @@ def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
         membership.save()
     _sync_group_membership(membership=membership, today=timezone.localdate())
     return membership
+
+
+def _other_owners(membership: Membership):
+    return (
+        Membership.objects.active()
+        .filter(register=membership.register, role=roles.Role.OWNER, user__is_active=True)
+        .exclude(user=membership.user)
+    )
 
 
 @transaction.atomic

@@ -59,7 +59,7 @@ def review_detail(request, register, code):
         for item in items:
             if item.user_id in facts:
                 access_review._snapshot(item, facts[item.user_id])
-    can_review = user_can(user=request.user, register=register, perm=roles.REVIEW_ACCESS)
+    can_review = access_review.access_review_can_decide(user=request.user, register=register)
     return render(
         request,
         "registers/access_review_detail.html",

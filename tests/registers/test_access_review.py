@@ -13,6 +13,7 @@ from registers import accounts
 from registers.access_log import log_access
 from registers.models import AccessReview, AccessReviewItem, AccessReviewStatusChange, Membership, Role
 from registers.selectors import register_list
+from registers.services import main_users_group_ensure
 
 from ..conftest import grant
 from ..factories import CustomerFactory, RegisterFactory, UserFactory
@@ -113,25 +114,43 @@ def test_a_kept_user_can_still_be_revoked_but_a_revoke_is_final(review, owner_a,
     ]
 
 
-def test_the_owner_cannot_revoke_themselves_in_a_review(review, owner_a):
+@pytest.mark.parametrize(("decision", "reason"), [(REVOKE, "x"), (KEEP, "")])
+def test_the_owner_cannot_decide_on_their_own_access(review, owner_a, decision, reason):
+    item = item_of(review, owner_a)
     with pytest.raises(ValidationError) as error:
-        ar.access_review_item_decide(item=item_of(review, owner_a), decision=REVOKE, reason="x", actor=owner_a)
-    assert ar.ERROR_SELF_REVOKE in error.value.messages
+        ar.access_review_item_decide(item=item, decision=decision, reason=reason, actor=owner_a)
+    assert ar.ERROR_SELF_DECIDE in error.value.messages
+    item.refresh_from_db()
+    assert item.decision == AccessReviewItem.Decision.PENDING
 
 
-@pytest.mark.parametrize("persona", ["staff_a", "handler_a", "staff_b", "main_user"])
+def test_a_main_user_decides_on_an_owners_access(review, owner_a, main_user):
+    ar.access_review_item_decide(item=item_of(review, owner_a), decision=KEEP, reason="", actor=main_user)
+    assert item_of(review, owner_a).decided_by == main_user
+
+
+def test_another_owner_decides_on_an_owners_access(register_a, owner_a):
+    second = UserFactory(username="owner_a2")
+    grant(second, register_a, Role.OWNER)
+    review = ar.access_review_open(register=register_a, actor=owner_a)
+    ar.access_review_item_decide(item=item_of(review, owner_a), decision=KEEP, reason="", actor=second)
+    ar.access_review_item_decide(item=item_of(review, second), decision=KEEP, reason="", actor=owner_a)
+    assert ar.access_review_complete(review=review, actor=owner_a).status == AccessReview.Status.COMPLETED
+
+
+@pytest.mark.parametrize("persona", ["staff_a", "handler_a", "staff_b"])
 def test_only_an_owner_decides(request, review, staff_a, persona):
     actor = request.getfixturevalue(persona)
     with pytest.raises(PermissionDenied):
         ar.access_review_item_decide(item=item_of(review, staff_a), decision=KEEP, reason="", actor=actor)
 
 
-def test_a_review_completes_only_when_everybody_is_decided(review, owner_a, staff_a, readonly_a):
+def test_a_review_completes_only_when_everybody_is_decided(review, owner_a, staff_a, readonly_a, main_user):
     with pytest.raises(ValidationError) as error:
         ar.access_review_complete(review=review, actor=owner_a)
     assert ar.ERROR_NOT_ALL_DECIDED in error.value.messages
-    for user in (owner_a, staff_a):
-        ar.access_review_item_decide(item=item_of(review, user), decision=KEEP, reason="", actor=owner_a)
+    ar.access_review_item_decide(item=item_of(review, staff_a), decision=KEEP, reason="", actor=owner_a)
+    ar.access_review_item_decide(item=item_of(review, owner_a), decision=KEEP, reason="", actor=main_user)
     ar.access_review_item_decide(item=item_of(review, readonly_a), decision=REVOKE, reason="Siirtyi", actor=owner_a)
     review = ar.access_review_complete(review=review, actor=owner_a)
     assert (review.status, review.completed_by) == (AccessReview.Status.COMPLETED, owner_a)
@@ -142,9 +161,7 @@ def test_a_review_completes_only_when_everybody_is_decided(review, owner_a, staf
 
 
 def test_a_completed_review_cannot_change(review, owner_a, staff_a, readonly_a):
-    for item in review.items.all():
-        ar.access_review_item_decide(item=item, decision=KEEP, reason="", actor=owner_a)
-    ar.access_review_complete(review=review, actor=owner_a)
+    complete_all(review, owner_a)
     with pytest.raises(ValidationError) as error:
         ar.access_review_item_decide(item=item_of(review, staff_a), decision=REVOKE, reason="x", actor=owner_a)
     assert ar.ERROR_REVIEW_CLOSED in error.value.messages
@@ -163,8 +180,12 @@ def test_a_staff_user_cannot_open_a_review(register_a, staff_a):
 
 
 def complete_all(review, owner):
+    # An owner's own access is decided by a main user.
+    main_user = UserFactory(username=f"main_{review.pk}")
+    main_user.groups.add(main_users_group_ensure())
     for item in review.items.exclude(decision=KEEP):
-        ar.access_review_item_decide(item=item, decision=KEEP, reason="", actor=owner)
+        decider = main_user if item.user_id == owner.pk else owner
+        ar.access_review_item_decide(item=item, decision=KEEP, reason="", actor=decider)
     return ar.access_review_complete(review=review, actor=owner)
 
 

@@ -130,3 +130,54 @@ def test_deactivation_is_post_only_and_for_main_users(client, owner_a, staff_a):
 def test_a_staff_user_cannot_open_the_account_form(client, staff_a):
     client.force_login(staff_a)
     assert client.get("/registers/users/new/").status_code == 403
+
+
+def end_url(register, membership) -> str:
+    return f"/registers/{register.slug}/access/{membership.code}/end/"
+
+
+def test_the_last_owner_cannot_end_their_own_owner_role(client, owner_a, register_a):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from registers.services import ERROR_LAST_OWNER
+
+    membership = Membership.objects.get(user=owner_a, register=register_a, role=Role.OWNER)
+    client.force_login(owner_a)
+    response = client.post(end_url(register_a, membership), {"reason": "Lähden"}, follow=True)
+    assert response.status_code == 200
+    with translation.override("fi"):
+        assert gettext(ERROR_LAST_OWNER) in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.ended_at is None
+    assert register_list(user=fresh(owner_a)).filter(pk=register_a.pk).exists()
+
+
+def test_an_owner_ends_their_own_role_when_another_owner_remains(client, owner_a, register_a):
+    from ..conftest import grant
+
+    grant(UserFactory(username="owner_a2"), register_a, Role.OWNER)
+    membership = Membership.objects.get(user=owner_a, register=register_a, role=Role.OWNER)
+    client.force_login(owner_a)
+    client.post(end_url(register_a, membership), {"reason": "Lähden"})
+    membership.refresh_from_db()
+    assert membership.ended_at is not None
+
+
+def test_an_inactive_owner_does_not_count_as_the_remaining_owner(client, owner_a, register_a):
+    from ..conftest import grant
+
+    grant(UserFactory(username="owner_gone", is_active=False), register_a, Role.OWNER)
+    membership = Membership.objects.get(user=owner_a, register=register_a, role=Role.OWNER)
+    client.force_login(owner_a)
+    client.post(end_url(register_a, membership), {"reason": "Lähden"})
+    membership.refresh_from_db()
+    assert membership.ended_at is None
+
+
+def test_a_main_user_may_end_the_last_owner_role(client, main_user, owner_a, register_a):
+    membership = Membership.objects.get(user=owner_a, register=register_a, role=Role.OWNER)
+    client.force_login(main_user)
+    client.post(end_url(register_a, membership), {"reason": "Siirtyi muualle"})
+    membership.refresh_from_db()
+    assert membership.ended_at is not None

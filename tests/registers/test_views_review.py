@@ -25,7 +25,7 @@ def test_the_owner_sees_the_open_review_with_its_facts(client, owner_a, review):
     assert "grantor" in page
 
 
-def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, staff_a, review, register_a):
+def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, staff_a, review, register_a, main_user):
     client.force_login(owner_a)
     staff_item = review.items.get(user=staff_a)
     owner_item = review.items.get(user=owner_a)
@@ -34,7 +34,7 @@ def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, st
     staff_item.refresh_from_db()
     assert staff_item.decision == AccessReviewItem.Decision.PENDING
     client.post(decide_url(review, staff_item), {"decision": "revoke", "reason": "Ei tarvetta"})
-    client.post(decide_url(review, owner_item), {"decision": "keep"})
+    ar.access_review_item_decide(item=owner_item, decision="keep", reason="", actor=main_user)
     response = client.post(f"{review.get_absolute_url()}complete/", follow=True)
     with translation.override("fi"):
         assert gettext("The access review is complete.") in response.content.decode()
@@ -46,11 +46,12 @@ def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, st
     assert client.get(f"/crm/{register_a.slug}/").status_code == 404
 
 
-def test_a_completed_review_downloads_as_pdf(client, owner_a, review):
+def test_a_completed_review_downloads_as_pdf(client, owner_a, review, main_user):
     client.force_login(owner_a)
     assert client.get(f"{review.get_absolute_url()}evidence.pdf").status_code == 404
     for item in review.items.all():
-        ar.access_review_item_decide(item=item, decision="keep", reason="", actor=owner_a)
+        decider = main_user if item.user_id == owner_a.pk else owner_a
+        ar.access_review_item_decide(item=item, decision="keep", reason="", actor=decider)
     ar.access_review_complete(review=review, actor=owner_a)
     response = client.get(f"{review.get_absolute_url()}evidence.pdf")
     assert response.status_code == 200
@@ -83,11 +84,26 @@ def test_an_overdue_review_is_flagged_in_the_admin(admin_client, review):
     assert review.register.name_fi in response.content.decode()
 
 
-def test_a_main_user_sees_but_cannot_decide(client, main_user, staff_a, review):
+def test_an_owner_deciding_on_their_own_access_is_told_why_on_the_page(client, owner_a, review):
+    client.force_login(owner_a)
+    item = review.items.get(user=owner_a)
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert decide_url(review, item) not in page
+    response = client.post(decide_url(review, item), {"decision": "keep"}, follow=True, HTTP_ACCEPT_LANGUAGE="sv")
+    assert response.status_code == 200
+    with translation.override("sv"):
+        assert gettext(ar.ERROR_SELF_DECIDE) in response.content.decode()
+    item.refresh_from_db()
+    assert item.decision == AccessReviewItem.Decision.PENDING
+
+
+def test_a_main_user_decides_on_the_owners_own_access_on_the_page(client, main_user, owner_a, review):
     client.force_login(main_user)
-    assert client.get(review.get_absolute_url()).status_code == 200
-    item = review.items.get(user=staff_a)
-    assert client.post(decide_url(review, item), {"decision": "keep"}).status_code == 403
+    item = review.items.get(user=owner_a)
+    assert decide_url(review, item) in client.get(review.get_absolute_url()).content.decode()
+    assert client.post(decide_url(review, item), {"decision": "keep"}).status_code == 302
+    item.refresh_from_db()
+    assert (item.decision, item.decided_by) == (AccessReviewItem.Decision.KEEP, main_user)
 
 
 def test_a_review_of_another_register_is_not_found_under_this_one(client, owner_a, register_b, review):
