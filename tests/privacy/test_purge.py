@@ -206,6 +206,7 @@ def test_a_run_exits_while_another_holds_the_lock(register_a):
     assert not PurgeRun.objects.exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(not settings.PURGE_LOCK_URL, reason="needs the real Redis lock (REDIS_URL)")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_starting_at_once_run_the_purge_once(register_a):
