@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_business_id, validate_no_control_characters, validate_no_identity_code
+from crm.validators import NOTE_MAX_LENGTH, validate_business_id
+from registers.fields import PersonalCharFormField, PersonalEmailFormField
 from registers.models import Register
 
 from .models import DataSubjectRequest
@@ -29,7 +30,6 @@ ERROR_RECEIVED_FUTURE = _("The date of receipt cannot be in the future.")
 ERROR_ANSWER_NOW = _(
     "Only an access request made in person by someone identified with an identity document can be answered at once."
 )
-TEXT_VALIDATORS = [validate_no_identity_code, validate_no_control_characters]
 RECORD_ITEM = re.compile(r"^(customer|contact_person|message):[0-9a-f-]{36}$")
 
 
@@ -48,19 +48,18 @@ def validate_mandate(upload) -> None:
 
 def _text(label, *, required=False, rows=None, max_length=None, help_text=""):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
-    return forms.CharField(
+    return PersonalCharFormField(
         label=label,
         required=required,
-        max_length=max_length,
+        max_length=max_length or NOTE_MAX_LENGTH,
         widget=widget,
-        validators=TEXT_VALIDATORS,
         help_text=help_text,
     )
 
 
 class RequesterFieldsMixin(forms.Form):
     requester_name = _text(_("Your name"), required=True, max_length=200)
-    requester_email = forms.EmailField(label=_("E-mail address"), validators=TEXT_VALIDATORS)
+    requester_email = PersonalEmailFormField(label=_("E-mail address"))
     requester_phone = _text(_("Phone (optional)"), max_length=50)
     requester_address = _text(_("Postal address (optional)"), rows=3, max_length=500)
     acting_for = _text(
@@ -149,8 +148,9 @@ class PublicRequestForm(RequesterFieldsMixin):
         to_field_name="slug",
     )
     # Left empty by people; filled by form-spamming robots.
-    website = forms.CharField(
+    website = PersonalCharFormField(
         label=_("Leave this field empty"),
+        max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -203,7 +203,7 @@ class StaffIntakeForm(RequesterFieldsMixin):
         to_field_name="slug",
     )
     requester_name = _text(_("Name of the requester"), required=True, max_length=200)
-    requester_email = forms.EmailField(label=_("E-mail address"), required=False, validators=TEXT_VALIDATORS)
+    requester_email = PersonalEmailFormField(label=_("E-mail address"), required=False)
     identity_method = forms.ChoiceField(
         label=_("Identity verified by"),
         choices=[("", _("not yet verified")), *DataSubjectRequest.IdentityMethod.choices],
@@ -272,7 +272,7 @@ class TransitionForm(ReasonForm):
 
 
 class DuplicateForm(forms.Form):
-    reference = forms.CharField(label=_("Reference number of the original request"), max_length=20)
+    reference = PersonalCharFormField(label=_("Reference number of the original request"), max_length=20)
 
 
 class ApproveForm(forms.Form):
@@ -281,12 +281,12 @@ class ApproveForm(forms.Form):
 
 class SubjectSearchForm(forms.Form):
     name = _text(_("Name"), max_length=200)
-    email = forms.CharField(label=_("E-mail"), required=False, max_length=254, validators=TEXT_VALIDATORS)
+    email = PersonalCharFormField(label=_("E-mail"), required=False, max_length=254)
     phone = _text(_("Phone"), max_length=50)
     date_of_birth = forms.DateField(
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    business_id = forms.CharField(
+    business_id = PersonalCharFormField(
         label=_("Business ID"), required=False, max_length=20, validators=[validate_business_id]
     )
 

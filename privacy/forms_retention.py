@@ -4,18 +4,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_no_identity_code
+from registers.fields import PersonalCharFormField
 
 from .statistics import MONTH, YEAR
 
 
 class LegalHoldForm(forms.Form):
     customer = forms.UUIDField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(
+    reason = PersonalCharFormField(
         label=_("Reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[validate_no_identity_code],
         help_text=_("Name the matter (e.g. the case number of a claim), not the person."),
     )
     ends_on = forms.DateField(label=_("Hold until"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -30,7 +29,7 @@ class LegalHoldForm(forms.Form):
 
 
 class LegalHoldReleaseForm(forms.Form):
-    release_reason = forms.CharField(label=_("Reason for release"), max_length=300)
+    release_reason = PersonalCharFormField(label=_("Reason for release"), max_length=300)
 
 
 class StatisticsForm(forms.Form):

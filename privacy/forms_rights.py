@@ -4,23 +4,22 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_no_control_characters, validate_no_identity_code
+from crm.validators import NOTE_MAX_LENGTH
+from registers.fields import PersonalCharFormField
 
 from .models_rights import ConsentRecord, Disclosure, ErasureAction, NotificationTask, RefusalGround
 from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
 
-TEXT_VALIDATORS = [validate_no_identity_code, validate_no_control_characters]
 FIELD_NAMES = sorted(set(CUSTOMER_FIELDS) | set(CONTACT_PERSON_FIELDS))
 
 
 def _text(label, *, required=False, rows=None, max_length=2000, help_text=""):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
-    return forms.CharField(
+    return PersonalCharFormField(
         label=label,
         required=required,
-        max_length=max_length,
+        max_length=max_length or NOTE_MAX_LENGTH,
         widget=widget,
-        validators=TEXT_VALIDATORS,
         help_text=help_text,
     )
 

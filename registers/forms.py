@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import LoginKind, audited_content_types
+from .fields import PersonalCharFormField, PersonalEmailFormField
 from .models import AccessReviewItem, Role
 
 ERROR_NO_SUCH_USER = _("There is no active account with this username.")
@@ -20,21 +21,21 @@ class DateInput(forms.DateInput):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300)
+    reason = PersonalCharFormField(label=_("Reason"), max_length=300)
 
 
 class UserCreateForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(
+    username = PersonalCharFormField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
+    first_name = PersonalCharFormField(label=_("First name"), max_length=150)
+    last_name = PersonalCharFormField(label=_("Last name"), max_length=150)
+    email = PersonalEmailFormField(
         label=_("E-mail"), help_text=_("The new user receives a one-time link to choose a password.")
     )
-    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("For example the decision or task."))
+    reason = PersonalCharFormField(label=_("Reason"), max_length=300, help_text=_("For example the decision or task."))
 
 
 class MembershipGrantForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
+    username = PersonalCharFormField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(label=_("Role"))
     starts_on = forms.DateField(label=_("Starts"), widget=DateInput, initial=timezone.localdate)
     ends_on = forms.DateField(
@@ -43,7 +44,7 @@ class MembershipGrantForm(forms.Form):
         required=False,
         help_text=_("The last day of access. Leave empty if the task has no known end."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("For example the decision or task."))
+    reason = PersonalCharFormField(label=_("Reason"), max_length=300, help_text=_("For example the decision or task."))
 
     def __init__(self, *args, grantable_roles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,7 +76,7 @@ class ReviewDecisionForm(forms.Form):
         choices=[(AccessReviewItem.Decision.KEEP, _("keep")), (AccessReviewItem.Decision.REVOKE, _("revoke"))],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
+    reason = PersonalCharFormField(
         label=_("Reason"), max_length=300, required=False, help_text=_("Required when access is revoked.")
     )
 
@@ -92,7 +93,7 @@ class _PeriodForm(forms.Form):
 
 
 class AuditFilterForm(_PeriodForm):
-    user = forms.CharField(label=_("User"), required=False, max_length=150)
+    user = PersonalCharFormField(label=_("User"), required=False, max_length=150)
     object_type = forms.ChoiceField(label=_("Object type"), required=False)
     action = forms.TypedChoiceField(
         label=_("Action"),
@@ -129,6 +130,6 @@ class AuditFilterForm(_PeriodForm):
 
 
 class LoginFilterForm(_PeriodForm):
-    username = forms.CharField(label=_("Username"), required=False, max_length=255)
+    username = PersonalCharFormField(label=_("Username"), required=False, max_length=255)
     kind = forms.ChoiceField(label=_("Event"), required=False, choices=[("", _("all")), *LoginKind.choices])
     field_order = ["username", "kind", "since", "until"]

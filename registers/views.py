@@ -205,7 +205,9 @@ def membership_end_view(request, register, code):
     membership = get_object_or_404(register.memberships, code=code)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason for ending the access."))
+        # An empty reason gets the plain request; a refused one (an identity code, say) its own message.
+        refused = form.data.get("reason", "").strip() and form.errors.get("reason")
+        messages.error(request, " ".join(refused) if refused else _("Give a reason for ending the access."))
         return redirect("registers:membership-list", register=register.slug)
     try:
         membership_end(actor=request.user, membership=membership, reason=form.cleaned_data["reason"])

@@ -27,6 +27,7 @@ from .description import (
     description_title,
     description_versions,
 )
+from .fields import PersonalCharFormField
 from .models import Register
 from .processing_records import processing_records
 from .selectors import register_get_for_owner, register_list_for_owner
@@ -37,7 +38,7 @@ class DescriptionDateForm(forms.Form):
 
 
 class DescriptionPublishForm(forms.Form):
-    note = forms.CharField(label=gettext_lazy("What changed"), max_length=500, required=False)
+    note = PersonalCharFormField(label=gettext_lazy("What changed"), max_length=500, required=False)
 
 
 def _language() -> str:

@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from crm.forms import CustomerForm
 from crm.models import Customer
+from registers.fields import PersonalCharFormField, PersonalEmailFormField, PersonalPhoneNumberFormField
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,11 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-register_field_strategy(PhoneNumberField, st.sampled_from(["+358401234567", "040 123 4567", "12", "", "+1 555"]))
+PHONE_TEXT = st.sampled_from(["+358401234567", "040 123 4567", "12", "", "+1 555", "131052-308T", "131052308T"])
+register_field_strategy(PhoneNumberField, PHONE_TEXT)
+register_field_strategy(PersonalPhoneNumberFormField, PHONE_TEXT)
+register_field_strategy(PersonalCharFormField, ANY_TEXT)
+register_field_strategy(PersonalEmailFormField, st.sampled_from(["a@example.fi", "bad", "131052-308T@example.fi"]))
 
 
 def customer_form_fields(register, kind):
