@@ -518,3 +518,7 @@ class AccessReviewStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old} -> {self.new}"
+
+
+# Recovery codes live in their own module; importing them here registers the models.
+from .recovery_codes import RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401

@@ -6,7 +6,6 @@ lets them reach nothing but the two-factor pages and sign-out.
 """
 
 import base64
-import secrets
 from urllib.parse import urlencode
 
 import segno
@@ -20,12 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .recovery_codes import recovery_codes_create
 from .selectors import request_gate_facts
 
-RECOVERY_CODE_COUNT = 10
 ERROR_WRONG_CODE = _("The code is not valid. Check the time on your device and try again.")
 ALWAYS_ALLOWED = ("two-factor", "logout", "set_language")
 
@@ -97,7 +95,7 @@ def two_factor(request):
         if pending.verify_token(form.cleaned_data["token"].replace(" ", "")):
             pending.confirmed = True
             pending.save()
-            codes = _recovery_codes_create(user)
+            codes = recovery_codes_create(user=user)
             otp_login(request, pending)
             messages.success(request, _("Two-factor authentication is now on."))
             context = {"codes": codes, "next": _next_url(request)}
@@ -106,12 +104,3 @@ def two_factor(request):
     secret = base64.b32encode(pending.bin_key).decode()
     context = {"form": form, "qr_svg": _qr_svg(pending), "secret": secret, "next": _next_url(request)}
     return render(request, "registers/two_factor_setup.html", context)
-
-
-def _recovery_codes_create(user) -> list[str]:
-    """Replace the user's recovery codes with fresh ones; each works once."""
-    device, _created = StaticDevice.objects.get_or_create(user=user, name="recovery")
-    device.token_set.all().delete()
-    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    return codes

@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registers.recovery_codes import RecoveryCode, recovery_codes_create
 
 from ..conftest import verified_device
 
@@ -38,7 +40,10 @@ def test_first_use_sets_up_an_authenticator_and_shows_recovery_codes(plain_clien
     device = TOTPDevice.objects.get(user=owner_a, confirmed=False)
     response = plain_client.post("/accounts/two-factor/", {"token": code_for(device), "next": "/"})
     assert response.status_code == 200
-    assert StaticToken.objects.filter(device__user=owner_a).count() == 10
+    codes = response.context["codes"]
+    assert len(codes) == 10
+    assert RecoveryCode.objects.filter(device__user=owner_a).count() == 10
+    assert_nowhere_in_database(codes)
     device.refresh_from_db()
     assert device.confirmed
     assert plain_client.get(f"/crm/{register_a.slug}/").status_code == 200
@@ -56,17 +61,45 @@ def test_a_wrong_code_is_refused_with_a_message(plain_client, owner_a):
 
 def test_a_recovery_code_works_once(plain_client, owner_a, register_a):
     verified_device(owner_a)
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    recovery = StaticDevice.objects.create(user=owner_a, name="recovery")
-    recovery.token_set.create(token="abcdef1234")
+    code = recovery_codes_create(user=owner_a)[3]
     plain_client.force_login(owner_a)
-    plain_client.post("/accounts/two-factor/", {"token": "abcdef1234"})
+    plain_client.post("/accounts/two-factor/", {"token": code})
     assert plain_client.get(f"/crm/{register_a.slug}/").status_code == 200
+    assert RecoveryCode.objects.filter(device__user=owner_a).count() == 9
     plain_client.logout()
     plain_client.force_login(owner_a)
-    plain_client.post("/accounts/two-factor/", {"token": "abcdef1234"})
+    plain_client.post("/accounts/two-factor/", {"token": code})
     assert plain_client.get(f"/crm/{register_a.slug}/").status_code == 302
+
+
+def test_another_users_recovery_code_does_not_work(plain_client, owner_a, main_user, register_a):
+    verified_device(owner_a)
+    recovery_codes_create(user=owner_a)
+    others = recovery_codes_create(user=main_user)
+    plain_client.force_login(owner_a)
+    response = plain_client.post("/accounts/two-factor/", {"token": others[0]})
+    assert response.context["form"].errors["token"]
+    assert plain_client.get(f"/crm/{register_a.slug}/").status_code == 302
+
+
+def all_database_text() -> str:
+    """Every text value in every table, as one string (what a stolen backup would hold)."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608  # nosec: B608
+            chunks.extend(str(value) for row in cursor.fetchall() for value in row if value is not None)
+    return "\n".join(chunks)
+
+
+def assert_nowhere_in_database(secrets: list[str]) -> None:
+    text = all_database_text()
+    assert not [secret for secret in secrets if secret in text]
+
+
+def test_recovery_codes_are_stored_only_as_hashes(owner_a):
+    codes = recovery_codes_create(user=owner_a)
+    assert_nowhere_in_database(codes)
 
 
 def test_the_next_address_cannot_lead_off_site(plain_client, owner_a):
