@@ -1,16 +1,42 @@
+"""Customer data in the Django admin: shown to main users, never changed there.
+
+A change of personal data goes through the staff screens and crm.services, which check the
+register's collected fields, the restriction of processing (art. 18), objections and edit
+conflicts, and audit the actor. The admin would bypass all of them, so it only shows.
+"""
+
 from django.contrib import admin
 
 from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
+
+
+class ReadOnlyPersonalDataAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ContactPersonInline(admin.TabularInline):
     model = ContactPerson
     extra = 0
     fields = ["first_name", "last_name", "title", "email", "phone"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyPersonalDataAdmin):
     list_display = ["__str__", "register", "kind", "business_id", "email", "last_activity_at"]
     list_filter = ["register", "kind", "language", "marketing_objection", "processing_restricted"]
     search_fields = ["sort_name", "business_id", "email"]
@@ -20,7 +46,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(admin.ModelAdmin):
+class ContactPersonAdmin(ReadOnlyPersonalDataAdmin):
     list_display = ["__str__", "customer", "title", "email"]
     list_filter = ["customer__register"]
     search_fields = ["last_name", "first_name", "email", "customer__sort_name"]
@@ -29,7 +55,7 @@ class ContactPersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ReadOnlyPersonalDataAdmin):
     list_display = ["subject", "customer", "kind", "occurred_at", "staff_user"]
     list_filter = ["kind", "customer__register"]
     search_fields = ["subject", "customer__sort_name"]
@@ -39,7 +65,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyPersonalDataAdmin):
     list_display = ["number", "customer", "amount", "due_date", "status"]
     list_filter = ["status", "customer__register"]
     search_fields = ["number", "customer__sort_name"]
