@@ -5,6 +5,7 @@ settings that tests load are the ones production runs.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -173,8 +174,18 @@ CELERY_BEAT_SCHEDULE = {
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)
 ACCESS_REVIEW_DUE_DAYS = env.int("ACCESS_REVIEW_DUE_DAYS", default=30)
 ACCESS_REVIEW_REMINDER_DAYS = env.int("ACCESS_REVIEW_REMINDER_DAYS", default=7)
-# Absolute links in e-mails (password link, review reminders).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Absolute links in e-mails (password link, review reminders, request status links):
+# with DEBUG off a wrong default would send people links to a machine of their own.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not DEBUG and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set to the site's address (https://...) when DEBUG is off.")
+try:
+    _site = urlsplit(SITE_URL)
+    _site_valid = _site.scheme in {"http", "https"} and bool(_site.hostname) and not (_site.query or _site.fragment)
+except ValueError:
+    _site_valid = False
+if not _site_valid:
+    raise ImproperlyConfigured("SITE_URL must be an absolute http(s) address such as https://rekisteri.example.fi.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
