@@ -62,7 +62,15 @@ def _refuse_rights_fields(data: dict[str, Any]) -> None:
 
 
 def _guard_restriction(customer: Customer) -> None:
-    if customer.processing_restricted:
+    # The stored flag, locked, not the caller's copy: a restriction applied after the caller loaded the customer
+    # (an edit form left open) still stops the change, and none can be applied halfway through it.
+    restricted = (
+        Customer.objects.select_for_update()
+        .filter(pk=customer.pk)
+        .values_list("processing_restricted", flat=True)
+        .first()
+    )
+    if restricted:
         raise ValidationError(ERROR_RESTRICTED, code="restricted")
 
 
@@ -83,9 +91,10 @@ def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Custo
 def customer_update(*, actor, customer: Customer, data: dict[str, Any], version: int) -> Customer:
     """Change a customer unless someone else saved a newer version first (optimistic locking)."""
     current = Customer.objects.select_for_update().get(pk=customer.pk)
+    # Before the version check: applying a restriction bumps the version, and the restriction is the real reason.
+    _guard_restriction(current)
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
-    _guard_restriction(current)
     _refuse_rights_fields(data)
     was_objecting = current.marketing_objection
     _apply(current, data)
@@ -130,9 +139,9 @@ def contact_person_create(*, actor, customer: Customer, data: dict[str, Any]) ->
 def contact_person_update(*, actor, person: ContactPerson, data: dict[str, Any], version: int) -> ContactPerson:
     """Change a contact person unless a newer version was saved meanwhile."""
     current = ContactPerson.objects.select_for_update().select_related("customer").get(pk=person.pk)
+    _guard_restriction(current.customer)
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
-    _guard_restriction(current.customer)
     _apply(current, data)
     current.full_clean()
     current.version = F("version") + 1
@@ -189,6 +198,7 @@ def interaction_delete(*, actor, interaction: Interaction) -> None:
 @transaction.atomic
 def invoice_create(*, actor, customer: Customer, data: dict[str, Any]) -> Invoice:
     """Record an invoice of the customer."""
+    _guard_restriction(customer)
     invoice = Invoice(customer=customer)
     _apply(invoice, data)
     invoice.full_clean()
