@@ -417,7 +417,7 @@ class ErasureAction(models.Model):
     # Field names only: what a minimised record loses, or where a mention of the person was found.
     fields = models.JSONField(_("fields"), default=list, blank=True)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
-    decision_note = models.TextField(_("reason for the decision"), max_length=2000, blank=True)
+    decision_note = PersonalTextField(_("reason for the decision"), max_length=2000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -451,7 +451,7 @@ class Refusal(models.Model):
     request = models.ForeignKey("privacy.DataSubjectRequest", on_delete=models.PROTECT, related_name="refusals")
     partial = models.BooleanField(_("partial refusal"), default=False)
     grounds = models.JSONField(_("legal grounds"), default=list)
-    text = models.TextField(_("reasons"))
+    text = PersonalTextField(_("reasons"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"))
 
