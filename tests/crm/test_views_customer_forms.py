@@ -12,7 +12,7 @@ from crm.services import (
     customer_update,
 )
 from crm.services import customer_marketing_objection_set as marketing_objection_set
-from crm.validators import ERROR_BUSINESS_ID, ERROR_IDENTITY_CODE, NOTE_MAX_LENGTH
+from crm.validators import ERROR_BIDI_CONTROLS, ERROR_BUSINESS_ID, ERROR_IDENTITY_CODE, NOTE_MAX_LENGTH
 from registers.models import CustomerField
 
 from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, PersonCustomerFactory
@@ -121,6 +121,15 @@ def test_a_phone_number_written_out_is_still_accepted(client, staff_a, register_
     data = {"version": 1, "first_name": "Aino", "last_name": "Aaltonen", "mobile": "040 123 4567"}
     assert client.post(create_url(register_a, "person"), data).status_code == 302
     assert str(Customer.objects.get().mobile) == "+358401234567"
+
+
+def test_a_name_with_a_text_direction_override_is_refused(client, staff_a, register_a):
+    client.force_login(staff_a)
+    data = {"version": 1, "first_name": "Aino", "last_name": "Aalto\u202enen"}
+    response = client.post(create_url(register_a, "person"), data)
+    assert response.status_code == 200
+    assert field_errors(response, "last_name") == [str(ERROR_BIDI_CONTROLS)]
+    assert not Customer.objects.exists()
 
 
 def test_a_duplicate_business_id_is_shown_next_to_the_field(client, staff_a, register_a):
