@@ -22,7 +22,7 @@ from registers.models import Organisation, Register
 from registers.selectors import register_list
 
 from . import tokens
-from .models import DataSubjectRequest, RequestRegister, ResponsePackage
+from .models import DataSubjectRequest, RequestRegister, ResponsePackage, SubjectMatch
 
 ERROR_NO_REQUEST_RIGHTS = _("You may not handle data-subject requests of this register.")
 STAFF_PERMS = (roles.HANDLE_REQUESTS, roles.APPROVE_REQUESTS)
@@ -69,11 +69,25 @@ def request_get_for_user(*, user, code) -> DataSubjectRequest:
 
 
 def request_get_for_user_rw(*, user, code, perm: str = roles.HANDLE_REQUESTS) -> DataSubjectRequest:
-    """Return the request for an action that needs `perm` in one of its registers, else 403."""
+    """Return the request for an action on the whole request: `perm` in every one of its registers, else 403.
+
+    The one rule for requests that span registers: whatever reads or changes
+    the request as a whole (its answer, its steps, its files) needs the right
+    in every register it concerns. A handler of only some of them sees the
+    request page with their registers' part and checks those registers
+    (`request_registers_for_checking`); nothing more.
+    """
     request = request_get_for_user(user=user, code=code)
-    if not actor_holds(actor=user, request=request, perm=perm):
+    if not actor_holds(actor=user, request=request, perm=perm, every=True):
         raise PermissionDenied(ERROR_NO_REQUEST_RIGHTS)
     return request
+
+
+def request_match_list(*, request: DataSubjectRequest, user) -> QuerySet[SubjectMatch]:
+    """Return the request's confirmed records in the registers where the user handles or approves requests."""
+    return request.matches.filter(register_id__in=request_register_ids(user=user)).select_related(
+        "register", "customer", "contact_person", "message"
+    )
 
 
 def request_queue(*, user, closed: bool = False) -> QuerySet[DataSubjectRequest]:

@@ -39,7 +39,7 @@ from .models import (
     SubjectMatch,
 )
 from .ratelimit import rate_limit_exceeded
-from .workflow import request_event_add, request_instance_sync, request_transition
+from .workflow import request_actor_may_act, request_event_add, request_instance_sync, request_transition
 
 State = DataSubjectRequest.State
 logger = logging.getLogger(__name__)
@@ -335,6 +335,8 @@ def request_verify_identity(*, request: DataSubjectRequest, actor, method: str, 
 def request_ask_for_information(*, request: DataSubjectRequest, actor, message: str) -> Correspondence | None:
     """Ask the requester for more information (identity doubts, unclear request); the deadline keeps running."""
     _require_state(request, *DataSubjectRequest.OPEN_STATES)
+    if not request_actor_may_act(actor=actor, request=request):
+        raise PermissionDenied(selectors.ERROR_NO_REQUEST_RIGHTS)
     if not message.strip():
         raise ValidationError({"message": _("Write what you need to know.")})
     request_event_add(request=request, actor=actor, action=RequestEvent.Action.INFO_REQUESTED, reason=message.strip())
@@ -439,6 +441,9 @@ def package_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
     """
     if request.kind != DataSubjectRequest.Kind.ACCESS:
         raise ValidationError(ERROR_NOT_ACCESS)
+    # The answer holds the person's data from every register of the request.
+    if not request_actor_may_act(actor=actor, request=request):
+        raise PermissionDenied(selectors.ERROR_NO_REQUEST_RIGHTS)
     content = access_package.package_content(request=request)
     html = access_package.render_html(content).encode()
     document = access_package.render_json(content)

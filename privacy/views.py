@@ -262,17 +262,20 @@ def request_detail(request, code):
     for part in parts:
         log_access(request, dsr, {"register": part.register_id, "purpose": "data_subject_request"})
     checkable = {p.pk for p in selectors.request_registers_for_checking(request=dsr, user=request.user)}
-    package = dsr.packages.order_by("-generated_at").first()
+    # The whole answer, and the steps of the whole request, only for someone
+    # with the right in every register; others see their registers' part.
+    whole = selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS, every=True)
+    package = dsr.packages.order_by("-generated_at").first() if whole else None
     context = {
         "dsr": dsr,
         "parts": parts,
         "checkable": checkable,
         "events": dsr.events.select_related("actor"),
-        "matches": dsr.matches.select_related("register", "customer", "contact_person", "message"),
+        "matches": selectors.request_match_list(request=dsr, user=request.user),
         "package": package,
         "redactions": package.redactions.all() if package else [],
         "moves": sorted(SIMPLE_MOVES & workflow.TRANSITIONS[dsr.state]),
-        "can_handle": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+        "can_handle": whole,
         "can_approve": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.APPROVE_REQUESTS, every=True),
         "verify_form": forms.VerifyIdentityForm(),
         "message_form": forms.MessageForm(),
@@ -371,7 +374,7 @@ def request_approve(request, dsr):
 
 @require_POST
 def request_move(request, code):
-    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
     form = forms.TransitionForm(request.POST)
     if not form.is_valid() or form.cleaned_data["to"] not in SIMPLE_MOVES:
         messages.error(request, _("Choose a valid step."))
@@ -387,12 +390,16 @@ def request_move(request, code):
 
 @require_http_methods(["GET", "POST"])
 def request_search(request, code):
-    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
+    # Each handler checks the registers they handle, so one of them is enough here.
+    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    if not selectors.request_registers_for_checking(request=dsr, user=request.user).exists():
+        raise PermissionDenied(selectors.ERROR_NO_REQUEST_RIGHTS)
     if request.method == "POST":
         form = forms.MatchConfirmForm(request.POST)
         if form.is_valid():
             part = get_object_or_404(
-                dsr.register_parts.select_related("register"), register__slug=form.cleaned_data["register"]
+                selectors.request_registers_for_checking(request=dsr, user=request.user),
+                register__slug=form.cleaned_data["register"],
             )
             try:
                 services.subject_matches_confirm(
@@ -453,7 +460,7 @@ def request_search(request, code):
 def package_file_staff(request, code, fmt):
     if fmt not in CONTENT_TYPES:
         raise Http404
-    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
     package = dsr.packages.order_by("-generated_at").first()
     if package is None:
         raise Http404

@@ -109,10 +109,15 @@ def _guard_actor(*, request: DataSubjectRequest, actor, source: str, to: str) ->
     if to in DECISION_STATES:
         if not selectors.actor_holds(actor=actor, request=request, perm=roles.APPROVE_REQUESTS, every=True):
             raise PermissionDenied(ERROR_APPROVER_RIGHTS)
-    elif not selectors.actor_holds(actor=actor, request=request, perm=roles.HANDLE_REQUESTS) and not (
-        selectors.actor_holds(actor=actor, request=request, perm=roles.APPROVE_REQUESTS)
-    ):
+    elif not request_actor_may_act(actor=actor, request=request):
         raise PermissionDenied(ERROR_HANDLER_RIGHTS)
+
+
+def request_actor_may_act(*, actor, request: DataSubjectRequest) -> bool:
+    """Tell whether the actor may take a step of the whole request: request rights in every one of its registers."""
+    return selectors.actor_holds(
+        actor=actor, request=request, perm=roles.HANDLE_REQUESTS, every=True
+    ) or selectors.actor_holds(actor=actor, request=request, perm=roles.APPROVE_REQUESTS, every=True)
 
 
 def _guard_state(*, request: DataSubjectRequest, actor, source: str, to: str, reason: str) -> None:

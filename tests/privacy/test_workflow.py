@@ -217,6 +217,37 @@ def test_the_approver_needs_rights_in_every_register_of_the_request(register_a, 
     assert services.request_approve(request=request, actor=owner).state == State.RESPONDED
 
 
+def test_a_handler_of_one_register_takes_no_step_of_a_request_over_two(register_a, handler_a):
+    register_c = RegisterFactory(organisation=register_a.organisation)
+    handler_ac = UserFactory()
+    grant(handler_ac, register_a, Role.HANDLER)
+    grant(handler_ac, register_c, Role.HANDLER)
+    request, _created = services.request_submit(
+        organisation=register_a.organisation,
+        registers=[register_a, register_c],
+        all_registers=False,
+        data={"kind": "access", "requester_name": "Anna", "requester_email": "anna@example.fi", "language": "fi"},
+    )
+    request = services.request_confirm_email(request=request)
+    with pytest.raises(PermissionDenied):
+        services.request_verify_identity(request=request, actor=handler_a, method="known_email")
+    request = services.request_verify_identity(request=request, actor=handler_ac, method="known_email")
+    with pytest.raises(PermissionDenied):
+        request_transition(request=request, to=State.IN_PROGRESS, actor=handler_a)
+    with pytest.raises(PermissionDenied):
+        services.request_ask_for_information(request=request, actor=handler_a, message="Kuka olet?")
+    request = request_transition(request=request, to=State.IN_PROGRESS, actor=handler_ac)
+    # Checking one's own register is the one thing a handler of one register does.
+    steps.checked(request, handler_a, register_a)
+    steps.checked(request, handler_ac, register_c)
+    with pytest.raises(PermissionDenied):
+        services.package_build(request=request, actor=handler_a)
+    with pytest.raises(PermissionDenied):
+        services.request_prepare(request=request, actor=handler_a)
+    assert not request.packages.exists()
+    assert services.request_prepare(request=request, actor=handler_ac).state == State.REVIEW
+
+
 def test_a_user_of_another_register_cannot_move_the_request(register_a, handler_a, staff_b):
     request = steps.in_triage(register_a, handler_a)
     with pytest.raises(PermissionDenied):
