@@ -302,7 +302,8 @@ def _letter_response(letter) -> HttpResponse:
 
 
 def request_letter(request, code):
-    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    # The letter answers for every register of the request.
+    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
     letter = dsr.letters.order_by("-created_at", "-id").first()
     if letter is None:
         raise Http404
