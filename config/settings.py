@@ -4,11 +4,15 @@ Quick start, tests and production differ only in environment values, so the
 settings that tests load are the ones production runs.
 """
 
+import base64
+import hashlib
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "csp",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    # Not django_otp.plugins.otp_totp: it stores secrets in clear; registers/totp.py replaces it.
     "django_otp.plugins.otp_static",
     "guardian",
     "auditlog",
@@ -261,6 +265,29 @@ SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 PASSWORD_RESET_TIMEOUT = 3600
 OTP_TOTP_ISSUER = "Rekisteri"
+# Authenticator secrets are stored encrypted (registers/totp.py) under keys that live only
+# in the environment, so a copy of the database cannot produce anyone's codes. A
+# comma-separated list of Fernet keys: the first encrypts, every one decrypts; to rotate,
+# put a new key first and drop the old one once every device has been used (each use
+# re-encrypts) or `manage.py totp_reencrypt` has run.
+TOTP_ENCRYPTION_KEYS = [key.strip() for key in env.list("TOTP_ENCRYPTION_KEY", default=[]) if key.strip()]
+if not TOTP_ENCRYPTION_KEYS:
+    if not DEBUG and "PYTEST_VERSION" not in os.environ:
+        raise ImproperlyConfigured(
+            "TOTP_ENCRYPTION_KEY must be set when DEBUG is off (generate one with: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    # Quick start and the test run (pytest sets PYTEST_VERSION) only: a key derived from
+    # SECRET_KEY, so no test command needs another variable. Production never gets here.
+    _derived = hashlib.sha256(b"rekisteri TOTP_ENCRYPTION_KEY:" + SECRET_KEY.encode()).digest()
+    TOTP_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+for _key in TOTP_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "TOTP_ENCRYPTION_KEY must be Fernet keys (32 bytes in URL-safe base64), separated by commas."
+        ) from None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -520,5 +520,6 @@ class AccessReviewStatusChange(models.Model):
         return f"{self.old} -> {self.new}"
 
 
-# Recovery codes live in their own module; importing them here registers the models.
+# Recovery codes and authenticators live in their own modules; importing them here registers the models.
 from .recovery_codes import RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
+from .totp import TOTPDevice  # noqa: E402, F401

@@ -19,12 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .recovery_codes import recovery_codes_create
 from .selectors import request_gate_facts
+from .totp import TOTPDevice
 
 ERROR_WRONG_CODE = _("The code is not valid. Check the time on your device and try again.")
+ERROR_AUTHENTICATOR_UNREADABLE = _(
+    "Your authenticator cannot be checked right now. Sign in with one of your recovery codes, "
+    "or ask the main user for help."
+)
 ALWAYS_ALLOWED = ("two-factor", "logout", "set_language")
 
 
@@ -87,10 +91,15 @@ def two_factor(request):
             if verified is not None:
                 otp_login(request, verified)
                 return redirect(_next_url(request))
-            form.add_error("token", ERROR_WRONG_CODE)
+            # A secret the server cannot decrypt is its operators' fault: say so rather than blame the code.
+            form.add_error("token", ERROR_WRONG_CODE if device.key_readable else ERROR_AUTHENTICATOR_UNREADABLE)
         return render(request, "registers/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
-    pending, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if pending is None or not pending.key_readable:
+        # An unconfirmed secret that the configured keys no longer open was never in use: start afresh.
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        pending = TOTPDevice.objects.create(user=user, confirmed=False, name="authenticator")
     if request.method == "POST" and form.is_valid():
         if pending.verify_token(form.cleaned_data["token"].replace(" ", "")):
             pending.confirmed = True

@@ -3,10 +3,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registers.models import Role
 from registers.services import main_users_group_ensure, membership_grant
+from registers.totp import TOTPDevice
 
 from .factories import RegisterFactory, UserFactory
 

@@ -32,9 +32,18 @@ def test_with_redis_tasks_go_to_the_broker(url):
     assert engine == "django.db.backends.postgresql"
 
 
+# A valid Fernet key (32 zero bytes): the settings below are checked one variable at a time.
+A_TOTP_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+PRODUCTION_UNSET = {"REDIS_URL", "DATABASE_URL", "SITE_URL", "DEBUG", "TOTP_ENCRYPTION_KEY", "PYTEST_VERSION"}
+
+
 def settings_error(**env) -> str:
-    """Load the settings in a fresh process with `env` and return what stopped them ("" if nothing did)."""
-    base = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "SITE_URL", "DEBUG"}}
+    """Load the settings in a fresh process with `env` and return what stopped them ("" if nothing did).
+
+    The process runs as production would, outside pytest; a variable given as None is left unset.
+    """
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_UNSET}
+    env = {"TOTP_ENCRYPTION_KEY": A_TOTP_KEY, **env}
     base.update({k: v for k, v in env.items() if v is not None}, DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run([sys.executable, "-c", PRINT], env=base, capture_output=True, text=True, check=False)
     return "" if result.returncode == 0 else result.stderr.strip().splitlines()[-1]
@@ -57,3 +66,23 @@ def test_an_absolute_site_url_is_accepted(url):
 
 def test_the_quick_start_keeps_its_local_site_url():
     assert settings_error(DEBUG="true") == ""
+
+
+def test_without_debug_the_totp_encryption_key_is_required():
+    error = settings_error(SITE_URL="https://rekisteri.example.fi", TOTP_ENCRYPTION_KEY=None)
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured: TOTP_ENCRYPTION_KEY must be set")
+
+
+@pytest.mark.parametrize("keys", ["not-a-key", "AAAA", f"{A_TOTP_KEY},short"])
+def test_the_totp_encryption_key_must_be_fernet_keys(keys):
+    error = settings_error(SITE_URL="https://rekisteri.example.fi", TOTP_ENCRYPTION_KEY=keys)
+    assert "TOTP_ENCRYPTION_KEY must be Fernet keys" in error
+
+
+def test_several_totp_encryption_keys_are_accepted_for_rotation():
+    keys = f"{A_TOTP_KEY}, BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="
+    assert settings_error(SITE_URL="https://rekisteri.example.fi", TOTP_ENCRYPTION_KEY=keys) == ""
+
+
+def test_the_quick_start_derives_a_totp_encryption_key():
+    assert settings_error(DEBUG="true", TOTP_ENCRYPTION_KEY=None) == ""
