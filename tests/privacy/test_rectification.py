@@ -94,13 +94,9 @@ def test_a_correction_that_fails_validation_leaves_the_request_open_and_nothing_
     rectification.rectification_item_add(
         request=request, actor=handler_a, match=matches[first.pk], field="last_name", requested_value="Korjattu"
     )
-    # Passes the field's format check, but the record's validation rejects an identity code in any text.
+    # Passes the field's own check (the field may be blank), but the record's validation needs a person's last name.
     rectification.rectification_item_add(
-        request=request,
-        actor=handler_a,
-        match=matches[second.pk],
-        field="extra_info",
-        requested_value="Henkilötunnus 131052-308T",
+        request=request, actor=handler_a, match=matches[second.pk], field="last_name", requested_value=""
     )
 
     with pytest.raises(ValidationError) as raised:
