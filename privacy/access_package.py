@@ -254,6 +254,8 @@ def package_content(*, request: DataSubjectRequest) -> dict:
                 "email": request.organisation.registry_email,
             },
             "requester": {"name": request.requester_name},
+            # The register owner's note to the answer, written at approval (services._package_note_add).
+            "note": request.decision_text,
             "received_on": timezone.localdate(request.received_at).isoformat() if request.received_at else "",
             "found": any(r["records"] for r in registers),
             "registers": registers,

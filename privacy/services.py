@@ -8,6 +8,7 @@ outbox in `emails`. Every function is one user-visible action.
 import datetime
 import functools
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -528,6 +529,8 @@ def request_approve(*, request: DataSubjectRequest, actor, decision_text: str = 
     current = request_transition(request=current, to=State.RESPONDED, actor=actor, reason="answer approved")
     package = current.packages.order_by("-generated_at").first()
     if package is not None:
+        if decision_text:
+            package = _package_note_add(package=package, note=decision_text, actor=actor)
         package.released_at = timezone.now()
         if current.delivery == DataSubjectRequest.Delivery.ELECTRONIC:
             days = getattr(settings, "PRIVACY_DOWNLOAD_DAYS", DEFAULT_DOWNLOAD_DAYS)
@@ -537,6 +540,50 @@ def request_approve(*, request: DataSubjectRequest, actor, decision_text: str = 
             correspondence_queue(request=current, kind=Correspondence.Kind.ANSWER_READY, package=package)
     request_instance_sync(request, current)
     return current
+
+
+def _package_note_add(*, package: ResponsePackage, note: str, actor) -> ResponsePackage:
+    """Write the approver's note into the reviewed answer: the same content plus the note, hashed anew.
+
+    The note is written at approval, after the package was built and
+    reviewed, so the letter and the JSON are re-rendered from the stored,
+    hash-checked JSON (not rebuilt from the registers, which may have
+    changed since) and the PDF is rendered again from the new letter.
+    """
+    locked = ResponsePackage.objects.select_for_update().get(pk=package.pk)
+    with locked.json.open("rb") as stored:
+        document = stored.read()
+    if hashlib.sha256(document).hexdigest() != locked.file_sha256.get("json"):
+        raise ValidationError(ERROR_PACKAGE_TAMPERED)
+    content = json.loads(document)
+    content["note"] = note
+    html = access_package.render_html(content).encode()
+    document = access_package.render_json(content)
+    replaced = locked.sha256
+    old_files = [f.name for f in (locked.html, locked.pdf, locked.json) if f]
+    storage = locked.json.storage
+    locked.pdf = ""
+    locked.html.save("answer.html", ContentFile(html), save=False)
+    locked.json.save("answer.json", ContentFile(document), save=False)
+    locked.sha256 = hashlib.sha256(document).hexdigest()
+    locked.file_sha256 = {"html": hashlib.sha256(html).hexdigest(), "json": locked.sha256}
+    locked.save(update_fields=["html", "pdf", "json", "sha256", "file_sha256"])
+    request_event_add(
+        request=locked.request,
+        actor=actor,
+        action=RequestEvent.Action.PACKAGE_BUILT,
+        reason="note of the approver added",
+        payload={"package": str(locked.code), "sha256": locked.sha256, "replaces": replaced, "note": True},
+    )
+    # The reviewed files go once the new ones are committed; a rollback keeps them.
+    transaction.on_commit(functools.partial(_files_delete, storage, old_files))
+    transaction.on_commit(functools.partial(_enqueue_pdf, locked.pk))
+    return locked
+
+
+def _files_delete(storage, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)
 
 
 @transaction.atomic
