@@ -19,9 +19,7 @@ from .selectors import register_get_for_owner, user_can
 def _review_for(request, register, code) -> tuple:
     register = register_get_for_owner(user=request.user, slug=register)
     try:
-        review = AccessReview.objects.select_related("register", "opened_by", "completed_by").get(
-            register=register, code=code
-        )
+        review = register.access_reviews.select_related("register", "opened_by", "completed_by").get(code=code)
     except (AccessReview.DoesNotExist, ValueError):
         raise Http404 from None
     return register, review

@@ -50,21 +50,105 @@ def test_no_raw_sql_built_from_strings(path):
             assert not built, f"{path}:{call.lineno} builds SQL from strings; pass parameters instead"
 
 
-@pytest.mark.parametrize("path", [p for p in source_files() if p.name.startswith("views")], ids=str)
+KEY_ARGUMENTS = {"pk", "id", "code"}
+FETCHES = {"get", "first", "last", "get_object_or_404", "get_list_or_404"}
+
+
+def _chain(node):
+    """Yield the calls and attributes of a method chain, from the outermost inwards."""
+    while isinstance(node, ast.Call | ast.Attribute | ast.Subscript):
+        yield node
+        node = node.func if isinstance(node, ast.Call) else node.value
+
+
+def _keyed_manager_query(node) -> bool:
+    """Tell whether an expression is a query on `Model.objects` that picks a row by its key."""
+    links = list(_chain(node))
+    on_manager = any(isinstance(link, ast.Attribute) and link.attr == "objects" for link in links)
+    keyed = any(
+        keyword.arg and keyword.arg.split("__")[0] in KEY_ARGUMENTS
+        for link in links
+        if isinstance(link, ast.Call)
+        for keyword in link.keywords
+    )
+    return on_manager and keyed
+
+
+def unscoped_fetches(source: str) -> list[int]:
+    """Return the lines of `source` that fetch a row by key from a manager instead of a scoped selector.
+
+    Catches `Model.objects.get(code=...)`, `Model.objects.filter(code=...).get()` and `.first()`/`.last()`,
+    and `get_object_or_404(Model.objects..., code=...)` (the key may be in the call or in the query).
+    """
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in FETCHES:
+            continue
+        if isinstance(node.func, ast.Name):
+            keyed = node.args and (
+                _keyed_manager_query(node.args[0])
+                or (
+                    any(k.arg and k.arg.split("__")[0] in KEY_ARGUMENTS for k in node.keywords)
+                    and any(isinstance(link, ast.Attribute) and link.attr == "objects" for link in _chain(node.args[0]))
+                )
+            )
+        else:
+            keyed = _keyed_manager_query(node)
+        if keyed:
+            lines.append(node.lineno)
+    return lines
+
+
+def views_modules():
+    return [p for p in source_files() if p.name.startswith("views") or "views" in p.parts[:-1]]
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "Customer.objects.get(code=code)",
+        "Customer.objects.filter(code=code).get()",
+        "Customer.objects.filter(pk=pk).first()",
+        "Customer.objects.select_related('register').filter(id=pk).last()",
+        "Customer.objects.filter(code__exact=code).get()",
+        "get_object_or_404(Customer.objects, code=code)",
+        "get_object_or_404(Customer.objects.select_related('register'), pk=pk)",
+        "get_object_or_404(Customer.objects.filter(code=code))",
+    ],
+)
+def test_the_fetch_rule_catches_each_shape(snippet):
+    assert unscoped_fetches(f"def view(request, code, pk):\n    return {snippet}\n") == [2]
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "selectors.customer_get_for_user(user=request.user, code=code)",
+        "Customer.objects.filter(register__in=registers).first()",
+        "get_object_or_404(selectors.customer_list(user=request.user), code=code)",
+        "request.GET.get('code')",
+        "form.cleaned_data.get('code')",
+    ],
+)
+def test_the_fetch_rule_lets_scoped_reads_pass(snippet):
+    assert unscoped_fetches(f"def view(request, code, pk):\n    return {snippet}\n") == []
+
+
+def test_the_fetch_rule_sees_every_views_module():
+    names = {str(path) for path in views_modules()}
+    assert {"crm/views.py", "privacy/views_rights.py", "registers/views_audit.py"} <= names
+
+
+@pytest.mark.parametrize("path", views_modules(), ids=str)
 def test_views_fetch_objects_only_through_scoped_selectors(path):
-    tree = ast.parse(path.read_text())
-    for call in _calls(tree):
-        owner = call.func.value
-        unscoped = (
-            call.func.attr in {"get", "get_object_or_404"}
-            and isinstance(owner, ast.Attribute)
-            and owner.attr == "objects"
-            and any(k.arg in {"pk", "id", "code"} for k in call.keywords)
-        )
-        assert not unscoped, f"{path}:{call.lineno} fetches by key without a permission-aware selector"
+    lines = unscoped_fetches(path.read_text())
+    assert lines == [], f"{path} lines {lines} fetch by key without a permission-aware selector"
 
 
-@pytest.mark.parametrize("path", [p for p in source_files() if p.name.startswith("views")], ids=str)
+@pytest.mark.parametrize("path", views_modules(), ids=str)
 def test_views_do_not_call_get_object_or_404_on_bare_models(path):
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
