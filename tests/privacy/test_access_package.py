@@ -23,6 +23,7 @@ from ..factories import (
     ContactPersonFactory,
     CustomerFactory,
     InteractionFactory,
+    InvoiceFactory,
     PersonCustomerFactory,
     RegisterFactory,
     UserFactory,
@@ -103,6 +104,30 @@ def test_the_package_covers_every_register_with_all_article_15_items(two_registe
     html = text_of(package.html)
     assert "Tietosuojavaltuutetun toimisto" in html
     assert register_a.organisation.name in html
+
+
+def test_two_peoples_requests_in_one_register_each_answer_only_their_own_person(register_a, handler_a):
+    sanna = PersonCustomerFactory(register=register_a, first_name="Sanna", last_name="Selvä", email="sanna@example.fi")
+    InteractionFactory(customer=sanna, subject="Sannan asia", text="Sannan kahvila")
+    ContactPersonFactory(customer=CustomerFactory(register=register_a), first_name="Sanna", last_name="Selvä")
+    olli = PersonCustomerFactory(register=register_a, first_name="Olli", last_name="Outo", email="olli@example.fi")
+    InteractionFactory(customer=olli, subject="Ollin asia", text="Ollin verstas")
+    InvoiceFactory(customer=olli, number="INV-OLLI-1")
+    hers = access_request([register_a], handler_a, name="Sanna Selvä", email="sanna@example.fi")
+    his = access_request([register_a], handler_a, name="Olli Outo", email="olli@example.fi")
+    steps.checked(hers, handler_a, register_a, [sanna])
+    steps.checked(his, handler_a, register_a, [olli])
+    for request, own, others in (
+        (hers, ("Sannan kahvila", "sanna@example.fi"), ("Olli", "Outo", "Ollin", "olli@example.fi", "INV-OLLI-1")),
+        (his, ("Ollin verstas", "INV-OLLI-1"), ("Sanna", "Selvä", "Sannan", "sanna@example.fi")),
+    ):
+        package = services.package_build(request=request, actor=handler_a)
+        [register] = json_of(package)["registers"]
+        assert len(register["records"]) == 1
+        for fmt in (package.json, package.html):
+            text = text_of(fmt)
+            assert all(mine in text for mine in own)
+            assert not [word for word in others if word in text], request.requester_name
 
 
 def test_the_letter_is_in_the_requesters_language(register_a, handler_a):
