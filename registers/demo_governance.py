@@ -57,6 +57,10 @@ def load(*, main_user, users: dict) -> None:
         review = access_review.access_review_open(register=naantali, actor=owner)
         for item in review.items.all():
             access_review.access_review_item_decide(
-                item=item, decision=AccessReviewItem.Decision.KEEP, reason="Tehtävät jatkuvat", actor=owner
+                item=item,
+                decision=AccessReviewItem.Decision.KEEP,
+                reason="Tehtävät jatkuvat",
+                # Nobody decides on their own access: the main user keeps the owner's.
+                actor=main_user if item.user_id == owner.pk else owner,
             )
         access_review.access_review_complete(review=review, actor=owner)
