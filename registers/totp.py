@@ -50,7 +50,8 @@ def _new_encrypted_key() -> str:
 class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """An authenticator app: the fields of django-otp's TOTP device, with the secret encrypted."""
 
-    encrypted_key = models.TextField(default=_new_encrypted_key)
+    # A Fernet token: 120 characters for a 20-byte secret, 140 for django-otp's largest (40 bytes).
+    encrypted_key = models.CharField(max_length=200, default=_new_encrypted_key)
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
     digits = models.PositiveSmallIntegerField(default=6)

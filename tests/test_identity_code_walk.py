@@ -69,6 +69,9 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     "registers.recoverycodedevice.name": "device name",
     "registers.recoverycodedevice.salt": "salt",
     "registers.recoverycode.digest": "hash",
+    # The authenticator: a device name set by the code, and its secret as a Fernet token.
+    "registers.totpdevice.name": "device name",
+    "registers.totpdevice.encrypted_key": "ciphertext",
 }
 # Text kept whole, so longer than a note.
 LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000}

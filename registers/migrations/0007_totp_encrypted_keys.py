@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('throttling_failure_count', models.PositiveIntegerField(default=0, help_text='Number of successive failed attempts.')),
                 ('created_at', models.DateTimeField(auto_now_add=True, help_text='The date and time when this device was initially created in the system.', null=True)),
                 ('last_used_at', models.DateTimeField(blank=True, help_text='The most recent date and time this device was used.', null=True)),
-                ('encrypted_key', models.TextField(default=registers.totp._new_encrypted_key)),
+                ('encrypted_key', models.CharField(default=registers.totp._new_encrypted_key, max_length=200)),
                 ('step', models.PositiveSmallIntegerField(default=30)),
                 ('t0', models.BigIntegerField(default=0)),
                 ('digits', models.PositiveSmallIntegerField(default=6)),
