@@ -21,6 +21,18 @@ from registers.models import Register
 from . import exports
 from .models import Customer, Interaction, Invoice
 
+# No register has this many pages; a bigger number would overflow the database's integer OFFSET.
+MAX_PAGE = 100_000
+
+
+def page_number(value) -> int:
+    """Return the page a `page` parameter asks for: 1 unless it is a whole number, at most MAX_PAGE."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(1, number), MAX_PAGE)
+
 
 class CustomerPaginator(Paginator):
     """Pages of customer rows (value tuples of `fields`) that stay cheap at 100,000 customers.

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -58,13 +57,6 @@ def _require_change(register: Register) -> None:
         raise PermissionDenied(selectors.ERROR_READ_ONLY)
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 def _context(register: Register, registers: list[Register], **extra) -> dict:
     # `user_registers` here replaces the context processor's own query.
     return {"register": register, "user_registers": registers, "can_change": register.can_change, **extra}
@@ -82,7 +74,6 @@ def _filtered_customers(request, register: Register):
     return form, customers
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @require_GET
 def customer_list(request, register):
@@ -95,7 +86,7 @@ def customer_list(request, register):
     names = [*display.LIST_FIELDS, *(column.name for column in columns)]
     narrowed = any(value for name, value in form.selector_kwargs().items() if name != "ordering")
     paginator = display.CustomerPaginator(customers, PAGE_SIZE, fields=names, cap=COUNT_CAP if narrowed else None)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(display.page_number(request.GET.get("page")))
     context = _context(
         register,
         registers,
@@ -113,7 +104,6 @@ def customer_list(request, register):
     return render(request, "crm/customer_list.html", context)
 
 
-@never_cache
 @require_GET
 def customer_export(request, register):
     register, _registers = _workspace(request, register)
@@ -137,7 +127,6 @@ def _label_customers(request, register: Register):
     return form, exports.label_queryset(customers.reachable_for_marketing())
 
 
-@never_cache
 @require_GET
 def customer_labels_csv(request, register):
     register, _registers = _workspace(request, register)
@@ -146,7 +135,6 @@ def customer_labels_csv(request, register):
     return exports.csv_response(exports.label_csv_rows(customers), filename=exports.filename(register, "labels", "csv"))
 
 
-@never_cache
 @require_GET
 def customer_labels_pdf(request, register):
     register, _registers = _workspace(request, register)
@@ -170,14 +158,13 @@ def _query(request) -> str:
     return f"?{query}" if query else ""
 
 
-@never_cache
 @require_GET
 def customer_detail(request, register, code):
     register, registers = _workspace(request, register)
     customer = selectors.customer_get_for_user(user=request.user, register=register, code=code)
     log_access(request, customer)
     timeline = selectors.customer_timeline_page(
-        customer=customer, page=_page_number(request), per_page=TIMELINE_PAGE_SIZE
+        customer=customer, page=display.page_number(request.GET.get("page")), per_page=TIMELINE_PAGE_SIZE
     )
     contact_persons = list(selectors.contact_person_list(customer=customer)) if customer.is_organisation else []
     context = _context(
@@ -197,7 +184,6 @@ def customer_detail(request, register, code):
     return render(request, "crm/customer_detail.html", context)
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def customer_create(request, register, kind):
     register, registers = _workspace(request, register)
@@ -244,7 +230,6 @@ def _rebound_after_conflict(form, request, current, **kwargs):
     return rebound
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def customer_update(request, register, code):
     register, registers = _workspace(request, register)
@@ -275,7 +260,6 @@ def customer_update(request, register, code):
     )
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def customer_delete(request, register, code):
     register, registers = _workspace(request, register)
@@ -298,7 +282,6 @@ def _customer_rw(request, register, code):
     return register, registers, customer
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def contact_person_create(request, register, code):
     register, registers, customer = _customer_rw(request, register, code)
@@ -316,7 +299,6 @@ def contact_person_create(request, register, code):
     return render(request, "crm/contact_person_form.html", _context(register, registers, form=form, customer=customer))
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def contact_person_update(request, register, code, person):
     register, registers, customer = _customer_rw(request, register, code)
@@ -346,7 +328,6 @@ def contact_person_update(request, register, code, person):
     )
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def contact_person_delete(request, register, code, person):
     register, registers, customer = _customer_rw(request, register, code)
@@ -365,7 +346,6 @@ def contact_person_delete(request, register, code, person):
     )
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def interaction_create(request, register, code):
     register, registers, customer = _customer_rw(request, register, code)
@@ -382,7 +362,6 @@ def interaction_create(request, register, code):
     return render(request, "crm/interaction_form.html", _context(register, registers, form=form, customer=customer))
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def interaction_update(request, register, code, interaction):
     register, registers, customer = _customer_rw(request, register, code)
@@ -406,7 +385,6 @@ def interaction_update(request, register, code, interaction):
     )
 
 
-@never_cache
 @require_http_methods(FORM_METHODS)
 def interaction_delete(request, register, code, interaction):
     register, registers, customer = _customer_rw(request, register, code)
@@ -435,18 +413,16 @@ def _archive(request, register, list_selector):
     )
     if form.is_valid() and form.cleaned_data["ordering_client"]:
         items = items.filter(ordering_client=form.cleaned_data["ordering_client"])
-    page = Paginator(items, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(items, ARCHIVE_PAGE_SIZE).get_page(display.page_number(request.GET.get("page")))
     return _context(register, registers, form=form, page=page)
 
 
-@never_cache
 @require_GET
 def message_list(request, register):
     context = _archive(request, register, selectors.message_list)
     return render(request, "crm/message_list.html", context)
 
 
-@never_cache
 @require_GET
 def message_detail(request, register, code):
     register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
@@ -455,7 +431,6 @@ def message_detail(request, register, code):
     return render(request, "crm/message_detail.html", _context(register, registers, message=message))
 
 
-@never_cache
 @require_GET
 def call_recording_list(request, register):
     context = _archive(request, register, selectors.call_recording_list)

@@ -1,7 +1,12 @@
+import re
 import subprocess
 import sys
 
 import pytest
+from django.templatetags.static import static
+from django.test import Client
+
+from .conftest import TwoFactorClient
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +92,53 @@ def test_production_cookies_are_secure_host_cookies():
         check=True,
     )
     assert result.stdout.split() == ["__Host-sessionid", "True", "31536000"]
+
+
+# Register descriptions are public documents: they may be cached, though today they are not.
+CACHEABLE_ROUTES = re.compile(r"^registers/<slug:slug>/description(/|\.pdf)$")
+
+
+def test_every_page_and_file_with_personal_data_is_kept_out_of_caches(settings, tmp_path):
+    from .test_fuzz import ROUTES, World
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = World()
+    client = TwoFactorClient()
+    client.force_login(world.user)
+    checked = []
+    for route, _view in ROUTES:
+        if CACHEABLE_ROUTES.match(route):
+            continue
+        url = world.fill(route)
+        # The audit pages answer `format=csv` with the audit trail as a file.
+        for query in ({}, {"format": "csv"}) if "/audit/" in route or route == "registers/logins/" else ({},):
+            response = client.get(url, query)
+            if response.status_code == 200:
+                assert "no-store" in response.get("Cache-Control", ""), (url, query)
+                checked.append((url, response["Content-Type"]))
+    assert len(checked) > 40
+    assert any("csv" in content_type for _url, content_type in checked)
+
+
+def test_the_public_status_link_is_kept_out_of_caches(settings, tmp_path):
+    from privacy import tokens
+
+    from .test_fuzz import World
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = World()
+    for url in (
+        "/privacy/request/",
+        f"/privacy/request/{world.register.organisation.code}/",
+        f"/privacy/request/status/{tokens.status_token_make(world.request)}/",
+    ):
+        response = Client().get(url)
+        assert response.status_code in {200, 302}, url
+        assert "no-store" in response["Cache-Control"], url
+
+
+def test_static_files_keep_their_own_cache_policy(client):
+    response = client.get(static("css/app.css"))
+    assert response.status_code == 200
+    assert "no-store" not in response["Cache-Control"]
+    assert "max-age" in response["Cache-Control"]
