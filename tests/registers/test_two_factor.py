@@ -1,13 +1,14 @@
 import base64
 import datetime
 import importlib
+import io
 import secrets
 import types
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -231,12 +232,15 @@ def test_after_a_key_rotation_codes_still_work_and_secrets_move_to_the_new_key(p
         bin_key = device.bin_key
     with override_settings(TOTP_ENCRYPTION_KEYS=[new_key, old_key]):
         assert device.verify_token(code_for(device))
-        call_command("totp_reencrypt", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("totp_reencrypt", stdout=io.StringIO())
     with override_settings(TOTP_ENCRYPTION_KEYS=[new_key]):
         device.refresh_from_db()
         other.refresh_from_db()
         assert device.bin_key == bin_key
         assert other.key_readable
+    lost = override_settings(TOTP_ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
+    with lost, pytest.raises(CommandError, match="keep the old key listed"):
+        call_command("totp_reencrypt", stdout=io.StringIO())
 
 
 def test_the_migration_encrypts_django_otps_clear_secrets_and_deletes_them(owner_a):
