@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -34,7 +35,11 @@ from .selectors import register_get_for_owner, register_list_for_owner
 
 
 class DescriptionDateForm(forms.Form):
-    on = forms.DateField(required=False)
+    # The bounds keep the day after `on` and its midnight in UTC within what datetime can hold.
+    on = forms.DateField(
+        required=False,
+        validators=[MinValueValidator(datetime.date(1900, 1, 1)), MaxValueValidator(datetime.date(9000, 12, 31))],
+    )
 
 
 class DescriptionPublishForm(forms.Form):
