@@ -6,7 +6,6 @@ settings that tests load are the ones production runs.
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -273,13 +272,13 @@ OTP_TOTP_ISSUER = "Rekisteri"
 # re-encrypts) or `manage.py totp_reencrypt` has run.
 TOTP_ENCRYPTION_KEYS = [key.strip() for key in env.list("TOTP_ENCRYPTION_KEY", default=[]) if key.strip()]
 if not TOTP_ENCRYPTION_KEYS:
-    if not DEBUG and "PYTEST_VERSION" not in os.environ:
+    if not DEBUG:
         raise ImproperlyConfigured(
             "TOTP_ENCRYPTION_KEY must be set when DEBUG is off (generate one with: "
             "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
         )
-    # Quick start and the test run (pytest sets PYTEST_VERSION) only: a key derived from
-    # SECRET_KEY, so no test command needs another variable. Production never gets here.
+    # Quick start only (DEBUG on): a key derived from SECRET_KEY. The test command exports
+    # a key of its own, as production must, so tests load the settings production runs.
     _derived = hashlib.sha256(b"rekisteri TOTP_ENCRYPTION_KEY:" + SECRET_KEY.encode()).digest()
     TOTP_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
 for _key in TOTP_ENCRYPTION_KEYS:
