@@ -1,0 +1,924 @@
+"""The permission matrix (issue 11, class check of group A): every URL pattern, every role, every kind of object.
+
+The routes come from the URL configuration (`get_resolver()`), the admin included. Each one is opened with GET and
+with an empty POST by each persona of the demo (see README, registers/roles.py):
+
+    anon     not signed in
+    main     the main user (administrator; no role in any register)
+    owner    register owner of A
+    handler  register handler of A
+    staff    staff user of A
+    expert   contact-centre expert (read-only) of A and of the contact-centre register C
+    manager  ordering client's manager in C: department X only
+    norole   signed in, no role anywhere
+
+against an object of each kind the route takes:
+
+    own      the persona's side: register A (customer routes) or C, department X (archive routes)
+    other    register B (customer routes) or D (archive routes): nobody but the main user administers them
+    cross    A's (or C's) register and parents, with the last key taken from B (D): the IDOR probe
+    client   another ordering client's message in C (department Y)
+    multi    a data-subject request covering A and B (every persona holds roles in A only)
+    random   a random UUID (or slug) in A's place
+    -        routes without an object
+
+Expected outcomes come from `TABLE` alone: a route missing from it fails `test_every_route_has_an_entry`.
+Besides the status, every cell checks that no response carries personal data of a register (or department)
+the persona holds no role in (`MARKERS`), and that a refused request (403/404/405/login) changed nothing.
+Each route is one test that collects all its failing cells into one message; a known leak owned by another
+part is a separate strict xfail (`LEAKS`).
+"""
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.db import connection, models, transaction
+from django.shortcuts import resolve_url
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone, translation
+
+from privacy import consent, holds, services, tokens
+from privacy.models import DataSubjectRequest
+from privacy.models_rights import ConsentRecord
+from privacy.workflow import request_transition
+from registers import access_review
+from registers.models import AccessReviewItem, Role
+from registers.services import main_users_group_ensure
+
+from .conftest import TwoFactorClient, grant
+from .factories import (
+    CallRecordingFactory,
+    ContactCentreMessageFactory,
+    ContactCentreRegisterFactory,
+    ContactPersonFactory,
+    CustomerFactory,
+    InteractionFactory,
+    OrderingClientFactory,
+    OrganisationFactory,
+    PersonCustomerFactory,
+    RegisterFactory,
+    UserFactory,
+)
+
+PERSONAS = ("anon", "main", "owner", "handler", "staff", "expert", "manager", "norole")
+METHODS = ("GET", "POST")
+
+# Outcomes. OK: the view served the persona (a page, a file, a redirect after the action, or the form back with
+# its errors); the exact code is the feature tests' business. The others are refusals.
+OK = "ok"
+LOGIN = "login"  # 302 to the sign-in page
+ADMIN_LOGIN = "admin-login"  # 302 to the admin's sign-in page
+GONE = 410
+OK_STATUSES = {200, 302, 400}
+REFUSALS = {403, 404, 405, LOGIN, ADMIN_LOGIN, GONE}
+
+# Who holds what (registers/roles.py): the groups the table speaks of.
+A_VIEW = {"owner", "handler", "staff", "expert"}
+A_CHANGE = {"owner", "handler", "staff"}
+A_HANDLE = {"owner", "handler"}  # handle requests, manage access
+A_OWNER = {"owner"}  # approve requests, review access, owner screens
+C_VIEW = {"expert", "manager"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What each persona gets from one route.
+
+    `family` says which objects fill the URL. `get`/`post` map an outcome to the personas that get it for
+    their own object (and for a multi-register request); everybody else signed in gets `default` (404:
+    a forbidden object looks missing). Objects of another register, cross-register keys and random keys
+    give 404 to everybody, except that `main_everywhere` gives the main user the same on every register.
+    A bare outcome (e.g. 405) applies to every signed-in persona and object. `public` routes answer
+    anonymous visitors with `anon` instead of the sign-in page.
+    """
+
+    family: str
+    get: object
+    post: object = "same"
+    default: object = 404
+    main_everywhere: bool = False
+    public: bool = False
+    anon: object = LOGIN
+    client_ok: frozenset = frozenset()  # personas who may see department Y's message
+    any_object: bool = False  # the admin: the answer depends on the model's rights, not on the row
+    personas: tuple = PERSONAS
+    multi: dict | None = None  # outcomes on the request covering A and B, when they differ from `get`/`post`
+    refuse_first: bool = False  # the view refuses by role before it looks the object up
+
+
+def R(family, get, post="same", **kwargs):  # noqa: N802 (short, as it is written a hundred times in TABLE)
+    return Rule(family, get, post, **kwargs)
+
+
+def who(**groups):
+    """Build an outcome map: who(OK=A_VIEW, _403={"staff"}) -> {OK: {...}, 403: {...}}."""
+    result = {}
+    for key, personas in groups.items():
+        outcome = {"OK": OK, "LOGIN": LOGIN, "OK_OR_403": frozenset({OK, 403})}.get(key) or int(key.strip("_"))
+        result[outcome] = set(personas)
+    return result
+
+
+READ_A = who(OK=A_VIEW)
+# Every step of a request covering A and B needs the right in both: a role in A alone is refused.
+MULTI_REFUSED = who(_403=A_VIEW)
+MULTI_REFUSED_OR_MISSING = {frozenset({403, 404}): A_VIEW}
+CHANGE_A = who(OK=A_CHANGE, _403={"expert"})
+OWNER_SCREEN = who(OK=A_OWNER | {"main"}, _403=A_VIEW - A_OWNER)
+MANAGER_SCREEN = who(OK=A_HANDLE | {"main"}, _403=A_VIEW - A_HANDLE)
+REQUEST_READ = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)
+REQUEST_APPROVE = who(OK=A_OWNER, _403=A_VIEW - A_OWNER)
+PUBLIC_PAGE = who(OK=set(PERSONAS))
+MAIN_ONLY = who(OK={"main"}, _403=set(PERSONAS) - {"anon", "main"})
+
+# One entry per URL name. Families: see `World.kwargs_for`.
+TABLE: dict[str, Rule] = {
+    # Sign-in and account pages.
+    "home": R("-", PUBLIC_PAGE),
+    "login": R("-", PUBLIC_PAGE, public=True, anon=OK),
+    # Signing out is a POST that ends on the sign-in page.
+    "logout": R("-", 405, post=who(LOGIN=set(PERSONAS))),
+    "password_change": R("-", PUBLIC_PAGE),
+    "password_change_done": R("-", PUBLIC_PAGE, post=405),
+    "two-factor": R("-", PUBLIC_PAGE),
+    "password_reset_confirm": R("reset", PUBLIC_PAGE, public=True, anon=OK),
+    "password_reset_complete": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    "set_language": R("-", 405, post=PUBLIC_PAGE, public=True, anon=(405, OK)),
+    "registers:commitment": R("-", PUBLIC_PAGE),
+    # No commitment is pending in this world: every code is somebody else's or unknown.
+    "registers:commitment-accept": R("commitment", 405, post=404),
+    "registers:user-list": R("-", MAIN_ONLY),
+    "registers:user-create": R("-", who(OK={"main"} | A_HANDLE, _403={"staff", "expert", "manager", "norole"})),
+    # Accounts are the main user's: anybody else is refused before the username is looked up.
+    "registers:user-detail": R("user", MAIN_ONLY, default=403, refuse_first=True),
+    "registers:user-deactivate": R("user", 405, post=MAIN_ONLY, default=403, refuse_first=True),
+    "registers:login-log": R("-", MAIN_ONLY),
+    # Access management and reviews of register A.
+    "registers:membership-list": R("reg", MANAGER_SCREEN, main_everywhere=True),
+    "registers:membership-grant": R("reg", 405, post=MANAGER_SCREEN, main_everywhere=True),
+    "registers:membership-end": R("membership", 405, post=MANAGER_SCREEN, main_everywhere=True),
+    "registers:review-list": R("reg", OWNER_SCREEN, main_everywhere=True),
+    # Only an owner opens a campaign; the main user follows them (admin) but does not run them.
+    "registers:review-open": R(
+        "reg", 405, post=who(OK=A_OWNER, _403=A_VIEW - A_OWNER | {"main"}), main_everywhere=True
+    ),
+    "registers:review-detail": R("review", OWNER_SCREEN, main_everywhere=True),
+    "registers:review-item-decide": R("review", 405, post=OWNER_SCREEN, main_everywhere=True),
+    "registers:review-complete": R("review", 405, post=OWNER_SCREEN, main_everywhere=True),
+    "registers:review-pdf": R("review", OWNER_SCREEN, main_everywhere=True),
+    # Audit screens: the main user sees every register's, with personal data redacted.
+    "registers:audit-changes": R("reg", OWNER_SCREEN, main_everywhere=True),
+    "registers:audit-access": R("reg", OWNER_SCREEN, main_everywhere=True),
+    "registers:audit-logins": R("reg", OWNER_SCREEN, main_everywhere=True),
+    # Register descriptions are public; preview, publication and the art. 30 record are the owner's.
+    # The art. 30 record lists every register the user owns (the main user: all); nobody else has one.
+    "descriptions:processing-records": R("-", who(OK=A_OWNER | {"main"}), post=405),
+    "descriptions:detail": R("reg", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    # The same public PDF for everybody: rendered for three personas only, to keep the matrix fast.
+    "descriptions:pdf": R(
+        "reg", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405), personas=("anon", "main", "norole")
+    ),
+    "descriptions:preview": R("reg", OWNER_SCREEN, post=405, main_everywhere=True),
+    "descriptions:publish": R("reg", 405, post=OWNER_SCREEN, main_everywhere=True),
+    # Retention and statistics: owners and the main user.
+    "retention:preview": R("reg", OWNER_SCREEN, post=405, main_everywhere=True),
+    "retention:hold-place": R("reg", 405, post=OWNER_SCREEN, main_everywhere=True),
+    "retention:hold-release": R("hold", 405, post=OWNER_SCREEN, main_everywhere=True),
+    "retention:run": R("reg", 405, post=OWNER_SCREEN, main_everywhere=True),
+    "statistics:register": R("reg", OWNER_SCREEN, post=405, main_everywhere=True),
+    "statistics:register-csv": R("reg", OWNER_SCREEN, post=405, main_everywhere=True),
+    # The staff workspace.
+    "crm:customer-list": R("reg", READ_A, post=405),
+    "crm:customer-export": R("reg", READ_A, post=405),
+    "crm:customer-labels-csv": R("reg", READ_A, post=405),
+    "crm:customer-labels-pdf": R("reg", READ_A, post=405),
+    "crm:customer-create": R("reg", CHANGE_A),
+    "crm:customer-detail": R("customer", READ_A, post=405),
+    "crm:customer-update": R("customer", CHANGE_A),
+    "crm:customer-delete": R("customer", CHANGE_A),
+    "crm:contact-person-create": R("customer", CHANGE_A),
+    "crm:contact-person-update": R("contact", CHANGE_A),
+    "crm:contact-person-delete": R("contact", CHANGE_A),
+    "crm:interaction-create": R("customer", CHANGE_A),
+    "crm:interaction-update": R("interaction", CHANGE_A),
+    "crm:interaction-delete": R("interaction", CHANGE_A),
+    # The contact-centre archive: a manager sees the own department's messages only.
+    "crm:message-list": R("cc", who(OK=C_VIEW), post=405),
+    "crm:message-detail": R("message", who(OK=C_VIEW), post=405, client_ok=frozenset({"expert"})),
+    "crm:call-recording-list": R("cc", who(OK=C_VIEW), post=405),
+    # The public request form and the links sent by e-mail (a signed token is the key).
+    "privacy:request-create": R("-", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:request-sent": R("-", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:request-form": R("organisation", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:confirm": R("confirm-token", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:status": R("token", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:withdraw": R("token", 405, post=PUBLIC_PAGE, public=True, anon=(405, OK)),
+    "privacy:download": R("download-token", PUBLIC_PAGE, public=True, anon=OK),
+    "privacy:download-file": R("download-token", PUBLIC_PAGE, public=True, anon=OK),
+    # An access request is answered with a package, not a letter.
+    "privacy:status-letter": R("token", who(_404=set(PERSONAS)), public=True, anon=404),
+    "privacy:consent-withdraw": R("consent-token", PUBLIC_PAGE, public=True, anon=OK),
+    # Staff screens of data-subject requests: handlers and approvers of a register the request concerns;
+    # other roles there get 403, everybody else 404.
+    "privacy:queue": R("-", PUBLIC_PAGE),
+    "privacy:request-new": R("-", who(OK=A_HANDLE, _403={"main", "staff", "expert", "manager", "norole"})),
+    "privacy:request-detail": R("request", REQUEST_READ),
+    # Searching a request covering A and B: refused, or A's records only.
+    "privacy:request-search": R("request", REQUEST_READ, multi=who(OK_OR_403=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "privacy:request-verify": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-ask": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-extend": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-cannot-identify": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-duplicate": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-prepare": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:request-approve": R("request", 405, post=REQUEST_APPROVE, multi=MULTI_REFUSED),
+    "privacy:request-move": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    # No mandate was attached: 404 for those who may see it.
+    "privacy:request-mandate": R("request", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), multi=MULTI_REFUSED),
+    # The answer of a request covering A and B: refused, or A's part only (the marker check sees B's data).
+    "privacy:request-package": R("request", REQUEST_READ, multi=who(OK_OR_403=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "privacy:figures": R("-", PUBLIC_PAGE),
+    "privacy:rights": R("request", REQUEST_READ),
+    "privacy:rights-letter": R("request", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), multi=MULTI_REFUSED_OR_MISSING),
+    "privacy:rights-prepare": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-correction-add": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-correction-archive": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-correction-apply": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-correction-refuse": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-erasure-plan": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-erasure-mention": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-erasure-execute": R("request", 405, post=REQUEST_APPROVE, multi=MULTI_REFUSED),
+    "privacy:rights-restrict": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-object": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-consents-withdraw": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-portability": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-notification": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-decide": R("request", 405, post=REQUEST_APPROVE, multi=MULTI_REFUSED),
+    "privacy:rights-refuse": R("request", 405, post=REQUEST_APPROVE, multi=MULTI_REFUSED),
+    "privacy:disclosures": R("reg", who(OK=A_VIEW), post=CHANGE_A),
+    "privacy:customer-consents": R("customer", READ_A),
+    "privacy:customer-consent-give": R("customer", 405, post=CHANGE_A),
+    "privacy:customer-consent-withdraw": R("consent", 405, post=CHANGE_A),
+}
+
+# The admin: one entry per registered model, naming what the main user's group may do there (view, add).
+# Nobody else is staff: every other persona is sent to the admin's sign-in page.
+ADMIN_MODELS: dict[str, frozenset[str]] = {
+    "auth.group": frozenset({"view"}),
+    "auth.user": frozenset({"view", "add", "change"}),
+    "otp_static.staticdevice": frozenset(),
+    "auditlog.logentry": frozenset(),
+    "axes.accessattempt": frozenset(),
+    "axes.accesslog": frozenset(),
+    "axes.accessfailurelog": frozenset(),
+    "django_celery_beat.periodictask": frozenset(),
+    "django_celery_beat.clockedschedule": frozenset(),
+    "django_celery_beat.crontabschedule": frozenset(),
+    "django_celery_beat.solarschedule": frozenset(),
+    "django_celery_beat.intervalschedule": frozenset(),
+    "registers.organisation": frozenset({"view"}),
+    "registers.register": frozenset({"view"}),
+    "registers.membership": frozenset({"view"}),
+    "registers.rolegroup": frozenset(),
+    "registers.registerdescriptionversion": frozenset(),
+    "registers.accessreview": frozenset({"view"}),
+    "registers.confidentialitycommitment": frozenset({"view", "add"}),
+    "registers.commitmentacceptance": frozenset({"view"}),
+    "crm.customer": frozenset(),
+    "crm.contactperson": frozenset(),
+    "crm.interaction": frozenset(),
+    "crm.invoice": frozenset(),
+    "crm.orderingclient": frozenset(),
+    "crm.contactcentremessage": frozenset(),
+    "crm.callrecording": frozenset(),
+    "privacy.datasubjectrequest": frozenset(),
+    "privacy.responsepackage": frozenset(),
+    "privacy.correspondence": frozenset(),
+}
+# The admin signs its visitors in itself (Django's admin_view), the anonymous ones included.
+ADMIN_DEFAULTS = {"default": ADMIN_LOGIN, "any_object": True, "public": True, "anon": ADMIN_LOGIN}
+ADMIN_SITE_PAGES: dict[str, Rule] = {
+    "admin:index": R("-", who(OK={"main"}), **ADMIN_DEFAULTS),
+    "admin:login": R("-", who(OK=set(PERSONAS)), public=True, anon=OK),
+    # Signing out of the admin is a POST; a GET by somebody who is not staff is sent to the sign-in.
+    "admin:logout": R("-", who(_405={"main"}), post=who(LOGIN={"main"}), **{**ADMIN_DEFAULTS, "default": 302}),
+    "admin:password_change": R("-", who(OK={"main"}), **ADMIN_DEFAULTS),
+    "admin:password_change_done": R("-", who(OK={"main"}), post=who(_405={"main"}), **ADMIN_DEFAULTS),
+    "admin:autocomplete": R("-", who(_403={"main"}), post=who(_405={"main"}), **ADMIN_DEFAULTS),
+    "admin:jsi18n": R("-", who(OK={"main"}), post=who(_405={"main"}), **ADMIN_DEFAULTS),
+    "admin:view_on_site": R("admin-object", who(_404={"main"}), **ADMIN_DEFAULTS),
+    "admin:app_list": R("admin-app", who(OK={"main"}), **ADMIN_DEFAULTS),
+    # The admin's catch-all: an unknown admin address.
+    "admin/(?P<url>.*)$": R("admin-missing", who(_404={"main"}), **ADMIN_DEFAULTS),
+}
+
+# Known leaks in files of other parts: (route, method, persona, object) -> reason. Each is a strict xfail.
+LEAKS: dict[tuple[str, str, str, str], str] = {}
+
+
+# The URL walk -----------------------------------------------------------------------------------------------
+
+
+def walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{pattern.namespace}:" if pattern.namespace else ""
+            for route, name, view in walk(pattern.url_patterns, prefix + str(pattern.pattern)):
+                yield route, (namespace + name) if name else None, view
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name, pattern.callback
+
+
+ROUTES = list(walk(get_resolver().url_patterns))
+ADMIN_ACTIONS = ("changelist", "add", "history", "delete", "change")
+
+
+def admin_model_rule(name: str | None, route: str) -> tuple[str, str] | None:
+    """Return (model label, action) of a ModelAdmin URL (unnamed ones redirect to the change page)."""
+    for model in admin.site._registry:
+        label = f"{model._meta.app_label}.{model._meta.model_name}"
+        base = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
+        if not route.startswith(base):
+            continue
+        if name is None:
+            return label, "redirect"
+        action = name.removeprefix(f"admin:{model._meta.app_label}_{model._meta.model_name}_")
+        return label, action
+    return None
+
+
+def rule_for(name: str | None, route: str) -> Rule | None:
+    if name in TABLE:
+        return TABLE[name]
+    if route_key(name, route) in ADMIN_SITE_PAGES:
+        return ADMIN_SITE_PAGES[route_key(name, route)]
+    found = admin_model_rule(name, route)
+    if found is None or found[0] not in ADMIN_MODELS:
+        return None
+    label, action = found
+    rights = ADMIN_MODELS[label]
+    may_view = bool(rights & {"view", "change"})
+    allowed_get, allowed_post = {
+        "changelist": (may_view, may_view),
+        "add": ("add" in rights, "add" in rights),
+        "change": (may_view, "change" in rights),
+        "delete": (False, False),
+        # The bare object address only redirects to the change page, which checks.
+        "redirect": (True, True),
+    }.get(action, (may_view, may_view))
+    family = "-" if action in {"changelist", "add"} else "admin-object"
+    # Django's admin_view turns away everybody who is not staff before a ModelAdmin is asked, whatever
+    # their roles (the site pages above are opened by every persona): a model's pages are opened by the
+    # main user, an anonymous visitor and the strongest role without staff status.
+    personas = ("anon", "main", "owner")
+    # Django's history page looks the row up before it asks for the right: a missing row redirects.
+    refused = {frozenset({403, 302}): {"main"}} if action == "history" else who(_403={"main"})
+    get, post = (who(OK={"main"}) if allowed else refused for allowed in (allowed_get, allowed_post))
+    return R(family, get, post=post, personas=personas, default=ADMIN_LOGIN, any_object=True)
+
+
+def route_key(name: str | None, route: str) -> str:
+    return name or route
+
+
+MATRIX_ROUTES = [(route_key(n, r), r, n) for r, n, _v in ROUTES]
+
+
+# The world ---------------------------------------------------------------------------------------------------
+
+MARKER = {scope: f"Mx{scope}{uuid.uuid4().hex[:10]}" for scope in ("A", "B", "CX", "CY", "D")}
+# The scopes whose personal data each persona may see.
+SEES: dict[str, set[str]] = {
+    "anon": set(),
+    "main": set(),
+    "owner": {"A"},
+    "handler": {"A"},
+    "staff": {"A"},
+    "expert": {"A", "CX", "CY"},
+    "manager": {"CX"},
+    "norole": set(),
+}
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    sessions: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)  # scope -> {kind: value}
+    # One client for every cell: a new one would load the middleware (and scan the static files) again.
+    client: Client = field(
+        default_factory=lambda: Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.8.7")
+    )
+
+    @staticmethod
+    def columns(family: str) -> tuple[str, ...]:
+        if family in {"-", "commitment", "reset", "admin-app", "admin-missing"}:
+            return ("-",)
+        if family in {"token", "confirm-token", "download-token", "consent-token", "organisation", "user"}:
+            return ("own", "random")
+        if family == "request":
+            return ("own", "other", "multi", "random")
+        if family == "reg":
+            return ("own", "other", "random")
+        if family == "cc":
+            return ("own", "other", "random")
+        if family == "message":
+            return ("own", "client", "other", "cross", "random")
+        return ("own", "other", "cross", "random")
+
+    def url(self, route: str, family: str, column: str, admin_label: str = "") -> str:
+        self.admin_label = admin_label
+        if "(?P<app_label>" in route:
+            return "/admin/registers/"
+        if "(?P<url>" in route:
+            return "/admin/no-such-page/"
+        names = [m.group("name") for m in CONVERTER.finditer(route)]
+        values = {name: self.value(family, name, column) for name in names}
+        if column == "cross":
+            # Everything from the persona's side except the deepest key, which comes from the other register.
+            deepest = [n for n in names if n not in {"register", "slug", "fmt", "kind"}][-1]
+            for name in names:
+                values[name] = self.value(family, name, "own")
+            values[deepest] = self.value(family, deepest, "other")
+        return "/" + CONVERTER.sub(lambda m: values[m.group("name")], route)
+
+    def value(self, family: str, name: str, column: str) -> str:
+        cc = family in {"cc", "message"}
+        scope = {
+            "own": "CX" if cc else "A",
+            "other": "D" if cc else "B",
+            "client": "CY",
+            "multi": "AB",
+            "-": "A",
+            "random": "random",
+            "cross": "CX" if cc else "A",
+        }[column]
+        if name == "fmt":
+            return "json"
+        if name == "kind":
+            return "organisation"
+        if scope == "random":
+            if name in {"register", "slug"}:
+                return "no-such-register"
+            if "token" in family:
+                return "not-a-token"
+            if family == "user":
+                return "no-such-user"
+            if family == "admin-object":
+                return "987654321"
+            return str(uuid.uuid4())
+        found = self.objects[scope]
+        key = {
+            "register": "slug",
+            "slug": "slug",
+            "person": "contact",
+            "interaction": "interaction",
+            "consent_code": "consent",
+            "item": "review_item" if family == "review" else "random",
+            "task": "random",
+            "organisation": "organisation",
+            "username": "username",
+            "uidb64": "random",
+            "token": {"token": "token", "reset": "random"}.get(family, family.replace("-", "_")),
+            "object_id": "admin",
+            "id": "admin",
+            "content_type_id": "content_type",
+            "pk": "admin",
+        }.get(name)
+        if name == "code":
+            key = {
+                "customer": "customer",
+                "contact": "customer",
+                "interaction": "customer",
+                "consent": "customer",
+                "membership": "membership",
+                "review": "review",
+                "hold": "hold",
+                "message": "message",
+                "request": "request",
+                "commitment": "random",
+            }[family]
+        if key == "random":
+            return str(uuid.uuid4())
+        if family == "admin-object" and name in {"object_id", "pk", "id"}:
+            return str(found["admin"].get(self.admin_label, 1))
+        return str(found[key])
+
+    admin_label: str = ""
+
+
+CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
+
+
+def _request(registers, *, name, email, handler, approver, records):
+    request, _created = services.request_submit(
+        organisation=registers[0].organisation,
+        registers=list(registers),
+        all_registers=False,
+        data={
+            "kind": DataSubjectRequest.Kind.ACCESS,
+            "requester_name": name,
+            "requester_email": email,
+            "language": "en",
+            "delivery": DataSubjectRequest.Delivery.ELECTRONIC,
+        },
+    )
+    request = services.request_confirm_email(request=request)
+    request = services.request_verify_identity(
+        request=request, actor=handler, method=DataSubjectRequest.IdentityMethod.KNOWN_EMAIL
+    )
+    request = request_transition(request=request, to=DataSubjectRequest.State.IN_PROGRESS, actor=handler)
+    for register in registers:
+        items = [f"customer:{r.code}" for r in records if r.register_id == register.pk]
+        services.subject_matches_confirm(request=request, actor=handler, register=register, records=items)
+    request = services.request_prepare(request=request, actor=handler)
+    return services.request_approve(request=request, actor=approver)
+
+
+def _customer_scope(register, scope, *, owner, staff, approver):
+    marker = MARKER[scope]
+    customer = CustomerFactory(register=register, organisation_name=f"Oy {marker}", email=f"{marker.lower()}@firma.fi")
+    contact = ContactPersonFactory(customer=customer, last_name=marker)
+    interaction = InteractionFactory(customer=customer, subject=f"Meeting {marker}")
+    record = consent.consent_give(
+        actor=staff, customer=customer, purpose=ConsentRecord.Purpose.NEWSLETTER, channel=ConsentRecord.Channel.EMAIL
+    )
+    helper = UserFactory(username=f"mx_helper_{scope.lower()}")
+    membership = grant(helper, register, Role.STAFF)
+    review = access_review.access_review_open(register=register, actor=owner)
+    item = review.items.first()
+    for each in review.items.all():
+        # An owner does not decide on their own access.
+        decider = owner if each.user_id == approver.pk else approver
+        access_review.access_review_item_decide(
+            item=each, decision=AccessReviewItem.Decision.KEEP, reason="matrix", actor=decider
+        )
+    access_review.access_review_complete(review=review, actor=approver)
+    hold = holds.legal_hold_place(
+        actor=owner, register=register, reason="matrix", ends_on=timezone.localdate() + datetime.timedelta(days=30)
+    )
+    return {
+        "slug": register.slug,
+        "customer": customer.code,
+        "contact": contact.code,
+        "interaction": interaction.code,
+        "consent": record.code,
+        "consent_token": consent.withdraw_token_make(record),
+        "membership": membership.code,
+        "review": review.code,
+        "review_item": item.code,
+        "hold": hold.code,
+    }
+
+
+def _build_world(tmp_media) -> World:
+    world = World()
+    org = OrganisationFactory(name="Matriisikaupunki")
+    reg_a = RegisterFactory(slug="mx-a", organisation=org)
+    reg_b = RegisterFactory(slug="mx-b", organisation=org)
+    reg_c = ContactCentreRegisterFactory(slug="mx-c", organisation=org)
+    reg_d = ContactCentreRegisterFactory(slug="mx-d", organisation=org)
+
+    main = UserFactory(username="mx_main", is_staff=True)
+    main.groups.add(main_users_group_ensure())
+    users = {"main": main, "norole": UserFactory(username="mx_norole")}
+    for persona, register, role in [
+        ("owner", reg_a, Role.OWNER),
+        ("handler", reg_a, Role.HANDLER),
+        ("staff", reg_a, Role.STAFF),
+        ("expert", reg_a, Role.CONTACT_CENTRE_EXPERT),
+        ("manager", reg_c, Role.CLIENT_MANAGER),
+    ]:
+        users[persona] = UserFactory(username=f"mx_{persona}")
+        grant(users[persona], register, role)
+    grant(users["expert"], reg_c, Role.CONTACT_CENTRE_EXPERT)
+    owner_b = UserFactory(username="mx_owner_b")
+    grant(owner_b, reg_b, Role.OWNER)
+    handler_b = UserFactory(username="mx_handler_b")
+    grant(handler_b, reg_b, Role.HANDLER)
+    # A multi-register request is moved and answered by people with the right in both registers.
+    handler_ab = UserFactory(username="mx_handler_ab")
+    grant(handler_ab, reg_a, Role.HANDLER)
+    grant(handler_ab, reg_b, Role.HANDLER)
+    approver = UserFactory(username="mx_approver")
+    grant(approver, reg_a, Role.OWNER)
+    grant(approver, reg_b, Role.OWNER)
+    world.users = users
+
+    world.objects["A"] = _customer_scope(reg_a, "A", owner=users["owner"], staff=users["staff"], approver=approver)
+    world.objects["B"] = _customer_scope(reg_b, "B", owner=owner_b, staff=handler_b, approver=approver)
+
+    # The same person in A and in B; B's record carries B's marker, which A's people must never see.
+    subject = "Sanna Monirek"
+    person_a = PersonCustomerFactory(register=reg_a, first_name="Sanna", last_name="Monirek", email="sanna@mx.fi")
+    person_b = PersonCustomerFactory(
+        register=reg_b,
+        first_name="Sanna",
+        last_name="Monirek",
+        email=f"{MARKER['B'].lower()}@mx.fi",
+        occupation=MARKER["B"],
+    )
+    InteractionFactory(customer=person_b, subject=f"Grant {MARKER['B']}")
+    one_a = _request(
+        [reg_a],
+        name=subject,
+        email="sanna@mx.fi",
+        handler=users["handler"],
+        approver=users["owner"],
+        records=[person_a],
+    )
+    one_b = _request(
+        [reg_b],
+        name="Bertta Muu",
+        email=f"b.{MARKER['B'].lower()}@mx.fi",
+        handler=handler_b,
+        approver=owner_b,
+        records=[person_b],
+    )
+    multi = _request(
+        [reg_a, reg_b],
+        name=subject,
+        email="sanna@mx.fi",
+        handler=handler_ab,
+        approver=approver,
+        records=[person_a, person_b],
+    )
+    world.objects["A"].update(
+        request=one_a.code,
+        token=tokens.status_token_make(one_a),
+        confirm_token=tokens.confirm_token_make(one_a),
+        download_token=tokens.download_token_make(one_a.packages.get()),
+        organisation=org.code,
+        username=users["staff"].username,
+    )
+    world.objects["B"].update(request=one_b.code)
+    world.objects["AB"] = {"request": multi.code}
+
+    client_x = OrderingClientFactory(register=reg_c, department="Toimiala X")
+    client_y = OrderingClientFactory(register=reg_c, department="Toimiala Y")
+    client_z = OrderingClientFactory(register=reg_d, department="Toimiala Z")
+    client_x.managers.add(users["manager"])
+    for scope, ordering_client in [("CX", client_x), ("CY", client_y), ("D", client_z)]:
+        message = ContactCentreMessageFactory(
+            ordering_client=ordering_client, sender=f"{MARKER[scope].lower()}@mx.fi", body=f"Hello {MARKER[scope]}"
+        )
+        CallRecordingFactory(ordering_client=ordering_client, caller_number_fragment=MARKER[scope][-4:])
+        world.objects[scope] = {"slug": ordering_client.register.slug, "message": message.code}
+
+    # The admin's object pages open a row of each model (the first stored one), or an unknown key.
+    admin_rows = {}
+    for model in admin.site._registry:
+        label = f"{model._meta.app_label}.{model._meta.model_name}"
+        admin_rows[label] = model._default_manager.order_by("pk").values_list("pk", flat=True).first() or 1
+    world.objects["A"]["admin"] = admin_rows
+    world.objects["A"]["content_type"] = "1"
+
+    for persona, user in users.items():
+        client = TwoFactorClient()
+        client.force_login(user)
+        world.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("matrix-media")
+    # Built once for the module and never committed: the outer transaction is rolled back at the end.
+    with (
+        override_settings(MEDIA_ROOT=media, PRIVACY_RATE_LIMITS={"ip": (100000, 3600), "email": (100000, 3600)}),
+        django_db_blocker.unblock(),
+        translation.override("en"),
+        transaction.atomic(),
+    ):
+        built = _build_world(media)
+        yield built
+        transaction.set_rollback(True)
+
+
+# Change detection: a refused request must leave every table as it was.
+
+
+def _fingerprint_sql() -> str:
+    # Table and column names come from the models, quoted by the backend; nothing here comes from input.
+    parts = []
+    for model in apps.get_models():
+        if model._meta.app_label not in {"registers", "crm", "privacy", "auditlog", "auth", "guardian"}:
+            continue
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608
+        if isinstance(model._meta.pk, models.AutoField | models.BigAutoField):
+            parts.append(f"(SELECT MAX({pk}) FROM {table})")  # noqa: S608
+        names = {f.column for f in model._meta.concrete_fields}
+        for column in ("updated_at", "version", "state", "status", "ended_at", "withdrawn_at", "released_at"):
+            if column in names:
+                parts.append(f"(SELECT MAX({connection.ops.quote_name(column)}) FROM {table})")  # noqa: S608
+    return "SELECT " + ", ".join(parts)
+
+
+def fingerprint(sql) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return tuple(cursor.fetchone())
+
+
+# Running one cell ----------------------------------------------------------------------------------------------
+
+
+def expected(rule: Rule, method: str, persona: str, column: str):
+    spec = rule.get if method == "GET" else (rule.get if rule.post == "same" else rule.post)
+    if persona == "anon":
+        if not rule.public:
+            return LOGIN
+        anon = rule.anon
+        if isinstance(anon, tuple):
+            anon = anon[0] if method == "GET" else anon[1]
+        if column == "random" and anon not in REFUSALS:
+            return 404
+        return anon
+    if not isinstance(spec, dict):
+        return spec
+    own = next((outcome for outcome, personas in spec.items() if persona in personas), rule.default)
+    if column == "multi" and rule.multi is not None:
+        return next((outcome for outcome, personas in rule.multi.items() if persona in personas), rule.default)
+    if column in {"own", "-", "multi"} or rule.any_object or (own == 403 and rule.refuse_first):
+        return own
+    if column == "cross" and own == 403:
+        # A read-only role may be refused at the parent object, before the foreign key is looked at.
+        return frozenset({403, 404})
+    if column == "client":
+        return own if persona in rule.client_ok else 404
+    if column == "other" and persona == "main" and rule.main_everywhere:
+        return own
+    if rule.public and column == "other":
+        return own
+    return 404
+
+
+def outcome_of(response) -> object:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith("/admin/login/"):
+            return ADMIN_LOGIN
+        if location.startswith(resolve_url(settings.LOGIN_URL)):
+            return LOGIN
+    return response.status_code
+
+
+def matches(want, got) -> bool:
+    if isinstance(want, frozenset):
+        return any(matches(each, got) for each in want)
+    if want == OK:
+        return got in OK_STATUSES
+    return want == got
+
+
+def body_of(response) -> str:
+    content = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+    return content.decode("utf-8", "replace")
+
+
+def run_cell(world, baseline, key, rule, method, persona, column) -> str | None:
+    """Return what is wrong with one cell, or None."""
+    route = route_for[key]
+    name = next(n for k, _r, n in MATRIX_ROUTES if k == key)
+    found = admin_model_rule(name, route) if route.startswith("admin/") else None
+    url = world.url(route, rule.family, column, admin_label=found[0] if found else "")
+    client = world.client
+    client.cookies.clear()
+    if persona != "anon":
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+    want = expected(rule, method, persona, column)
+    problems = []
+    sql, before = baseline
+    with transaction.atomic():
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        after = fingerprint(sql)
+        transaction.set_rollback(True)
+    got = outcome_of(response)
+    if not matches(want, got):
+        problems.append(f"expected {want}, got {got}")
+    if (got in REFUSALS or got == 500) and before != after:
+        problems.append("a refused request changed stored data")
+    # E-mail addresses carry the marker in lower case.
+    text = body_of(response).lower()
+    leaked = [scope for scope, marker in MARKER.items() if scope not in SEES[persona] and marker.lower() in text]
+    if leaked:
+        problems.append(f"shows personal data of {'/'.join(leaked)}")
+    if problems:
+        return f"{method} {url} as {persona} [{column}]: {'; '.join(problems)}"
+    return None
+
+
+route_for = {key: route for key, route, _name in MATRIX_ROUTES}
+
+
+def cells(key: str):
+    rule = rule_for(next(n for k, _r, n in MATRIX_ROUTES if k == key), route_for[key])
+    columns = World.columns(rule.family)
+    for method in METHODS:
+        spec = rule.get if method == "GET" else (rule.get if rule.post == "same" else rule.post)
+        for persona in rule.personas:
+            if method == "POST" and rule.any_object and not rule.public and persona != "main":
+                # The admin's sign-in redirect does not look at the method.
+                continue
+            # A method the view refuses outright (405), the sign-in redirect and the admin's answer do not
+            # depend on the object.
+            if not isinstance(spec, dict) or rule.any_object or (persona == "anon" and not rule.public):
+                yield rule, method, persona, columns[0]
+                continue
+            for column in columns:
+                # A persona refused on its own object is refused at the register: probing it with
+                # cross-register and random keys would only repeat that answer.
+                if column in {"cross", "random"} and expected(rule, method, persona, columns[0]) == 404:
+                    continue
+                yield rule, method, persona, column
+
+
+# The tests ---------------------------------------------------------------------------------------------------
+
+
+def test_every_route_has_an_entry():
+    missing = [key for key, route, name in MATRIX_ROUTES if rule_for(name, route) is None]
+    assert missing == [], "add these URLs to TABLE (or ADMIN_MODELS) in tests/test_permission_matrix.py"
+
+
+def test_the_table_names_no_route_that_is_gone():
+    names = {route_key(name, route) for route, name, _v in ROUTES}
+    models = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
+    stale = (set(TABLE) | set(ADMIN_SITE_PAGES)) - names
+    assert stale == set()
+    assert set(ADMIN_MODELS) - models == set()
+
+
+def test_only_the_public_routes_skip_the_sign_in():
+    for key, route, name in MATRIX_ROUTES:
+        view = next(v for r, n, v in ROUTES if r == route and n == name)
+        rule = rule_for(name, route)
+        if not getattr(view, "login_required", True) and not route.startswith("admin/"):
+            assert rule.public, f"{key} is open without signing in but is not marked public in TABLE"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", [k for k, _r, _n in MATRIX_ROUTES])
+def test_permission_matrix(world, key):
+    sql = _fingerprint_sql()
+    # Every cell is rolled back: the stored data before each one is the same.
+    baseline = (sql, fingerprint(sql))
+    failures = []
+    for rule, method, persona, column in cells(key):
+        if (key, method, persona, column) in LEAKS:
+            continue
+        problem = run_cell(world, baseline, key, rule, method, persona, column)
+        if problem:
+            failures.append(problem)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cell", [pytest.param(cell, marks=pytest.mark.xfail(strict=True, reason=reason)) for cell, reason in LEAKS.items()]
+)
+def test_known_leak(world, cell):
+    key, method, persona, column = cell
+    rule = rule_for(next(n for k, _r, n in MATRIX_ROUTES if k == key), route_for[key])
+    sql = _fingerprint_sql()
+    problem = run_cell(world, (sql, fingerprint(sql)), key, rule, method, persona, column)
+    assert problem is None, problem
+
+
+@pytest.mark.django_db
+def test_the_markers_show_where_they_may(world):
+    """The leak check is not vacuous: the same pages show the marker to those who may see it."""
+
+    def page(persona, url):
+        world.client.cookies.clear()
+        world.client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+        response = world.client.get(url)
+        assert response.status_code == 200, url
+        return body_of(response).lower()
+
+    own, client_y = world.objects["A"], world.objects["CY"]
+    customer_page = page("staff", f"/crm/{own['slug']}/customers/{own['customer']}/")
+    assert MARKER["A"].lower() in customer_page
+    assert MARKER["CY"].lower() in page("expert", f"/crm/{client_y['slug']}/messages/{client_y['message']}/")
+    archive = page("manager", f"/crm/{client_y['slug']}/messages/")
+    assert MARKER["CX"].lower() in archive
+    assert MARKER["CY"].lower() not in archive
+
+
+@pytest.mark.django_db
+def test_a_user_without_any_role_sees_no_register(client, register_a):
+    client.force_login(UserFactory())
+    response = client.get("/")
+    assert response.status_code == 200
+    assert register_a.name_fi not in response.content.decode()
