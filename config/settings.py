@@ -223,6 +223,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 # (registers/login_throttle.py); README tells how a locked-out user is let back in.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "registers.login_throttle.LoginThrottleHandler"
+AXES_USERNAME_CALLABLE = "registers.login_throttle.attempt_username"
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 # Every failure and lockout is kept for the login log, not only the counters.

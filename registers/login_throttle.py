@@ -22,6 +22,19 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 
+# axes stores usernames in 255 characters (no account's name is longer than 150), and
+# PostgreSQL refuses NUL bytes in text: an attempt that named either would end in a 500.
+USERNAME_MAX_LENGTH = 255
+
+
+def attempt_username(request, credentials=None) -> str | None:
+    """Return the username a sign-in attempt names, as the attempt log can store it."""
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    if not isinstance(username, str):
+        return username
+    return username.replace("\x00", "")[:USERNAME_MAX_LENGTH]
+
 
 def _sum(attempts) -> int:
     return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0

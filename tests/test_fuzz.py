@@ -153,13 +153,14 @@ class FormFields(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             method = (attrs.get("method") or "get").lower()
-            self.forms.append({"method": method, "action": attrs.get("action"), "data": {}, "kinds": {}})
+            self.forms.append({"method": method, "action": attrs.get("action"), "data": {}, "kinds": {}, "options": {}})
             return
         if not self.forms:
             return
         if tag == "option" and self._select:
             if "selected" in attrs or self._select not in self._data:
                 self._data[self._select] = attrs.get("value", "")
+            self.forms[-1]["options"].setdefault(self._select, []).append(attrs.get("value", ""))
             return
         name = attrs.get("name")
         if not name:
@@ -194,13 +195,34 @@ class FormFields(HTMLParser):
         return self.forms[-1]["data"]
 
 
+# What a user would type into an empty field, so that a new-record form can pass validation
+# with one hostile field and reach the service behind it.
+PLAUSIBLE = {
+    "text": "Testi",
+    "textarea": "Testi",
+    "email": "testi@example.fi",
+    "date": "2024-05-17",
+    "datetime-local": "2024-05-17T12:00",
+    "number": "1",
+}
+
+
 def page_forms(response, path: str) -> list[dict]:
-    """Return the forms of an HTML response that submit to the page itself."""
+    """Return the forms of an HTML response that submit to the page itself, empty fields filled in."""
     if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
         return []
     parser = FormFields()
     parser.feed(response.content.decode())
-    return [form for form in parser.forms if form["action"] in (None, "", path)]
+    forms = [form for form in parser.forms if form["action"] in (None, "", path)]
+    for form in forms:
+        for name, kind in form["kinds"].items():
+            if form["data"].get(name):
+                continue
+            if kind in PLAUSIBLE:
+                form["data"][name] = PLAUSIBLE[kind]
+            elif kind == "select":
+                form["data"][name] = next((value for value in form["options"].get(name, []) if value), "")
+    return forms
 
 
 class World:
