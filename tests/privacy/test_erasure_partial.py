@@ -13,7 +13,8 @@ import datetime
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, Interaction, Invoice
@@ -239,5 +240,16 @@ def test_free_text_naming_an_erased_contact_person_waits_for_the_handlers_decisi
     )
     assert "123 4567" not in trail
     letter = request.letters.get().text
-    assert "removed from 1 record about someone else" in letter
-    assert "1 record about someone else that names you was kept" in letter
+    with translation.override(request.language):
+        removed = ngettext(
+            "Your name or contact details were removed from %(n)s record about someone else.",
+            "Your name or contact details were removed from %(n)s records about someone else.",
+            1,
+        ) % {"n": 1}
+        kept = ngettext(
+            "%(n)s record about someone else that names you was kept as it is, as part of that record.",
+            "%(n)s records about someone else that name you were kept as they are, as part of those records.",
+            1,
+        ) % {"n": 1}
+    assert removed in letter
+    assert kept in letter
