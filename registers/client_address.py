@@ -10,6 +10,12 @@ can be trusted, so the header is read only when `TRUSTED_PROXY_COUNT` says
 how many proxies stand in front of the app, and then only the entry the
 outermost trusted proxy appended (the N-th from the right). With the default
 0 the address is the TCP peer, `REMOTE_ADDR`.
+
+Written here rather than taken from python-ipware: ipware reads a list of
+headers that any client can set (X-Real-IP, CF-Connecting-IP and others) and
+prefers public addresses over private ones, which is right for analytics but
+not for a rule whose whole point is to trust nothing a client writes; the rule
+needed is the dozen lines below.
 """
 
 import ipaddress
