@@ -884,16 +884,19 @@ def test_permission_matrix(world, key):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "cell", [pytest.param(cell, marks=pytest.mark.xfail(strict=True, reason=reason)) for cell, reason in LEAKS.items()]
-)
-def test_known_leak(world, cell):
-    key, method, persona, column = cell
-    rule = rule_for(next(n for k, _r, n in MATRIX_ROUTES if k == key), route_for[key])
-    sql = _fingerprint_sql()
-    problem = run_cell(world, (sql, fingerprint(sql)), key, rule, method, persona, column)
-    assert problem is None, problem
+if LEAKS:
+    # Collected only while a leak is known, so that an empty table leaves no skipped test behind.
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        "cell",
+        [pytest.param(cell, marks=pytest.mark.xfail(strict=True, reason=reason)) for cell, reason in LEAKS.items()],
+    )
+    def test_known_leak(world, cell):
+        key, method, persona, column = cell
+        rule = rule_for(next(n for k, _r, n in MATRIX_ROUTES if k == key), route_for[key])
+        sql = _fingerprint_sql()
+        problem = run_cell(world, (sql, fingerprint(sql)), key, rule, method, persona, column)
+        assert problem is None, problem
 
 
 @pytest.mark.django_db
