@@ -171,9 +171,9 @@ def ready_request(register, person):
     """Walk an access request through the real services up to building its answer."""
     from django.contrib.auth import get_user_model
 
-    from privacy import services
-    from privacy.models import DataSubjectRequest
-    from privacy.workflow import request_transition
+    from privacy.requests import services
+    from privacy.requests.models import DataSubjectRequest
+    from privacy.requests.workflow import request_transition
     from registers.models import Role
     from registers.selectors import user_roles
     from registers.services import membership_grant
@@ -211,7 +211,7 @@ def child_measure() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from crm.models import Customer, Interaction
-    from privacy import access_package, services
+    from privacy.requests import access_package, services
     from registers.models import Register
 
     settings.PRIVACY_RATE_LIMITS = {"email": (10**6, 3600)}

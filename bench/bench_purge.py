@@ -32,9 +32,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from crm.models import Customer, Interaction  # noqa: E402
-from privacy.models_retention import PurgeCount, PurgeRun  # noqa: E402
-from privacy.purge import purge_run  # noqa: E402
-from privacy.retention import retention_preview  # noqa: E402
+from privacy.retention.models import PurgeCount, PurgeRun  # noqa: E402
+from privacy.retention.policies import retention_preview  # noqa: E402
+from privacy.retention.purge import purge_run  # noqa: E402
 from registers.models import Register  # noqa: E402
 
 SLUG = "bench-purge"

@@ -297,13 +297,13 @@ def submission(email: str, register_slug: str) -> dict:
 
 
 def requests_for(emails: list[str]) -> int:
-    from privacy.models import DataSubjectRequest
+    from privacy.requests.models import DataSubjectRequest
 
     return DataSubjectRequest.objects.filter(requester_email__in=emails).values("requester_email").distinct().count()
 
 
 def letters_for(emails: list[str]):
-    from privacy.models import Correspondence
+    from privacy.requests.models import Correspondence
 
     return Correspondence.objects.filter(request__requester_email__in=emails)
 
@@ -352,7 +352,7 @@ def scenario_load(base: str) -> None:
 
 
 def scenario_flood(base: str) -> None:
-    from privacy.ratelimit import limits
+    from privacy.requests.ratelimit import limits
 
     limit, window = limits()["ip"]
     path, slug = public_form_path()
@@ -457,7 +457,7 @@ def scenario_redis_down(base: str, redis: subprocess.Popen) -> subprocess.Popen:
 
     back_at = timezone.now()
     alive = worker.poll() is None
-    from privacy.tasks import correspondence_sweep
+    from privacy.requests.tasks import correspondence_sweep
 
     # What beat sends every five minutes, sent now: the worker finds the letters no task was queued for.
     correspondence_sweep.apply_async(kwargs={"older_than_seconds": 0}, queue=QUEUE)
@@ -496,8 +496,8 @@ def scenario_worker_killed() -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from crm.models import Customer, Interaction
-    from privacy.models import PurgeRun
-    from privacy.purge import purge_run_task
+    from privacy.retention.models import PurgeRun
+    from privacy.retention.purge import purge_run_task
     from registers.models import Register
 
     register = Register.objects.get(slug=PURGE_REGISTER)

@@ -134,7 +134,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Helsinki"
 
-# Retention periods the register descriptions state and the purge (privacy/purge.py) applies.
+# Retention periods the register descriptions state and the purge (privacy/retention/purge.py) applies.
 CALL_RECORDING_RETENTION_MONTHS = env.int("CALL_RECORDING_RETENTION_MONTHS", default=6)
 # Seed 004 keeps messages "as long as the department is a client" and names no grace period.
 CONTACT_CENTRE_MESSAGE_GRACE_DAYS = env.int("CONTACT_CENTRE_MESSAGE_GRACE_DAYS", default=90)
@@ -147,7 +147,7 @@ BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
 # Tasks outside tasks.py modules, which autodiscovery does not find.
-CELERY_IMPORTS = ["privacy.purge", "registers.backup"]
+CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.retention.purge", "registers.backup"]
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {
         "task": "privacy.purge.purge_run_task",

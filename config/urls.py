@@ -31,10 +31,10 @@ urlpatterns = [
     path("i18n/setlang/", register_views.language_set, name="set_language"),
     path("registers/", include("registers.urls")),
     path("registers/", include("registers.urls_public")),
-    path("registers/", include("privacy.urls_retention")),
-    path("registers/", include("privacy.urls_statistics")),
+    path("registers/", include("privacy.retention.urls")),
+    path("registers/", include("privacy.statistics.urls")),
     path("crm/", include("crm.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
-    path("privacy/", include("privacy.urls")),
+    path("privacy/", include("privacy.requests.urls")),
     path("admin/", admin.site.urls),
 ]

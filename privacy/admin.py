@@ -6,7 +6,7 @@ user look things up (and never edit the state or the event trail).
 
 from django.contrib import admin
 
-from .models import Correspondence, DataSubjectRequest, RequestEvent, ResponsePackage
+from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent, ResponsePackage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -24,8 +24,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from crm.models import Interaction
-from privacy import consent, holds, services, tokens
-from privacy.models import DataSubjectRequest
+from privacy.requests import services, tokens
+from privacy.requests.models import DataSubjectRequest
+from privacy.retention import holds
+from privacy.rights import consent
 from registers.access_review import access_review_open
 from registers.models import Role
 from registers.services import main_users_group_ensure
@@ -269,14 +271,14 @@ class World:
         self.request = self._request(DataSubjectRequest.Kind.ACCESS)
         self.rights_request = self._request(DataSubjectRequest.Kind.RECTIFICATION)
         match = self.rights_request.matches.first()
-        from privacy.rectification import rectification_item_add
+        from privacy.rights.rectification import rectification_item_add
 
         self.item = rectification_item_add(
             request=self.rights_request, actor=self.user, match=match, field="email", requested_value="uusi@example.fi"
         )
 
     def _request(self, kind):
-        from privacy.workflow import request_transition
+        from privacy.requests.workflow import request_transition
 
         data = {
             "kind": kind,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.models import Customer, Interaction
 from crm.validators import ERROR_IDENTITY_CODE
-from privacy.models_rights import ConsentRecord, Disclosure
+from privacy.rights.models import ConsentRecord, Disclosure
 from registers.models import Membership
 
 from .factories import CustomerFactory, PersonCustomerFactory, UserFactory

@@ -81,10 +81,10 @@ LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000}
 # model checks against its own lists.
 FORM_FIELDS_WITHOUT_FREE_TEXT = {
     # A record key (customer:<uuid>) that the service resolves within the request's matches.
-    "privacy.forms_rights.RectificationItemForm.record": "record key",
-    "privacy.forms_rights.RecordForm.record": "record key",
+    "privacy.rights.forms.RectificationItemForm.record": "record key",
+    "privacy.rights.forms.RecordForm.record": "record key",
     # A register's address name, looked up among the request's registers.
-    "privacy.forms.MatchConfirmForm.register": "slug",
+    "privacy.requests.forms.MatchConfirmForm.register": "slug",
     # A one-time code, compared and never stored.
     "registers.two_factor.TokenForm.token": "one-time code",
 }
@@ -198,8 +198,8 @@ FORM_ARGUMENTS = {
     "crm.forms.InteractionForm": [lambda w: {"customer": w["customer"]}],
     "crm.forms.CustomerFilterForm": [lambda w: {"register": w["register"]}],
     "crm.forms.ArchiveFilterForm": [lambda w: {"clients": OrderingClient.objects.none()}],
-    "privacy.forms.PublicRequestForm": [lambda w: {"registers": Register.objects.all()}],
-    "privacy.forms.StaffIntakeForm": [lambda w: {"registers": Register.objects.all()}],
+    "privacy.requests.forms.PublicRequestForm": [lambda w: {"registers": Register.objects.all()}],
+    "privacy.requests.forms.StaffIntakeForm": [lambda w: {"registers": Register.objects.all()}],
 }
 
 

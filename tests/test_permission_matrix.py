@@ -44,10 +44,12 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone, translation
 
-from privacy import consent, holds, services, tokens
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import ConsentRecord
-from privacy.workflow import request_transition
+from privacy.requests import services, tokens
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.retention import holds
+from privacy.rights import consent
+from privacy.rights.models import ConsentRecord
 from registers import access_review
 from registers.models import AccessReviewItem, Role
 from registers.services import main_users_group_ensure

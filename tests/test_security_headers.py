@@ -121,7 +121,7 @@ def test_every_page_and_file_with_personal_data_is_kept_out_of_caches(settings, 
 
 
 def test_the_public_status_link_is_kept_out_of_caches(settings, tmp_path):
-    from privacy import tokens
+    from privacy.requests import tokens
 
     from .test_fuzz import World
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import selectors
+from privacy.requests import selectors
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from config.celery import app as celery_app
-from privacy.models import DataSubjectRequest, PackageDownload
+from privacy.requests.models import DataSubjectRequest, PackageDownload
 
 from ..factories import InteractionFactory, PersonCustomerFactory
 

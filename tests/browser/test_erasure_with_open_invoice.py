@@ -8,8 +8,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from crm.models import Customer, Interaction, Invoice
-from privacy import erasure
-from privacy.models import DataSubjectRequest
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import erasure
 from registers.models import Role
 
 from ..conftest import grant

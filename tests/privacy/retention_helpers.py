@@ -5,8 +5,8 @@ import uuid
 
 from django.utils import timezone
 
-from privacy.models import DataSubjectRequest, RequestRegister, SubjectMatch
-from privacy.workflow import request_transition
+from privacy.requests.models import DataSubjectRequest, RequestRegister, SubjectMatch
+from privacy.requests.workflow import request_transition
 
 from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
 

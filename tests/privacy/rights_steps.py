@@ -2,9 +2,9 @@
 
 import uuid
 
-from privacy import services
-from privacy.models import DataSubjectRequest
-from privacy.workflow import request_transition
+from privacy.requests import services
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
 
 from . import steps
 

@@ -4,9 +4,9 @@ import uuid
 
 from django.core import mail
 
-from privacy import emails, services
-from privacy.models import Correspondence, DataSubjectRequest
-from privacy.workflow import request_transition
+from privacy.requests import emails, services
+from privacy.requests.models import Correspondence, DataSubjectRequest
+from privacy.requests.workflow import request_transition
 
 State = DataSubjectRequest.State
 

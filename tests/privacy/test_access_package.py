@@ -12,9 +12,9 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import access_package, services, tokens
-from privacy.models import DataSubjectRequest, PackageDownload, Redaction, RequestEvent, ResponsePackage
-from privacy.workflow import request_transition
+from privacy.requests import access_package, services, tokens
+from privacy.requests.models import DataSubjectRequest, PackageDownload, Redaction, RequestEvent, ResponsePackage
+from privacy.requests.workflow import request_transition
 
 from ..conftest import grant
 from ..factories import (
@@ -355,7 +355,7 @@ def test_an_in_person_answer_is_printed_by_staff_not_sent_by_link(register_a, ha
 
 
 def test_the_pdf_is_made_after_commit_and_the_sweeper_catches_any_missed(public_client, register_a, handler_a, owner_a):
-    from privacy import tasks
+    from privacy.requests import tasks
 
     request = steps.answered(register_a, handler_a, owner_a, records=[PersonCustomerFactory(register=register_a)])
     package = request.packages.get()

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from privacy import consent, refusals
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import ConsentRecord
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import consent, refusals
+from privacy.rights.models import ConsentRecord
 
 from ..factories import PersonCustomerFactory
 from . import rights_steps

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import access_package, disclosures, erasure, rectification, refusals, rights
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import Disclosure, NotificationTask
-from privacy.workflow import request_transition
+from privacy.requests import access_package
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.rights import disclosures, erasure, rectification, refusals
+from privacy.rights import services as rights
+from privacy.rights.models import Disclosure, NotificationTask
 
 from ..factories import CustomerFactory, PersonCustomerFactory
 from . import rights_steps, steps

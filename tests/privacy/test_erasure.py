@@ -16,10 +16,10 @@ from django.utils import timezone, translation
 
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, Interaction, Invoice
-from privacy import erasure
-from privacy.holds import legal_hold_place
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import ErasureAction, ErasurePlan, Refusal
+from privacy.requests.models import DataSubjectRequest
+from privacy.retention.holds import legal_hold_place
+from privacy.rights import erasure
+from privacy.rights.models import ErasureAction, ErasurePlan, Refusal
 from registers.models import Role
 
 from ..conftest import grant

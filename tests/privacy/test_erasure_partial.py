@@ -18,11 +18,11 @@ from django.utils.translation import ngettext
 
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, Interaction, Invoice
-from privacy import erasure
-from privacy.holds import legal_hold_place
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import ErasureAction
-from privacy.redaction import REDACTED_VALUE
+from privacy.requests.models import DataSubjectRequest
+from privacy.retention.holds import legal_hold_place
+from privacy.retention.redaction import REDACTED_VALUE
+from privacy.rights import erasure
+from privacy.rights.models import ErasureAction
 
 from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory, PersonCustomerFactory
 from . import rights_steps

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Customer
-from privacy import refusals, rights
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import ObjectionRecord
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import refusals
+from privacy.rights import services as rights
+from privacy.rights.models import ObjectionRecord
 from registers.models import Role
 
 from ..conftest import grant

@@ -6,9 +6,10 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from privacy import refusals, rights
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import RefusalGround
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import refusals
+from privacy.rights import services as rights
+from privacy.rights.models import RefusalGround
 from registers.models import Role
 
 from ..conftest import grant

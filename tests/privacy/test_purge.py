@@ -14,10 +14,10 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
-from privacy.models import DataSubjectRequest
-from privacy.models_retention import HoldType, PurgeCount, PurgeKind, PurgeRun
-from privacy.purge import REDACTED_REPR, REDACTED_VALUE, PurgeLock, purge_run, purge_run_task
-from privacy.workflow import request_transition
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.retention.models import HoldType, PurgeCount, PurgeKind, PurgeRun
+from privacy.retention.purge import REDACTED_REPR, REDACTED_VALUE, PurgeLock, purge_run, purge_run_task
 
 from ..factories import (
     CallRecordingFactory,
@@ -259,7 +259,7 @@ def test_messages_go_when_the_client_relationship_and_grace_period_have_ended(se
 
 
 def test_a_legal_hold_on_the_archive_keeps_recordings(settings, owner_a):
-    from privacy.holds import legal_hold_place
+    from privacy.retention.holds import legal_hold_place
 
     client = OrderingClientFactory()
     CallRecordingFactory(ordering_client=client, recorded_at=long_ago(12))

@@ -14,8 +14,8 @@ from django.db import connection
 
 from config.celery import app
 from crm.models import ContactPerson, Customer, Interaction, Invoice
-from privacy.models_retention import PurgeCount, PurgeRun
-from privacy.purge import purge_run_task
+from privacy.retention.models import PurgeCount, PurgeRun
+from privacy.retention.purge import purge_run_task
 
 from .retention_helpers import idle_customer
 

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from crm.models import Customer
-from privacy import rectification, refusals, services
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import RectificationItem, RefusalGround
+from privacy.requests import services
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import rectification, refusals
+from privacy.rights.models import RectificationItem, RefusalGround
 from registers.models import Role
 
 from ..conftest import grant

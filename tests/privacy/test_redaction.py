@@ -10,7 +10,7 @@ from django.db import connection
 
 from crm import services as crm_services
 from crm.models import Customer
-from privacy.redaction import REDACTED_VALUE, delete_with_redacted_trail
+from privacy.retention.redaction import REDACTED_VALUE, delete_with_redacted_trail
 
 from ..factories import PersonCustomerFactory
 

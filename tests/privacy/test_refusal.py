@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from privacy import refusals, tokens
-from privacy.models import DataSubjectRequest
-from privacy.models_rights import Refusal, RefusalGround
-from privacy.workflow import request_transition
+from privacy.requests import tokens
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.rights import refusals
+from privacy.rights.models import Refusal, RefusalGround
 
 from ..factories import PersonCustomerFactory
 from . import steps

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from privacy import services, tasks
-from privacy.models import DataSubjectRequest, RequestEvent
+from privacy.requests import services, tasks
+from privacy.requests.models import DataSubjectRequest, RequestEvent
 
 from ..factories import PersonCustomerFactory
 from . import steps

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import tokens
-from privacy.models import DataSubjectRequest
+from privacy.requests import tokens
+from privacy.requests.models import DataSubjectRequest
 
 from . import steps
 

@@ -12,10 +12,10 @@ import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from privacy.models import DataSubjectRequest, RequestEvent, ResponsePackage, SubjectMatch
-from privacy.models_rights import DecisionLetter
-from privacy.urls import request_patterns
-from privacy.urls_rights import rights_patterns
+from privacy.requests.models import DataSubjectRequest, RequestEvent, ResponsePackage, SubjectMatch
+from privacy.requests.urls import request_patterns
+from privacy.rights.models import DecisionLetter
+from privacy.rights.urls import rights_patterns
 from registers.models import Role
 
 from ..conftest import grant

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from crm import services as crm_services
-from privacy import refusals, rights
-from privacy.models import DataSubjectRequest
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import refusals
+from privacy.rights import services as rights
 
 from ..factories import PersonCustomerFactory
 from . import rights_steps

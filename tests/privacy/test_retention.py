@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from privacy.holds import ERROR_ALREADY_RELEASED, legal_hold_place, legal_hold_release
-from privacy.models import DataSubjectRequest
-from privacy.models_retention import HoldType, LegalHold, PurgeKind
-from privacy.retention import retention_due_customers, retention_preview
-from privacy.workflow import request_transition
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.retention.holds import ERROR_ALREADY_RELEASED, legal_hold_place, legal_hold_release
+from privacy.retention.models import HoldType, LegalHold, PurgeKind
+from privacy.retention.policies import retention_due_customers, retention_preview
 
 from ..factories import (
     CallRecordingFactory,

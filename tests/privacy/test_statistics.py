@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone, translation
 
 from crm.models import Interaction
-from privacy.models import DataSubjectRequest
-from privacy.statistics import MONTH, YEAR, register_statistics, suppress
-from privacy.workflow import request_transition
+from privacy.requests.models import DataSubjectRequest
+from privacy.requests.workflow import request_transition
+from privacy.statistics.selectors import MONTH, YEAR, register_statistics, suppress
 
 from ..factories import CustomerFactory, InteractionFactory
 from .retention_helpers import open_request_for

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from privacy import services, tasks
-from privacy.models import Correspondence, DataSubjectRequest
+from privacy.requests import services, tasks
+from privacy.requests.models import Correspondence, DataSubjectRequest
 
 from . import steps
 

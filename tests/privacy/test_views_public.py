@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 from kombu.exceptions import OperationalError
 
-from privacy import tasks, tokens
-from privacy.models import Correspondence, DataSubjectRequest
-from privacy.services import ERROR_RATE_LIMITED
+from privacy.requests import tasks, tokens
+from privacy.requests.models import Correspondence, DataSubjectRequest
+from privacy.requests.services import ERROR_RATE_LIMITED
 
 from ..factories import RegisterFactory
 from . import steps
@@ -415,7 +415,7 @@ def test_parallel_submissions_of_the_same_request_make_one_request(register_a):
 
     from django.db import connection
 
-    from privacy import services
+    from privacy.requests import services
 
     data = {
         "kind": "access",

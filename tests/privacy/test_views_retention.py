@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from crm.models import Customer
-from privacy.models_retention import LegalHold, PurgeRun
+from privacy.retention.models import LegalHold, PurgeRun
 
 from ..factories import InvoiceFactory
 from .retention_helpers import idle_customer

@@ -4,8 +4,9 @@ for read-only staff, and the decision letter readable by staff once sent."""
 import pytest
 from django.urls import reverse
 
-from privacy import refusals, rights
-from privacy.models import DataSubjectRequest
+from privacy.requests.models import DataSubjectRequest
+from privacy.rights import refusals
+from privacy.rights import services as rights
 
 from ..factories import PersonCustomerFactory
 from . import rights_steps, steps

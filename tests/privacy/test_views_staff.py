@@ -8,8 +8,8 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy.models import DataSubjectRequest, PackageDownload, RequestEvent
-from privacy.workflow import request_transition
+from privacy.requests.models import DataSubjectRequest, PackageDownload, RequestEvent
+from privacy.requests.workflow import request_transition
 
 from ..factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory
 from . import steps
@@ -91,7 +91,7 @@ def test_the_queue_shows_only_the_users_registers_overdue_first(staff_client, re
 
 
 def services_intake(handler, register, *, days_ago=0, name="Pia Paperi", **extra):
-    from privacy import services
+    from privacy.requests import services
 
     return services.request_intake(
         actor=handler,

@@ -3,9 +3,14 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from privacy import services, workflow
-from privacy.models import ERROR_EVENT_APPEND_ONLY, ERROR_STATE_OUTSIDE_WORKFLOW, DataSubjectRequest, RequestEvent
-from privacy.workflow import TRANSITIONS, request_transition
+from privacy.requests import services, workflow
+from privacy.requests.models import (
+    ERROR_EVENT_APPEND_ONLY,
+    ERROR_STATE_OUTSIDE_WORKFLOW,
+    DataSubjectRequest,
+    RequestEvent,
+)
+from privacy.requests.workflow import TRANSITIONS, request_transition
 from registers.models import Role
 
 from ..conftest import grant
@@ -312,7 +317,7 @@ def test_asking_for_more_information_keeps_the_clock_and_sends_the_question(
 
 
 def test_an_unconfirmed_web_request_stays_visible_to_staff(register_a, handler_a):
-    from privacy import selectors
+    from privacy.requests import selectors
 
     request = steps.submit(register_a)
     assert request in selectors.request_queue(user=handler_a)

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from privacy import services, workflow
-from privacy.models import Correspondence, DataSubjectRequest, RequestEvent
-from privacy.workflow import deadlines_for, request_extend, request_transition
+from privacy.requests import services, workflow
+from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
+from privacy.requests.workflow import deadlines_for, request_extend, request_transition
 
 from ..factories import RegisterFactory
 from . import steps

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from privacy.models_retention import HoldType, PurgeRun
-from privacy.purge import purge_run
-from privacy.retention import request_files_due, retention_preview
+from privacy.retention.models import HoldType, PurgeRun
+from privacy.retention.policies import request_files_due, retention_preview
+from privacy.retention.purge import purge_run
 from registers.models import Register
 
 

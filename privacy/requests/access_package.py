@@ -1,0 +1,287 @@
+"""The answer to an access request (GDPR art. 15): content, letter and JSON.
+
+`package_content` gathers, in the requester's language, every confirmed
+record from every register of the request, the register description items
+of art. 15(1) and the dates on which the data was processed (from the access
+log: dates only, never times or staff names, KHO:2025:51). Other people's
+data is left out with a recorded reason (art. 15(4)): contact persons of an
+organisation who are not the requester, and every staff user's name.
+`render_html`/`render_pdf`/`render_json` turn the content into the files.
+The HTML comes from an autoescaping template, so text in the records is
+never markup, in the browser or in the PDF.
+"""
+
+import datetime
+import json
+import zoneinfo
+
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.db.models.functions import TruncDate
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
+from privacy.rights.models import Disclosure
+from registers.description import description_content_on, description_sections
+
+from .models import DataSubjectRequest, Redaction, SubjectMatch
+
+# Art. 15(1) items that every register part of an answer must state; keys of
+# `registers.description.description_sections`.
+ARTICLE_15_SECTIONS = (
+    "controller",
+    "contacts",
+    "purposes",
+    "legal_basis",
+    "data_categories",
+    "recipients",
+    "openness_act",
+    "transfers",
+    "retention",
+    "sources",
+    "automated_decisions",
+    "rights",
+    "complaint",
+)
+CUSTOMER_FIELDS = (
+    "kind",
+    *Customer.DATA_FIELDS,
+    "marketing_objection",
+    "processing_restricted",
+    "source",
+    "created_at",
+    "last_activity_at",
+)
+CONTACT_PERSON_FIELDS = (*ContactPerson.DATA_FIELDS, "created_at")
+MESSAGE_FIELDS = ("direction", "sent_at", "sender", "recipient", "subject", "body")
+INVOICE_FIELDS = ("number", "amount", "due_date", "status")
+
+
+def _value(instance, name: str):
+    field = instance._meta.get_field(name)
+    value = getattr(instance, name)
+    if field.choices:
+        return str(getattr(instance, f"get_{name}_display")()) if value else ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return "" if value is None else str(value)
+
+
+def _fields(instance, names) -> list[dict]:
+    rows = []
+    for name in names:
+        value = _value(instance, name)
+        if value != "":
+            rows.append({"name": name, "label": str(instance._meta.get_field(name).verbose_name), "value": value})
+    return rows
+
+
+def _withheld(reason_note: str) -> str:
+    return _("[withheld: %(reason)s]") % {"reason": reason_note}
+
+
+class _Collector:
+    """Builds the records of one register and notes what was withheld."""
+
+    def __init__(self, *, matched_people: set[int]):
+        self.matched_people = matched_people
+        self.redactions: list[dict] = []
+        self.counted = 0
+
+    def redact(self, *, item: str, note: str) -> None:
+        self.redactions.append({"item": item, "reason": Redaction.Reason.OTHERS_RIGHTS.value, "note": note})
+
+    def interactions(self, queryset) -> list[dict]:
+        rows = []
+        others_note = _("another person's data")
+        for interaction in queryset.select_related("contact_person").order_by("occurred_at", "id"):
+            person = interaction.contact_person
+            if person is None:
+                contact = ""
+            elif person.pk in self.matched_people:
+                contact = person.display_name
+            else:
+                contact = _withheld(others_note)
+                self.redact(item=f"interaction:{interaction.code}:contact_person", note=str(others_note))
+            rows.append(
+                {
+                    "date": _value(interaction, "occurred_at"),
+                    "kind": interaction.get_kind_display(),
+                    "subject": interaction.subject,
+                    "text": interaction.text,
+                    "contact_person": contact,
+                }
+            )
+        self.counted += len(rows)
+        return rows
+
+    def customer(self, customer: Customer) -> dict:
+        record = {
+            "type": "customer",
+            "title": str(Customer._meta.verbose_name),
+            "name": customer.display_name,
+            "fields": _fields(customer, CUSTOMER_FIELDS),
+            "interactions": self.interactions(Interaction.objects.filter(customer=customer)),
+            "invoices": [_fields(invoice, INVOICE_FIELDS) for invoice in Invoice.objects.filter(customer=customer)],
+            "contact_persons": [],
+            "withheld_contact_persons": 0,
+        }
+        for person in ContactPerson.objects.filter(customer=customer):
+            if person.pk in self.matched_people:
+                record["contact_persons"].append(_fields(person, CONTACT_PERSON_FIELDS))
+            else:
+                record["withheld_contact_persons"] += 1
+                self.redact(item=f"contact_person:{person.code}", note=_("contact person of the organisation"))
+        self.counted += 1 + len(record["invoices"])
+        return record
+
+    def contact_person(self, person: ContactPerson) -> dict:
+        self.counted += 1
+        return {
+            "type": "contact_person",
+            "title": str(ContactPerson._meta.verbose_name),
+            "name": person.display_name,
+            "organisation": person.customer.organisation_name,
+            "fields": _fields(person, CONTACT_PERSON_FIELDS),
+            "interactions": self.interactions(Interaction.objects.filter(contact_person=person)),
+        }
+
+    def message(self, message: ContactCentreMessage) -> dict:
+        self.counted += 1
+        return {
+            "type": "message",
+            "title": str(ContactCentreMessage._meta.verbose_name),
+            "name": message.subject,
+            "organisation": message.ordering_client.department,
+            "fields": _fields(message, MESSAGE_FIELDS),
+        }
+
+
+def processing_dates(matches: list[SubjectMatch]) -> list[str]:
+    """Return the distinct days (ISO dates, Finnish time) on which the person's records were viewed."""
+    by_model: dict[type, set[str]] = {}
+    for match in matches:
+        if match.customer_id:
+            by_model.setdefault(Customer, set()).add(str(match.customer_id))
+        if match.contact_person_id:
+            by_model.setdefault(ContactPerson, set()).add(str(match.contact_person_id))
+            # The organisation's page shows its contact persons: viewing it
+            # processed this person's data too.
+            by_model.setdefault(Customer, set()).add(str(match.contact_person.customer_id))
+        if match.message_id:
+            by_model.setdefault(ContactCentreMessage, set()).add(str(match.message_id))
+    if not by_model:
+        return []
+    condition = Q()
+    for model, pks in by_model.items():
+        condition |= Q(content_type=ContentType.objects.get_for_model(model), object_pk__in=pks)
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    days = (
+        LogEntry.objects.filter(condition, action=LogEntry.Action.ACCESS)
+        .annotate(day=TruncDate("timestamp", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by("day")
+    )
+    return [day.isoformat() for day in days]
+
+
+def disclosures_of(matches: list[SubjectMatch], register) -> list[dict]:
+    """Return the recipients the person's data in this register was disclosed to (art. 15(1)(c)), dates only."""
+    customers = {m.customer_id for m in matches if m.customer_id and m.register_id == register.pk}
+    customers |= {m.contact_person.customer_id for m in matches if m.contact_person_id and m.register_id == register.pk}
+    rows = Disclosure.objects.filter(register=register, customer_id__in=customers).order_by("disclosed_at", "id")
+    return [
+        {
+            "date": timezone.localdate(row.disclosed_at).isoformat(),
+            "recipient": row.recipient,
+            "data": row.data_description,
+            "legal_basis": row.legal_basis,
+        }
+        for row in rows
+    ]
+
+
+def package_content(*, request: DataSubjectRequest) -> dict:
+    """Gather the answer to an access request in the requester's language."""
+    with translation.override(request.language):
+        matches = list(
+            request.matches.select_related(
+                "register", "customer", "contact_person__customer", "message__ordering_client"
+            )
+        )
+        collector = _Collector(matched_people={m.contact_person_id for m in matches if m.contact_person_id})
+        registers = []
+        for part in request.register_parts.select_related("register__organisation").order_by("register__name_fi"):
+            register = part.register
+            content, _version = description_content_on(register)
+            sections = [
+                {"key": s.key, "heading": s.heading, "paragraphs": s.paragraphs, "items": s.items}
+                for s in description_sections(content, request.language)
+                if s.key in ARTICLE_15_SECTIONS
+            ]
+            records = []
+            for match in (m for m in matches if m.register_id == register.pk):
+                if match.customer_id:
+                    records.append(collector.customer(match.customer))
+                elif match.contact_person_id:
+                    records.append(collector.contact_person(match.contact_person))
+                else:
+                    records.append(collector.message(match.message))
+            registers.append(
+                {
+                    "slug": register.slug,
+                    "name": register.name,
+                    "records": records,
+                    "disclosures": disclosures_of(matches, register),
+                    "description": sections,
+                }
+            )
+        return {
+            "reference": request.reference,
+            "language": request.language,
+            "generated_on": timezone.localdate().isoformat(),
+            "controller": {
+                "name": request.organisation.name,
+                "address": request.organisation.address,
+                "email": request.organisation.registry_email,
+            },
+            "requester": {"name": request.requester_name},
+            # The register owner's note to the answer, written at approval (services._package_note_add).
+            "note": request.decision_text,
+            "received_on": timezone.localdate(request.received_at).isoformat() if request.received_at else "",
+            "found": any(r["records"] for r in registers),
+            "registers": registers,
+            "processing_dates": processing_dates(matches),
+            "redactions": collector.redactions,
+            "record_count": collector.counted,
+        }
+
+
+def render_html(content: dict) -> str:
+    """Render the answer letter as a stand-alone HTML document."""
+    with translation.override(content["language"]):
+        return render_to_string("privacy/access_package.html", {"package": content})
+
+
+def render_pdf(html: str, *, compress: bool = True) -> bytes:
+    """Render the letter to PDF (WeasyPrint; nothing outside the document is fetched)."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    # Nothing outside the document is fetched, whatever the records contain.
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(uncompressed_pdf=not compress)
+
+
+def render_json(content: dict) -> bytes:
+    """Return the machine-readable copy (GDPR 15(3): a commonly used electronic form)."""
+    return json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True).encode()

@@ -1,0 +1,129 @@
+"""Letters to requesters: an outbox of `Correspondence` rows.
+
+A letter is stored in the same transaction as the step that causes it and
+handed to Celery only after commit. When the broker is down the step still
+succeeds; `correspondence_sweep` (Celery beat) sends whatever is left.
+Each letter is one template triplet `privacy/emails/<kind>_{subject.txt,
+body.txt,body.html}`, rendered in the requester's language at sending time.
+"""
+
+import functools
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from .models import Correspondence, DataSubjectRequest, RequestEvent
+from .tokens import confirm_token_make, download_token_make, status_token_make
+
+logger = logging.getLogger("privacy.emails")  # the name operators filter on
+
+
+def site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def status_url(request: DataSubjectRequest) -> str:
+    return site_url(reverse("privacy:status", kwargs={"token": status_token_make(request)}))
+
+
+def _enqueue(correspondence_id: int) -> None:
+    from .tasks import correspondence_send_task
+
+    try:
+        correspondence_send_task.delay(correspondence_id)
+    except Exception:
+        # Broker down (kombu OperationalError and friends): the letter is safe
+        # in the outbox and the sweeper will send it.
+        logger.warning("Letter %s left for the sweeper: the task broker is unavailable.", correspondence_id)
+
+
+def correspondence_queue(
+    *, request: DataSubjectRequest, kind: str, message: str = "", package=None
+) -> Correspondence | None:
+    """Store a letter to the requester and send it after commit; None when there is no e-mail address."""
+    if not request.requester_email:
+        return None
+    correspondence = Correspondence.objects.create(
+        request=request, kind=kind, message=message, package=package, created_at=timezone.now()
+    )
+    RequestEvent.objects.create(
+        request=request,
+        at=correspondence.created_at,
+        action=RequestEvent.Action.LETTER_QUEUED,
+        from_state=request.state,
+        to_state=request.state,
+        payload={"kind": kind},
+    )
+    transaction.on_commit(functools.partial(_enqueue, correspondence.pk))
+    return correspondence
+
+
+def _context(correspondence: Correspondence) -> dict:
+    request = correspondence.request
+    context = {
+        "request": request,
+        "correspondence": correspondence,
+        "status_url": status_url(request),
+        "organisation": request.organisation,
+    }
+    if correspondence.kind == Correspondence.Kind.CONFIRM_EMAIL:
+        context["confirm_url"] = site_url(reverse("privacy:confirm", kwargs={"token": confirm_token_make(request)}))
+    if correspondence.package is not None:
+        context["download_url"] = site_url(
+            reverse("privacy:download", kwargs={"token": download_token_make(correspondence.package)})
+        )
+        context["package"] = correspondence.package
+    return context
+
+
+def correspondence_send(*, correspondence_id: int) -> bool:
+    """Send one stored letter unless it was sent already; return whether it was sent now."""
+    with transaction.atomic():
+        correspondence = (
+            Correspondence.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("request__organisation", "package")
+            .filter(pk=correspondence_id, sent_at__isnull=True)
+            .first()
+        )
+        if correspondence is None:
+            return False
+        request = correspondence.request
+        base = f"privacy/emails/{correspondence.kind}"
+        with translation.override(request.language):
+            context = _context(correspondence)
+            subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+            body = render_to_string(f"{base}_body.txt", context)
+            html = render_to_string(f"{base}_body.html", context)
+        email = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [request.requester_email])
+        email.attach_alternative(html, "text/html")
+        correspondence.attempts += 1
+        try:
+            email.send()
+        except Exception as error:
+            correspondence.last_error = type(error).__name__
+            correspondence.save(update_fields=["attempts", "last_error"])
+            logger.warning("Sending letter %s failed: %s", correspondence.pk, type(error).__name__)
+            return False
+        correspondence.sent_at = timezone.now()
+        correspondence.last_error = ""
+        correspondence.save(update_fields=["attempts", "last_error", "sent_at"])
+        return True
+
+
+def deadline_reminder_send(*, user, requests: list[DataSubjectRequest]) -> None:
+    """Remind a handler or owner of their overdue and near-due requests (references only, no personal data)."""
+    if not user.email or not requests:
+        return
+    context = {"user": user, "requests": requests, "queue_url": site_url(reverse("privacy:queue"))}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("privacy/emails/deadline_reminder_subject.txt", context).split())
+        body = render_to_string("privacy/emails/deadline_reminder_body.txt", context)
+        html = render_to_string("privacy/emails/deadline_reminder_body.html", context)
+    email = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    email.attach_alternative(html, "text/html")
+    email.send()

@@ -1,0 +1,79 @@
+"""Background work of data-subject requests: sending letters, the outbox sweeper,
+deadline reminders and expiry of answer downloads (scheduled by Celery beat)."""
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from . import emails, selectors, services
+from .models import Correspondence, DataSubjectRequest, RequestRegister, ResponsePackage
+
+logger = logging.getLogger("privacy.tasks")  # the name operators filter on
+
+# A letter still unsent after this long was missed by its own task (broker
+# down, worker lost) and is the sweeper's to send.
+SWEEP_AFTER = datetime.timedelta(minutes=2)
+# Give up on a letter after this many failed sends; staff see it unsent.
+MAX_ATTEMPTS = 10
+
+
+@shared_task(name="privacy.tasks.correspondence_send_task", acks_late=True)
+def correspondence_send_task(correspondence_id: int) -> bool:
+    return emails.correspondence_send(correspondence_id=correspondence_id)
+
+
+@shared_task(name="privacy.tasks.correspondence_sweep")
+def correspondence_sweep(older_than_seconds: int | None = None) -> int:
+    """Send every letter that is still waiting; return how many were sent."""
+    age = SWEEP_AFTER if older_than_seconds is None else datetime.timedelta(seconds=older_than_seconds)
+    pending = Correspondence.objects.filter(
+        sent_at__isnull=True, created_at__lte=timezone.now() - age, attempts__lt=MAX_ATTEMPTS
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in list(pending) if emails.correspondence_send(correspondence_id=pk))
+
+
+@shared_task(name="privacy.tasks.deadline_reminders_send")
+def deadline_reminders_send() -> int:
+    """E-mail each handler and owner the list of their overdue and near-due requests; return e-mails sent."""
+    due = list(DataSubjectRequest.objects.open().filter(pk__in=_due_request_ids()).order_by("service_due_at"))
+    if not due:
+        return 0
+    register_ids = set(RequestRegister.objects.filter(request__in=due).values_list("register_id", flat=True))
+    sent = 0
+    users = get_user_model().objects.filter(is_active=True, groups__register_role__register_id__in=register_ids)
+    for user in users.distinct():
+        mine = selectors.request_register_ids(user=user) & register_ids
+        if not mine:
+            continue
+        theirs = [r for r in due if set(r.register_parts.values_list("register_id", flat=True)) & mine]
+        emails.deadline_reminder_send(user=user, requests=theirs)
+        sent += 1
+    return sent
+
+
+def _due_request_ids():
+    horizon = timezone.now() + datetime.timedelta(days=selectors.NEAR_DUE_DAYS)
+    return DataSubjectRequest.objects.open().filter(service_due_at__lte=horizon).values("pk")
+
+
+@shared_task(name="privacy.tasks.package_pdf_render_task", acks_late=True)
+def package_pdf_render_task(package_id: int) -> bool:
+    return services.package_pdf_render(package_id=package_id)
+
+
+@shared_task(name="privacy.tasks.package_pdf_sweep")
+def package_pdf_sweep(older_than_seconds: int | None = None) -> int:
+    """Render the PDFs their own task missed; return how many were rendered."""
+    age = SWEEP_AFTER if older_than_seconds is None else datetime.timedelta(seconds=older_than_seconds)
+    missing = ResponsePackage.objects.filter(
+        pdf="", files_deleted_at__isnull=True, generated_at__lte=timezone.now() - age
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in list(missing) if services.package_pdf_render(package_id=pk))
+
+
+@shared_task(name="privacy.tasks.packages_expire")
+def packages_expire() -> int:
+    return services.packages_expire()

@@ -1,0 +1,2 @@
+"""Retention: the policies per register, legal holds, the purge run and the redaction of audit trails.
+May import crm, registers and privacy.requests (models, and the workflow for closing files)."""

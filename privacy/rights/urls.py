@@ -1,0 +1,42 @@
+"""URLs of the rights of arts. 16-21, included in the `privacy` namespace by privacy/urls.py.
+
+Under request/ (public, signed links): consent withdrawal and the decision letter. The rest is staff-only.
+"""
+
+from django.urls import include, path
+
+from . import views
+
+rights_patterns = [
+    path("", views.request_rights, name="rights"),
+    path("letter/", views.request_letter, name="rights-letter"),
+    path("prepare/", views.request_prepare, name="rights-prepare"),
+    path("corrections/", views.rectification_add, name="rights-correction-add"),
+    path("corrections/archive/", views.rectification_archive, name="rights-correction-archive"),
+    path("corrections/apply/", views.rectification_apply, name="rights-correction-apply"),
+    path("corrections/<uuid:item>/refuse/", views.rectification_refuse, name="rights-correction-refuse"),
+    path("erasure/plan/", views.erasure_plan, name="rights-erasure-plan"),
+    path("erasure/execute/", views.erasure_execute, name="rights-erasure-execute"),
+    path("erasure/mentions/<uuid:item>/", views.erasure_mention_decide, name="rights-erasure-mention"),
+    path("restrict/", views.restriction_apply, name="rights-restrict"),
+    path("object/", views.objection_apply, name="rights-object"),
+    path("withdraw-consents/", views.consents_withdraw, name="rights-consents-withdraw"),
+    path("portable-data/", views.portability_build, name="rights-portability"),
+    path("notifications/<uuid:task>/", views.notification_resolve, name="rights-notification"),
+    path("decide/", views.request_decide, name="rights-decide"),
+    path("refuse/", views.request_refuse, name="rights-refuse"),
+]
+
+customer_patterns = [
+    path("", views.customer_consents, name="customer-consents"),
+    path("give/", views.customer_consent_give, name="customer-consent-give"),
+    path("<uuid:consent_code>/withdraw/", views.customer_consent_withdraw, name="customer-consent-withdraw"),
+]
+
+urlpatterns = [
+    path("request/consent/<str:token>/", views.consent_withdraw_public, name="consent-withdraw"),
+    path("request/status/<str:token>/letter/", views.request_letter_public, name="status-letter"),
+    path("requests/<uuid:code>/rights/", include(rights_patterns)),
+    path("disclosures/<slug:register>/", views.disclosure_ledger, name="disclosures"),
+    path("consents/<slug:register>/<uuid:code>/", include(customer_patterns)),
+]

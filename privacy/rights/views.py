@@ -1,0 +1,449 @@
+"""Screens of the rights of arts. 16-21: the request's rights page, the disclosure ledger, consents, public links.
+
+Staff views fetch through `selectors` / `selectors_rights` (404 for another register's staff, 403 without request
+rights) and change through one service each; every change is a POST that redirects back with a message.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm import selectors as crm_selectors
+from crm.models import Customer
+from privacy.requests import selectors, services
+from privacy.requests.models import DataSubjectRequest
+from registers import roles
+from registers.access_log import log_access
+from registers.selectors import register_get_for_user, user_can
+
+from . import consent, disclosures, erasure, rectification, refusals
+from . import selectors as selectors_rights
+from . import services as rights
+from .forms import (
+    ConsentGiveForm,
+    DecideForm,
+    DisclosureForm,
+    MentionDecisionForm,
+    NotificationResolveForm,
+    RecordForm,
+    RectificationItemForm,
+    RectificationRefuseForm,
+    RefusalForm,
+)
+from .guards import portability_ineligible_registers
+from .models import ConsentRecord
+
+State = DataSubjectRequest.State
+Kind = DataSubjectRequest.Kind
+# A stored letter may style itself and nothing more.
+LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def _show_errors(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _bound(form_class, request):
+    form = form_class(request.POST)
+    if not form.is_valid():
+        raise ValidationError([e for errors in form.errors.values() for e in errors])
+    return form.cleaned_data
+
+
+def _rights_url(dsr) -> str:
+    return reverse("privacy:rights", kwargs={"code": dsr.code})
+
+
+def _action(perm):
+    """Wrap a POST action on a request: fetch with rights, show rule errors as messages, redirect back."""
+
+    def decorate(view):
+        @require_POST
+        def wrapped(request, code, **kwargs):
+            dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=perm)
+            try:
+                view(request, dsr, **kwargs)
+            except erasure.ErasureAlreadyExecutedError as done:
+                messages.info(request, done.messages[0])
+            except ValidationError as error:
+                _show_errors(request, error)
+            return redirect(_rights_url(dsr))
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorate
+
+
+def _record_rows(dsr, matches, items) -> list[dict]:
+    rows = []
+    for match in matches:
+        record = match.record
+        kind = "message" if match.message_id else ("customer" if match.customer_id else "contact_person")
+        fields = [
+            {"name": name, "label": label, "value": rectification.display_value(record, name)}
+            for name, label in rectification.rectifiable_fields(record)
+        ]
+        rows.append(
+            {
+                "match": match,
+                "item": f"{kind}:{record.code}",
+                "is_message": bool(match.message_id),
+                "restricted": getattr(record, "processing_restricted", False),
+                "fields": fields,
+                "current": {f["name"]: f["value"] for f in fields},
+                "items": [i for i in items if i.match_id == match.pk],
+            }
+        )
+    return rows
+
+
+def request_rights(request, code):
+    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    for register_id in dsr.register_parts.values_list("register_id", flat=True):
+        log_access(request, dsr, {"register": register_id, "purpose": "data_subject_request"})
+    matches = selectors_rights.match_list(request=dsr, user=request.user)
+    items = selectors_rights.rectification_item_list(request=dsr)
+    plan = erasure.plan_current(dsr) if dsr.kind == Kind.ERASURE else None
+    proposed, suggested = refusals.proposed_outcome(dsr)
+    context = {
+        "dsr": dsr,
+        "State": State,
+        "Kind": Kind,
+        "records": _record_rows(dsr, matches, items),
+        "items": items,
+        "plan": plan,
+        "plan_rows": selectors_rights.plan_rows(plan=plan),
+        "tasks": dsr.notification_tasks.prefetch_related("disclosures"),
+        "refusals": dsr.refusals.select_related("decided_by"),
+        "letters": dsr.letters.all(),
+        "events": dsr.events.filter(action__in=_RIGHTS_EVENTS).select_related("actor"),
+        "can_handle": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+        "can_approve": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.APPROVE_REQUESTS, every=True),
+        "proposed": proposed,
+        "suggested_grounds": suggested,
+        "ineligible": portability_ineligible_registers(dsr) if dsr.kind == Kind.PORTABILITY else [],
+        "package": dsr.packages.order_by("-generated_at").first(),
+        "item_form": RectificationItemForm(),
+        "refuse_item_form": RectificationRefuseForm(),
+        "refusal_form": RefusalForm(),
+        "decide_form": DecideForm(initial={"grounds": suggested}),
+        "task_form": NotificationResolveForm(),
+        "mention_form": MentionDecisionForm(),
+        "can_decide_mentions": plan is not None
+        and plan.status == "draft"
+        and dsr.state in {State.IN_PROGRESS, State.REVIEW}
+        and selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+    }
+    return render(request, "privacy/rights/request_rights.html", context)
+
+
+_RIGHTS_EVENTS = [
+    "rectification_proposed",
+    "rectification_applied",
+    "rectification_refused",
+    "erasure_planned",
+    "erasure_executed",
+    "restriction_applied",
+    "objection_applied",
+    "consent_withdrawn",
+    "notifications_created",
+    "notification_resolved",
+    "refusal_decided",
+]
+
+
+@_action(roles.HANDLE_REQUESTS)
+def request_prepare(request, dsr):
+    services.request_prepare(request=dsr, actor=request.user)
+    messages.success(request, _("The request waits for the decision of someone else who may approve answers."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def rectification_add(request, dsr):
+    data = _bound(RectificationItemForm, request)
+    match = selectors_rights.match_get_for_user(request=dsr, user=request.user, item=data["record"])
+    rectification.rectification_item_add(
+        request=dsr,
+        actor=request.user,
+        match=match,
+        field=data["field"],
+        requested_value=data["requested_value"],
+        source_checked=data["source_checked"],
+    )
+    messages.success(request, _("The requested correction was recorded."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def rectification_archive(request, dsr):
+    data = _bound(RecordForm, request)
+    match = selectors_rights.match_get_for_user(request=dsr, user=request.user, item=data["record"])
+    rectification.rectification_archive_answer(request=dsr, actor=request.user, match=match)
+    messages.success(request, _("The answer says that the archive keeps messages as sent."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def rectification_refuse(request, dsr, item):
+    data = _bound(RectificationRefuseForm, request)
+    found = selectors_rights.rectification_item_get_for_user(request=dsr, user=request.user, code=item)
+    rectification.rectification_item_refuse(item=found, actor=request.user, ground=data["ground"], note=data["note"])
+    messages.success(request, _("The correction was refused; the answer gives the reason."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def rectification_apply(request, dsr):
+    applied = rectification.rectification_apply(request=dsr, actor=request.user)
+    messages.success(request, _("%(count)s corrections were made.") % {"count": len(applied)})
+
+
+@_action(roles.HANDLE_REQUESTS)
+def erasure_plan(request, dsr):
+    erasure.erasure_plan_compute(request=dsr, actor=request.user)
+    messages.success(request, _("The erasure plan was computed. Nothing has been erased yet."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def erasure_mention_decide(request, dsr, item):
+    data = _bound(MentionDecisionForm, request)
+    erasure.erasure_mention_decide(
+        request=dsr, actor=request.user, code=item, decision=data["decision"], note=data["decision_note"]
+    )
+    messages.success(request, _("The decision on the mention was recorded."))
+
+
+@_action(roles.APPROVE_REQUESTS)
+def erasure_execute(request, dsr):
+    data = _bound(DecideForm, request)
+    decided = erasure.erasure_execute(request=dsr, actor=request.user, text=data["text"], grounds=data["grounds"])
+    counts = erasure.execution_summary(erasure.plan_current(decided))
+    if decided.state == State.REFUSED:
+        messages.warning(
+            request,
+            _("Nothing was erased: every record is kept on a legal ground. The refusal letter was sent."),
+        )
+    elif decided.state == State.PARTLY_REFUSED:
+        messages.success(
+            request,
+            _(
+                "The erasure was executed in part: %(erased)s records were erased, %(minimised)s kept with only the "
+                "data their ground needs and %(kept)s kept whole. The letter tells the person what was kept and why."
+            )
+            % counts,
+        )
+    else:
+        messages.success(request, _("The erasure was executed and the letter was sent."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def restriction_apply(request, dsr):
+    customers = rights.restriction_apply(request=dsr, actor=request.user)
+    messages.success(request, _("Processing was restricted in %(count)s records.") % {"count": len(customers)})
+
+
+@_action(roles.HANDLE_REQUESTS)
+def objection_apply(request, dsr):
+    records = rights.objection_apply(request=dsr, actor=request.user)
+    if records:
+        messages.success(request, _("Direct marketing stopped at once in %(count)s records.") % {"count": len(records)})
+    else:
+        messages.info(request, _("The person is in none of the registers: nothing was stored. Send the answer."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def consents_withdraw(request, dsr):
+    withdrawn = consent.request_consents_withdraw(request=dsr, actor=request.user)
+    messages.success(request, _("%(count)s consents were withdrawn.") % {"count": len(withdrawn)})
+
+
+@_action(roles.HANDLE_REQUESTS)
+def portability_build(request, dsr):
+    rights.portability_build(request=dsr, actor=request.user)
+    messages.success(request, _("The portable data is ready for review."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def notification_resolve(request, dsr, task):
+    data = _bound(NotificationResolveForm, request)
+    found = selectors_rights.notification_task_get(request=dsr, code=task)
+    disclosures.notification_task_resolve(
+        task=found, actor=request.user, status=data["status"], justification=data["justification"], note=data["note"]
+    )
+    messages.success(request, _("The notification of %(recipient)s was recorded.") % {"recipient": found.recipient})
+
+
+@_action(roles.APPROVE_REQUESTS)
+def request_decide(request, dsr):
+    data = _bound(DecideForm, request)
+    refusals.rights_request_decide(request=dsr, actor=request.user, grounds=data["grounds"], text=data["text"])
+    messages.success(request, _("The request was decided and the letter was sent."))
+
+
+@_action(roles.APPROVE_REQUESTS)
+def request_refuse(request, dsr):
+    data = _bound(RefusalForm, request)
+    refusals.request_refuse(
+        request=dsr, actor=request.user, grounds=data["grounds"], text=data["text"], partial=data["partial"]
+    )
+    messages.success(request, _("The refusal was decided and the letter was sent."))
+
+
+def _letter_response(letter) -> HttpResponse:
+    response = HttpResponse(letter.html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = LETTER_CSP
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def request_letter(request, code):
+    # The letter answers for every register of the request.
+    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
+    letter = dsr.letters.order_by("-created_at", "-id").first()
+    if letter is None:
+        raise Http404
+    for register_id in dsr.register_parts.values_list("register_id", flat=True):
+        log_access(request, dsr, {"register": register_id, "purpose": "decision_letter"})
+    return _letter_response(letter)
+
+
+# Public links -------------------------------------------------------------------
+
+
+@login_not_required
+def request_letter_public(request, token):
+    dsr = selectors.request_by_status_token(token=token)
+    letter = dsr.letters.order_by("-created_at", "-id").first()
+    if letter is None:
+        raise Http404
+    return _letter_response(letter)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw_public(request, token):
+    record = consent.consent_by_withdraw_token(token=token)
+    if request.method == "POST":
+        record = consent.consent_withdraw(consent=record, channel=consent.Channel.LINK)
+        messages.success(request, _("Your consent has been withdrawn."))
+        return redirect("privacy:consent-withdraw", token=token)
+    return render(request, "privacy/rights/consent_withdraw.html", {"consent": record})
+
+
+# Register ledger and the customer's consents ----------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def disclosure_ledger(request, register):
+    register = register_get_for_user(user=request.user, slug=register)
+    can_record = user_can(user=request.user, register=register, perm=roles.CHANGE_DATA)
+    form = DisclosureForm(request.POST or None, initial={"customer": request.GET.get("customer")})
+    customer = None
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied(crm_selectors.ERROR_READ_ONLY)
+        if form.is_valid():
+            customer = crm_selectors.customer_get_for_user_rw(
+                user=request.user, register=register, code=form.cleaned_data["customer"]
+            )
+            data = {k: v for k, v in form.cleaned_data.items() if k not in {"customer", "disclosed_on"}}
+            # The ledger records the day; noon keeps the date the same in every time zone of the EU.
+            data["disclosed_at"] = timezone.make_aware(
+                datetime.datetime.combine(form.cleaned_data["disclosed_on"], datetime.time(12))
+            )
+            if form.cleaned_data["disclosed_on"] == timezone.localdate():
+                data["disclosed_at"] = timezone.now()
+            try:
+                disclosures.disclosure_record(actor=request.user, register=register, customer=customer, data=data)
+            except ValidationError as error:
+                _show_errors(request, error)
+            else:
+                messages.success(request, _("The disclosure was recorded in the ledger."))
+                return redirect("privacy:disclosures", register=register.slug)
+    # Also after a refused post, so that the form comes back with its errors and the clerk's typing.
+    if customer is None and form["customer"].value():
+        try:
+            customer = crm_selectors.customer_get_for_user(
+                user=request.user, register=register, code=form["customer"].value()
+            )
+        except (Http404, ValidationError):
+            # A link with a code that is not a UUID shows the ledger as a link to a missing customer does.
+            customer = None
+    log_access(request, register, {"purpose": "disclosure_ledger"})
+    context = {
+        "register": register,
+        "disclosures": selectors_rights.disclosure_list(register=register)[:500],
+        "form": form,
+        "customer": customer,
+        "can_record": can_record,
+    }
+    return render(request, "privacy/rights/disclosure_ledger.html", context)
+
+
+def _customer(request, register_slug, code, *, rw=False) -> Customer:
+    register = register_get_for_user(user=request.user, slug=register_slug)
+    getter = crm_selectors.customer_get_for_user_rw if rw else crm_selectors.customer_get_for_user
+    return getter(user=request.user, register=register, code=code)
+
+
+def customer_consents(request, register, code, form=None):
+    customer = _customer(request, register, code)
+    log_access(request, customer, {"purpose": "consents"})
+    history = selectors_rights.customer_rights_history(customer=customer)
+    can_change = user_can(user=request.user, register=customer.register, perm=roles.CHANGE_DATA)
+    # A withdrawal link acts without signing in: only staff who may change the data get to see it.
+    links = (
+        {c.pk: request.build_absolute_uri(_withdraw_path(c)) for c in history["consents"] if c.in_force}
+        if can_change
+        else {}
+    )
+    context = {
+        "customer": customer,
+        "register": customer.register,
+        **history,
+        "links": links,
+        "form": form or ConsentGiveForm(),
+        "can_change": can_change,
+    }
+    return render(request, "privacy/rights/customer_consents.html", context)
+
+
+def _withdraw_path(record) -> str:
+    return reverse("privacy:consent-withdraw", kwargs={"token": consent.withdraw_token_make(record)})
+
+
+@require_POST
+def customer_consent_give(request, register, code):
+    customer = _customer(request, register, code, rw=True)
+    form = ConsentGiveForm(request.POST)
+    if form.is_valid():
+        try:
+            consent.consent_give(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The consent was recorded."))
+    else:
+        # The page again, with each field's own error and what was typed.
+        return customer_consents(request, register, code, form=form)
+    return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
+
+
+@require_POST
+def customer_consent_withdraw(request, register, code, consent_code):
+    customer = _customer(request, register, code, rw=True)
+    record = selectors_rights.consent_get(customer=customer, code=consent_code)
+    channel = request.POST.get("channel", "")
+    if channel not in ConsentRecord.Channel.values:
+        channel = ConsentRecord.Channel.PHONE
+    consent.consent_withdraw(consent=record, actor=request.user, channel=channel)
+    messages.success(request, _("The consent was withdrawn."))
+    return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)

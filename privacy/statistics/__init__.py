@@ -1,0 +1,1 @@
+"""Register statistics with small-cell suppression, read-only. May import crm, registers and privacy.requests.models."""
