@@ -14,7 +14,7 @@ from crm.models import Customer
 from registers.client_address import client_address
 
 from ..factories import CustomerFactory
-from ..privacy.test_views_public import form_data, form_url
+from ..privacy.requests.test_views_public import form_data, form_url
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from privacy.rights import disclosures, erasure, rectification, refusals
 from privacy.rights import services as rights
 from privacy.rights.models import Disclosure, NotificationTask
 
-from ..factories import CustomerFactory, PersonCustomerFactory
-from . import rights_steps, steps
+from ...factories import CustomerFactory, PersonCustomerFactory
+from .. import rights_steps, steps
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +208,7 @@ def test_an_organisations_disclosure_is_passed_on_when_its_contact_persons_data_
     register_a, handler_a, staff_a
 ):
     organisation = CustomerFactory(register=register_a)
-    from ..factories import ContactPersonFactory
+    from ...factories import ContactPersonFactory
 
     person = ContactPersonFactory(customer=organisation)
     disclose(organisation, staff_a, "Kumppani Oy", recipient_kind="partner")

@@ -11,8 +11,8 @@ from django.utils import timezone
 from privacy.requests.models import DataSubjectRequest, PackageDownload, RequestEvent
 from privacy.requests.workflow import request_transition
 
-from ..factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory
-from . import steps
+from ...factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

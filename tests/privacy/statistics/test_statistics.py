@@ -11,8 +11,8 @@ from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
 from privacy.statistics.selectors import MONTH, YEAR, register_statistics, suppress
 
-from ..factories import CustomerFactory, InteractionFactory
-from .retention_helpers import open_request_for
+from ...factories import CustomerFactory, InteractionFactory
+from ..retention_helpers import open_request_for
 
 pytestmark = pytest.mark.django_db
 

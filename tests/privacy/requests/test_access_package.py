@@ -16,8 +16,8 @@ from privacy.requests import access_package, services, tokens
 from privacy.requests.models import DataSubjectRequest, PackageDownload, Redaction, RequestEvent, ResponsePackage
 from privacy.requests.workflow import request_transition
 
-from ..conftest import grant
-from ..factories import (
+from ...conftest import grant
+from ...factories import (
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
     ContactPersonFactory,
@@ -28,7 +28,7 @@ from ..factories import (
     RegisterFactory,
     UserFactory,
 )
-from . import steps
+from .. import steps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 State = DataSubjectRequest.State

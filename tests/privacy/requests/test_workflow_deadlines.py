@@ -11,8 +11,8 @@ from privacy.requests import services, workflow
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
 from privacy.requests.workflow import deadlines_for, request_extend, request_transition
 
-from ..factories import RegisterFactory
-from . import steps
+from ...factories import RegisterFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

@@ -14,9 +14,9 @@ from privacy.rights import services as rights
 from privacy.rights.models import ObjectionRecord
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import PersonCustomerFactory, RegisterFactory
-from . import rights_steps
+from ...conftest import grant
+from ...factories import PersonCustomerFactory, RegisterFactory
+from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
 """A request that spans registers, acted on by someone who holds a role in only one of them (issue 11, A2).
 
-The rule (privacy.selectors.request_get_for_user_rw): whatever reads or changes the request as a whole needs
+The rule (privacy.requests.selectors.request_get_for_user_rw): whatever reads or changes the request as a whole needs
 the right in every register it concerns; a handler of some of them sees the request page with their registers'
-part and checks those registers, nothing more. Every URL of a request (privacy/urls.py `request_patterns` and
-privacy/urls_rights.py `rights_patterns`) has an entry below: a new URL without one fails this test.
+part and checks those registers, nothing more. Every URL of a request (privacy/requests/urls.py `request_patterns` and
+privacy/rights/urls.py `rights_patterns`) has an entry below: a new URL without one fails this test.
 """
 
 import uuid
@@ -18,9 +18,9 @@ from privacy.rights.models import DecisionLetter
 from privacy.rights.urls import rights_patterns
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import InteractionFactory, PersonCustomerFactory, RegisterFactory, UserFactory
-from . import steps
+from ...conftest import grant
+from ...factories import InteractionFactory, PersonCustomerFactory, RegisterFactory, UserFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

@@ -10,8 +10,8 @@ from privacy.requests.models import DataSubjectRequest
 from privacy.rights import consent, refusals
 from privacy.rights.models import ConsentRecord
 
-from ..factories import PersonCustomerFactory
-from . import rights_steps
+from ...factories import PersonCustomerFactory
+from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
 

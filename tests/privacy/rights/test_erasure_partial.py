@@ -24,8 +24,14 @@ from privacy.retention.redaction import REDACTED_VALUE
 from privacy.rights import erasure
 from privacy.rights.models import ErasureAction
 
-from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory, PersonCustomerFactory
-from . import rights_steps
+from ...factories import (
+    ContactPersonFactory,
+    CustomerFactory,
+    InteractionFactory,
+    InvoiceFactory,
+    PersonCustomerFactory,
+)
+from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
 

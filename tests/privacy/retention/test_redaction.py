@@ -12,7 +12,7 @@ from crm import services as crm_services
 from crm.models import Customer
 from privacy.retention.redaction import REDACTED_VALUE, delete_with_redacted_trail
 
-from ..factories import PersonCustomerFactory
+from ...factories import PersonCustomerFactory
 
 pytestmark = pytest.mark.django_db
 

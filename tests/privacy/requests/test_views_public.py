@@ -15,8 +15,8 @@ from privacy.requests import tasks, tokens
 from privacy.requests.models import Correspondence, DataSubjectRequest
 from privacy.requests.services import ERROR_RATE_LIMITED
 
-from ..factories import RegisterFactory
-from . import steps
+from ...factories import RegisterFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

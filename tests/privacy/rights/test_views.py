@@ -8,8 +8,8 @@ from privacy.requests.models import DataSubjectRequest
 from privacy.rights import refusals
 from privacy.rights import services as rights
 
-from ..factories import PersonCustomerFactory
-from . import rights_steps, steps
+from ...factories import PersonCustomerFactory
+from .. import rights_steps, steps
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from crm.models import ContactPerson, Customer, Interaction, Invoice
 from privacy.retention.models import PurgeCount, PurgeRun
 from privacy.retention.purge import purge_run_task
 
-from .retention_helpers import idle_customer
+from ..retention_helpers import idle_customer
 
 BASE_DIR = Path(settings.BASE_DIR)
 needs_broker = pytest.mark.skipif(

@@ -12,8 +12,8 @@ from privacy.requests.workflow import request_transition
 from privacy.rights import refusals
 from privacy.rights.models import Refusal, RefusalGround
 
-from ..factories import PersonCustomerFactory
-from . import steps
+from ...factories import PersonCustomerFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 

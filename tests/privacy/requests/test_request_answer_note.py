@@ -8,8 +8,8 @@ import pytest
 from privacy.requests import services, tasks
 from privacy.requests.models import DataSubjectRequest, RequestEvent
 
-from ..factories import PersonCustomerFactory
-from . import steps
+from ...factories import PersonCustomerFactory
+from .. import steps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 NOTE = "Laskutustiedot säilytetään kirjanpitolain vuoksi kuusi vuotta.\nKysy lisää: tietosuoja@example.fi"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from privacy.requests import services, tasks
 from privacy.requests.models import Correspondence, DataSubjectRequest
 
-from . import steps
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 

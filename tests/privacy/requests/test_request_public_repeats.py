@@ -16,7 +16,7 @@ from django.utils import timezone
 from privacy.requests import tokens
 from privacy.requests.models import DataSubjectRequest
 
-from . import steps
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

@@ -13,9 +13,9 @@ from privacy.requests.models import (
 from privacy.requests.workflow import TRANSITIONS, request_transition
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import PersonCustomerFactory, RegisterFactory, UserFactory
-from . import steps
+from ...conftest import grant
+from ...factories import PersonCustomerFactory, RegisterFactory, UserFactory
+from .. import steps
 
 pytestmark = pytest.mark.django_db
 State = DataSubjectRequest.State

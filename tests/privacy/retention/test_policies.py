@@ -10,7 +10,7 @@ from privacy.retention.holds import ERROR_ALREADY_RELEASED, legal_hold_place, le
 from privacy.retention.models import HoldType, LegalHold, PurgeKind
 from privacy.retention.policies import retention_due_customers, retention_preview
 
-from ..factories import (
+from ...factories import (
     CallRecordingFactory,
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
@@ -19,7 +19,7 @@ from ..factories import (
     OrderingClientFactory,
     RegisterFactory,
 )
-from .retention_helpers import idle_customer, long_ago, open_request_for
+from ..retention_helpers import idle_customer, long_ago, open_request_for
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, Interaction, Invoice
 
-from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
+from ...factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 

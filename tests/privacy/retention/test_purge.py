@@ -19,7 +19,7 @@ from privacy.requests.workflow import request_transition
 from privacy.retention.models import HoldType, PurgeCount, PurgeKind, PurgeRun
 from privacy.retention.purge import REDACTED_REPR, REDACTED_VALUE, PurgeLock, purge_run, purge_run_task
 
-from ..factories import (
+from ...factories import (
     CallRecordingFactory,
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
@@ -27,7 +27,7 @@ from ..factories import (
     InvoiceFactory,
     OrderingClientFactory,
 )
-from .retention_helpers import idle_customer, long_ago, open_request_for
+from ..retention_helpers import idle_customer, long_ago, open_request_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from privacy.rights import services as rights
 from privacy.rights.models import RefusalGround
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import InteractionFactory, InvoiceFactory, PersonCustomerFactory, RegisterFactory
-from . import rights_steps, steps
+from ...conftest import grant
+from ...factories import InteractionFactory, InvoiceFactory, PersonCustomerFactory, RegisterFactory
+from .. import rights_steps, steps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 

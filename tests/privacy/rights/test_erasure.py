@@ -22,8 +22,8 @@ from privacy.rights import erasure
 from privacy.rights.models import ErasureAction, ErasurePlan, Refusal
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import (
+from ...conftest import grant
+from ...factories import (
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
     ContactPersonFactory,
@@ -34,7 +34,7 @@ from ..factories import (
     PersonCustomerFactory,
     UserFactory,
 )
-from . import rights_steps
+from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
 

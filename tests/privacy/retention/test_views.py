@@ -7,8 +7,8 @@ from config.celery import app as celery_app
 from crm.models import Customer
 from privacy.retention.models import LegalHold, PurgeRun
 
-from ..factories import InvoiceFactory
-from .retention_helpers import idle_customer
+from ...factories import InvoiceFactory
+from ..retention_helpers import idle_customer
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from privacy.rights import rectification, refusals
 from privacy.rights.models import RectificationItem, RefusalGround
 from registers.models import Role
 
-from ..conftest import grant
-from ..factories import (
+from ...conftest import grant
+from ...factories import (
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
     ContactPersonFactory,
@@ -23,7 +23,7 @@ from ..factories import (
     PersonCustomerFactory,
     RegisterFactory,
 )
-from . import rights_steps
+from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +260,7 @@ def test_a_handler_cannot_reach_a_record_of_a_register_they_do_not_handle_throug
     sibling = RegisterFactory(organisation=register_a.organisation)
     sibling_handler = rights_steps_handler(sibling)
     theirs = PersonCustomerFactory(register=sibling)
-    # Steps of a request over two registers need rights in both (privacy.selectors.request_get_for_user_rw).
+    # Steps of a request over two registers need rights in both (privacy.requests.selectors.request_get_for_user_rw).
     both = rights_steps_handler(sibling)
     grant(both, register_a, Role.HANDLER)
     request = rights_steps.in_progress([register_a, sibling], both, kind=Kind.RECTIFICATION, check=False)
@@ -276,7 +276,7 @@ def test_a_handler_cannot_reach_a_record_of_a_register_they_do_not_handle_throug
 
 
 def rights_steps_handler(register):
-    from ..factories import UserFactory
+    from ...factories import UserFactory
 
     user = UserFactory()
     grant(user, register, Role.HANDLER)
