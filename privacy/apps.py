@@ -10,6 +10,7 @@ class PrivacyConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from . import models
+        from .requests import tasks  # noqa: F401  connects the outbox receivers
 
         # The workflow's own trail is RequestEvent; auditlog keeps the field
         # diffs of the case file and of what the handler confirmed.

@@ -1,13 +1,9 @@
-"""Letters to requesters: an outbox of `Correspondence` rows.
+"""Sending e-mails: the stored letters of the outbox (`privacy.requests.outbox`) and the deadline reminders.
 
-A letter is stored in the same transaction as the step that causes it and
-handed to Celery only after commit. When the broker is down the step still
-succeeds; `correspondence_sweep` (Celery beat) sends whatever is left.
 Each letter is one template triplet `privacy/emails/<kind>_{subject.txt,
 body.txt,body.html}`, rendered in the requester's language at sending time.
 """
 
-import functools
 import logging
 
 from django.conf import settings
@@ -17,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .models import Correspondence, DataSubjectRequest, RequestEvent
+from .models import Correspondence, DataSubjectRequest
 from .tokens import confirm_token_make, download_token_make, status_token_make
 
 logger = logging.getLogger("privacy.emails")  # the name operators filter on
@@ -29,38 +25,6 @@ def site_url(path: str) -> str:
 
 def status_url(request: DataSubjectRequest) -> str:
     return site_url(reverse("privacy:status", kwargs={"token": status_token_make(request)}))
-
-
-def _enqueue(correspondence_id: int) -> None:
-    from .tasks import correspondence_send_task
-
-    try:
-        correspondence_send_task.delay(correspondence_id)
-    except Exception:
-        # Broker down (kombu OperationalError and friends): the letter is safe
-        # in the outbox and the sweeper will send it.
-        logger.warning("Letter %s left for the sweeper: the task broker is unavailable.", correspondence_id)
-
-
-def correspondence_queue(
-    *, request: DataSubjectRequest, kind: str, message: str = "", package=None
-) -> Correspondence | None:
-    """Store a letter to the requester and send it after commit; None when there is no e-mail address."""
-    if not request.requester_email:
-        return None
-    correspondence = Correspondence.objects.create(
-        request=request, kind=kind, message=message, package=package, created_at=timezone.now()
-    )
-    RequestEvent.objects.create(
-        request=request,
-        at=correspondence.created_at,
-        action=RequestEvent.Action.LETTER_QUEUED,
-        from_state=request.state,
-        to_state=request.state,
-        payload={"kind": kind},
-    )
-    transaction.on_commit(functools.partial(_enqueue, correspondence.pk))
-    return correspondence
 
 
 def _context(correspondence: Correspondence) -> dict:

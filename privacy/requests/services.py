@@ -9,7 +9,6 @@ import datetime
 import functools
 import hashlib
 import json
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +26,6 @@ from registers.audit_context import set_actor
 from registers.models import Organisation, Register
 
 from . import access_package, selectors
-from .emails import correspondence_queue
 from .models import (
     Correspondence,
     DataSubjectRequest,
@@ -39,11 +37,11 @@ from .models import (
     ResponsePackage,
     SubjectMatch,
 )
+from .outbox import correspondence_queue, package_pdf_wanted
 from .ratelimit import rate_limit_exceeded
 from .workflow import request_actor_may_act, request_event_add, request_instance_sync, request_transition
 
 State = DataSubjectRequest.State
-logger = logging.getLogger("privacy.services")  # the name operators filter on
 
 ERROR_RATE_LIMITED = _(
     "Too many requests have been sent from this address or for this e-mail address in a short time. "
@@ -479,13 +477,7 @@ def package_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
 
 
 def _enqueue_pdf(package_id: int) -> None:
-    from .tasks import package_pdf_render_task
-
-    try:
-        package_pdf_render_task.delay(package_id)
-    except Exception:
-        # Broker down: the sweeper renders it.
-        logger.warning("PDF of answer package %s left for the sweeper: the task broker is unavailable.", package_id)
+    package_pdf_wanted.send(sender=ResponsePackage, package_id=package_id)
 
 
 def package_pdf_render(*, package_id: int) -> bool:

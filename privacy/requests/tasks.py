@@ -1,17 +1,25 @@
 """Background work of data-subject requests: sending letters, the outbox sweeper,
-deadline reminders and expiry of answer downloads (scheduled by Celery beat)."""
+deadline reminders and expiry of answer downloads (scheduled by Celery beat).
+
+The receivers at the end hand what the outbox announces after commit to Celery; apps.py imports this
+module so that they are connected in every process."""
 
 import datetime
 import logging
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import emails, selectors, services
 from .models import Correspondence, DataSubjectRequest, RequestRegister, ResponsePackage
+from .outbox import letter_queued, package_pdf_wanted
 
 logger = logging.getLogger("privacy.tasks")  # the name operators filter on
+# The enqueue warnings keep the loggers they had before the outbox moved out of emails and services.
+letters_logger = logging.getLogger("privacy.emails")
+packages_logger = logging.getLogger("privacy.services")
 
 # A letter still unsent after this long was missed by its own task (broker
 # down, worker lost) and is the sweeper's to send.
@@ -77,3 +85,24 @@ def package_pdf_sweep(older_than_seconds: int | None = None) -> int:
 @shared_task(name="privacy.tasks.packages_expire")
 def packages_expire() -> int:
     return services.packages_expire()
+
+
+@receiver(letter_queued, dispatch_uid="privacy.requests.tasks.letter_enqueue")
+def letter_enqueue(sender, *, correspondence_id: int, **kwargs) -> None:
+    try:
+        correspondence_send_task.delay(correspondence_id)
+    except Exception:
+        # Broker down (kombu OperationalError and friends): the letter is safe
+        # in the outbox and the sweeper will send it.
+        letters_logger.warning("Letter %s left for the sweeper: the task broker is unavailable.", correspondence_id)
+
+
+@receiver(package_pdf_wanted, dispatch_uid="privacy.requests.tasks.package_pdf_enqueue")
+def package_pdf_enqueue(sender, *, package_id: int, **kwargs) -> None:
+    try:
+        package_pdf_render_task.delay(package_id)
+    except Exception:
+        # Broker down: the sweeper renders it.
+        packages_logger.warning(
+            "PDF of answer package %s left for the sweeper: the task broker is unavailable.", package_id
+        )

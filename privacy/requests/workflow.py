@@ -21,8 +21,8 @@ from registers import roles
 from registers.audit_context import set_actor
 
 from . import selectors
-from .emails import correspondence_queue
 from .models import DataSubjectRequest, RequestEvent
+from .outbox import correspondence_queue
 
 State = DataSubjectRequest.State
 

@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from crm.models import Customer
-from privacy.requests.emails import correspondence_queue
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
+from privacy.requests.outbox import correspondence_queue
 
 from .guards import portability_ineligible_registers
 from .models import (

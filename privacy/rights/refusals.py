@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.requests.emails import correspondence_queue
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
+from privacy.requests.outbox import correspondence_queue
 from privacy.requests.services import DEFAULT_DOWNLOAD_DAYS
 from privacy.requests.workflow import request_event_add, request_instance_sync, request_transition
 
