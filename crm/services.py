@@ -27,7 +27,7 @@ ERROR_RIGHTS_FIELD = _(
     "An objection or a restriction of processing is recorded only through the person's request or consent, "
     "not by editing the customer."
 )
-# Changed only by the audited rights steps (privacy.rights, privacy.consent), each with its reason and record.
+# Changed only by the audited rights steps (privacy.rights: services, consent), each with its reason and record.
 RIGHTS_FIELDS = frozenset(
     {"marketing_objection", "marketing_objection_at", "processing_restricted", "processing_restricted_at"}
 )

@@ -1,6 +1,6 @@
 """The one rule for a request's client address.
 
-Rate limits (privacy/ratelimit.py), sign-in throttling (django-axes) and the
+Rate limits (privacy/requests/ratelimit.py), sign-in throttling (django-axes) and the
 audit trail (django-auditlog, registers/access_log.py) all use it, so an
 address that is throttled is also the address the audit entries record.
 

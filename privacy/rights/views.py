@@ -18,15 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Customer
-from privacy.requests import selectors, services
+from privacy.requests import selectors as request_selectors
+from privacy.requests import services as request_services
 from privacy.requests.models import DataSubjectRequest
 from registers import roles
 from registers.access_log import log_access
 from registers.selectors import register_get_for_user, user_can
 
-from . import consent, disclosures, erasure, rectification, refusals
-from . import selectors as selectors_rights
-from . import services as rights
+from . import consent, disclosures, erasure, rectification, refusals, selectors, services
 from .forms import (
     ConsentGiveForm,
     DecideForm,
@@ -69,7 +68,7 @@ def _action(perm):
     def decorate(view):
         @require_POST
         def wrapped(request, code, **kwargs):
-            dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=perm)
+            dsr = request_selectors.request_get_for_user_rw(user=request.user, code=code, perm=perm)
             try:
                 view(request, dsr, **kwargs)
             except erasure.ErasureAlreadyExecutedError as done:
@@ -109,11 +108,11 @@ def _record_rows(dsr, matches, items) -> list[dict]:
 
 
 def request_rights(request, code):
-    dsr = selectors.request_get_for_user(user=request.user, code=code)
+    dsr = request_selectors.request_get_for_user(user=request.user, code=code)
     for register_id in dsr.register_parts.values_list("register_id", flat=True):
         log_access(request, dsr, {"register": register_id, "purpose": "data_subject_request"})
-    matches = selectors_rights.match_list(request=dsr, user=request.user)
-    items = selectors_rights.rectification_item_list(request=dsr)
+    matches = selectors.match_list(request=dsr, user=request.user)
+    items = selectors.rectification_item_list(request=dsr)
     plan = erasure.plan_current(dsr) if dsr.kind == Kind.ERASURE else None
     proposed, suggested = refusals.proposed_outcome(dsr)
     context = {
@@ -123,13 +122,15 @@ def request_rights(request, code):
         "records": _record_rows(dsr, matches, items),
         "items": items,
         "plan": plan,
-        "plan_rows": selectors_rights.plan_rows(plan=plan),
+        "plan_rows": selectors.plan_rows(plan=plan),
         "tasks": dsr.notification_tasks.prefetch_related("disclosures"),
         "refusals": dsr.refusals.select_related("decided_by"),
         "letters": dsr.letters.all(),
         "events": dsr.events.filter(action__in=_RIGHTS_EVENTS).select_related("actor"),
-        "can_handle": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
-        "can_approve": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.APPROVE_REQUESTS, every=True),
+        "can_handle": request_selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+        "can_approve": request_selectors.actor_holds(
+            actor=request.user, request=dsr, perm=roles.APPROVE_REQUESTS, every=True
+        ),
         "proposed": proposed,
         "suggested_grounds": suggested,
         "ineligible": portability_ineligible_registers(dsr) if dsr.kind == Kind.PORTABILITY else [],
@@ -143,7 +144,7 @@ def request_rights(request, code):
         "can_decide_mentions": plan is not None
         and plan.status == "draft"
         and dsr.state in {State.IN_PROGRESS, State.REVIEW}
-        and selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+        and request_selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
     }
     return render(request, "privacy/rights/request_rights.html", context)
 
@@ -165,14 +166,14 @@ _RIGHTS_EVENTS = [
 
 @_action(roles.HANDLE_REQUESTS)
 def request_prepare(request, dsr):
-    services.request_prepare(request=dsr, actor=request.user)
+    request_services.request_prepare(request=dsr, actor=request.user)
     messages.success(request, _("The request waits for the decision of someone else who may approve answers."))
 
 
 @_action(roles.HANDLE_REQUESTS)
 def rectification_add(request, dsr):
     data = _bound(RectificationItemForm, request)
-    match = selectors_rights.match_get_for_user(request=dsr, user=request.user, item=data["record"])
+    match = selectors.match_get_for_user(request=dsr, user=request.user, item=data["record"])
     rectification.rectification_item_add(
         request=dsr,
         actor=request.user,
@@ -187,7 +188,7 @@ def rectification_add(request, dsr):
 @_action(roles.HANDLE_REQUESTS)
 def rectification_archive(request, dsr):
     data = _bound(RecordForm, request)
-    match = selectors_rights.match_get_for_user(request=dsr, user=request.user, item=data["record"])
+    match = selectors.match_get_for_user(request=dsr, user=request.user, item=data["record"])
     rectification.rectification_archive_answer(request=dsr, actor=request.user, match=match)
     messages.success(request, _("The answer says that the archive keeps messages as sent."))
 
@@ -195,7 +196,7 @@ def rectification_archive(request, dsr):
 @_action(roles.HANDLE_REQUESTS)
 def rectification_refuse(request, dsr, item):
     data = _bound(RectificationRefuseForm, request)
-    found = selectors_rights.rectification_item_get_for_user(request=dsr, user=request.user, code=item)
+    found = selectors.rectification_item_get_for_user(request=dsr, user=request.user, code=item)
     rectification.rectification_item_refuse(item=found, actor=request.user, ground=data["ground"], note=data["note"])
     messages.success(request, _("The correction was refused; the answer gives the reason."))
 
@@ -246,13 +247,13 @@ def erasure_execute(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def restriction_apply(request, dsr):
-    customers = rights.restriction_apply(request=dsr, actor=request.user)
+    customers = services.restriction_apply(request=dsr, actor=request.user)
     messages.success(request, _("Processing was restricted in %(count)s records.") % {"count": len(customers)})
 
 
 @_action(roles.HANDLE_REQUESTS)
 def objection_apply(request, dsr):
-    records = rights.objection_apply(request=dsr, actor=request.user)
+    records = services.objection_apply(request=dsr, actor=request.user)
     if records:
         messages.success(request, _("Direct marketing stopped at once in %(count)s records.") % {"count": len(records)})
     else:
@@ -267,14 +268,14 @@ def consents_withdraw(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def portability_build(request, dsr):
-    rights.portability_build(request=dsr, actor=request.user)
+    services.portability_build(request=dsr, actor=request.user)
     messages.success(request, _("The portable data is ready for review."))
 
 
 @_action(roles.HANDLE_REQUESTS)
 def notification_resolve(request, dsr, task):
     data = _bound(NotificationResolveForm, request)
-    found = selectors_rights.notification_task_get(request=dsr, code=task)
+    found = selectors.notification_task_get(request=dsr, code=task)
     disclosures.notification_task_resolve(
         task=found, actor=request.user, status=data["status"], justification=data["justification"], note=data["note"]
     )
@@ -306,7 +307,7 @@ def _letter_response(letter) -> HttpResponse:
 
 def request_letter(request, code):
     # The letter answers for every register of the request.
-    dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
+    dsr = request_selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
     letter = dsr.letters.order_by("-created_at", "-id").first()
     if letter is None:
         raise Http404
@@ -320,7 +321,7 @@ def request_letter(request, code):
 
 @login_not_required
 def request_letter_public(request, token):
-    dsr = selectors.request_by_status_token(token=token)
+    dsr = request_selectors.request_by_status_token(token=token)
     letter = dsr.letters.order_by("-created_at", "-id").first()
     if letter is None:
         raise Http404
@@ -380,7 +381,7 @@ def disclosure_ledger(request, register):
     log_access(request, register, {"purpose": "disclosure_ledger"})
     context = {
         "register": register,
-        "disclosures": selectors_rights.disclosure_list(register=register)[:500],
+        "disclosures": selectors.disclosure_list(register=register)[:500],
         "form": form,
         "customer": customer,
         "can_record": can_record,
@@ -397,7 +398,7 @@ def _customer(request, register_slug, code, *, rw=False) -> Customer:
 def customer_consents(request, register, code, form=None):
     customer = _customer(request, register, code)
     log_access(request, customer, {"purpose": "consents"})
-    history = selectors_rights.customer_rights_history(customer=customer)
+    history = selectors.customer_rights_history(customer=customer)
     can_change = user_can(user=request.user, register=customer.register, perm=roles.CHANGE_DATA)
     # A withdrawal link acts without signing in: only staff who may change the data get to see it.
     links = (
@@ -440,7 +441,7 @@ def customer_consent_give(request, register, code):
 @require_POST
 def customer_consent_withdraw(request, register, code, consent_code):
     customer = _customer(request, register, code, rw=True)
-    record = selectors_rights.consent_get(customer=customer, code=consent_code)
+    record = selectors.consent_get(customer=customer, code=consent_code)
     channel = request.POST.get("channel", "")
     if channel not in ConsentRecord.Channel.values:
         channel = ConsentRecord.Channel.PHONE

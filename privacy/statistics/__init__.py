@@ -1,1 +1,2 @@
-"""Register statistics with small-cell suppression, read-only. May import crm, registers and privacy.requests.models."""
+"""Register statistics for the register owner, read-only, with small cells suppressed.
+May import crm, registers and privacy.requests.models."""
