@@ -26,6 +26,7 @@ from registers.selectors import register_list
 from . import forms, selectors, services, tokens, workflow
 from .models import DataSubjectRequest, ResponsePackage
 from .ratelimit import rate_limit_exceeded
+from .view_helpers import STORED_LETTER_CSP, form_data, request_action, show_errors
 
 State = DataSubjectRequest.State
 logger = logging.getLogger("privacy.views")  # the name operators filter on
@@ -33,13 +34,6 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 # Moves offered as plain buttons; the others have their own forms and services.
 SIMPLE_MOVES = frozenset({State.IN_PROGRESS, State.ON_HOLD, State.VERIFYING, State.WITHDRAWN, State.CLOSED})
 CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
-# An answer letter opened in the browser may style itself and nothing more.
-PACKAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-
-
-def _show_errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # Public views -----------------------------------------------------------------
@@ -167,7 +161,7 @@ def request_withdraw(request, token):
     try:
         services.request_withdraw_by_requester(request=dsr)
     except ValidationError as error:
-        _show_errors(request, error)
+        show_errors(request, error)
     else:
         messages.success(request, _("Your request has been withdrawn."))
     return redirect("privacy:status", token=token)
@@ -197,7 +191,7 @@ def _file_response(package: ResponsePackage, fmt: str, *, inline: bool = False) 
     )
     response["Cache-Control"] = "no-store"
     if fmt == "html":
-        response["Content-Security-Policy"] = PACKAGE_CSP
+        response["Content-Security-Policy"] = STORED_LETTER_CSP
     return response
 
 
@@ -287,48 +281,21 @@ def request_detail(request, code):
     return render(request, "privacy/request_detail.html", context)
 
 
-def _handler_action(view):
-    """Wrap a POST action of a handler: fetch with rights, show rule errors as messages, redirect back."""
-
-    @require_POST
-    def wrapped(request, code):
-        dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=view.perm)
-        try:
-            view(request, dsr)
-        except ValidationError as error:
-            _show_errors(request, error)
-        return redirect("privacy:request-detail", code=dsr.code)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 def _perm(perm):
-    def decorate(view):
-        view.perm = perm
-        return _handler_action(view)
-
-    return decorate
-
-
-def _bound(form_class, request):
-    form = form_class(request.POST)
-    if not form.is_valid():
-        raise ValidationError([e for errors in form.errors.values() for e in errors])
-    return form.cleaned_data
+    """Wrap a POST action of a handler on the request's page."""
+    return request_action(perm, url_name="privacy:request-detail")
 
 
 @_perm(roles.HANDLE_REQUESTS)
 def request_verify(request, dsr):
-    data = _bound(forms.VerifyIdentityForm, request)
+    data = form_data(forms.VerifyIdentityForm, request)
     services.request_verify_identity(request=dsr, actor=request.user, method=data["method"], note=data["note"])
     messages.success(request, _("Identity recorded; the request is in triage."))
 
 
 @_perm(roles.HANDLE_REQUESTS)
 def request_ask(request, dsr):
-    data = _bound(forms.MessageForm, request)
+    data = form_data(forms.MessageForm, request)
     letter = services.request_ask_for_information(request=dsr, actor=request.user, message=data["message"])
     if letter is None:
         messages.warning(request, _("The requester has no e-mail address: send the question by post."))
@@ -338,7 +305,7 @@ def request_ask(request, dsr):
 
 @_perm(roles.HANDLE_REQUESTS)
 def request_extend(request, dsr):
-    data = _bound(forms.ReasonForm, request)
+    data = form_data(forms.ReasonForm, request)
     workflow.request_extend(request=dsr, actor=request.user, reason=data["reason"])
     if not dsr.requester_email:
         messages.warning(request, _("The requester has no e-mail address: send the notice of extension by post."))
@@ -347,14 +314,14 @@ def request_extend(request, dsr):
 
 @_perm(roles.HANDLE_REQUESTS)
 def request_cannot_identify(request, dsr):
-    data = _bound(forms.ReasonForm, request)
+    data = form_data(forms.ReasonForm, request)
     services.request_cannot_identify(request=dsr, actor=request.user, reason=data["reason"])
     messages.success(request, _("The requester has been told that they could not be identified."))
 
 
 @_perm(roles.HANDLE_REQUESTS)
 def request_duplicate(request, dsr):
-    data = _bound(forms.DuplicateForm, request)
+    data = form_data(forms.DuplicateForm, request)
     services.request_mark_duplicate(request=dsr, actor=request.user, reference=data["reference"])
     messages.success(request, _("The request was closed as a duplicate."))
 
@@ -367,7 +334,7 @@ def request_prepare(request, dsr):
 
 @_perm(roles.APPROVE_REQUESTS)
 def request_approve(request, dsr):
-    data = _bound(forms.ApproveForm, request)
+    data = form_data(forms.ApproveForm, request)
     services.request_approve(request=dsr, actor=request.user, decision_text=data["decision_text"])
     messages.success(request, _("The answer has been approved and released."))
 
@@ -384,7 +351,7 @@ def request_move(request, code):
             request=dsr, to=form.cleaned_data["to"], actor=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as error:
-        _show_errors(request, error)
+        show_errors(request, error)
     return redirect("privacy:request-detail", code=dsr.code)
 
 
@@ -406,7 +373,7 @@ def request_search(request, code):
                     request=dsr, actor=request.user, register=part.register, records=form.cleaned_data["record"]
                 )
             except ValidationError as error:
-                _show_errors(request, error)
+                show_errors(request, error)
             else:
                 messages.success(request, _("Register %(register)s checked.") % {"register": part.register.name})
         else:

@@ -21,6 +21,7 @@ from crm.models import Customer
 from privacy.requests import selectors as request_selectors
 from privacy.requests import services as request_services
 from privacy.requests.models import DataSubjectRequest
+from privacy.requests.view_helpers import STORED_LETTER_CSP, form_data, request_action, show_errors
 from registers import roles
 from registers.access_log import log_access
 from registers.selectors import register_get_for_user, user_can
@@ -42,46 +43,11 @@ from .models import ConsentRecord
 
 State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
-# A stored letter may style itself and nothing more.
-LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-
-
-def _show_errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
-def _bound(form_class, request):
-    form = form_class(request.POST)
-    if not form.is_valid():
-        raise ValidationError([e for errors in form.errors.values() for e in errors])
-    return form.cleaned_data
-
-
-def _rights_url(dsr) -> str:
-    return reverse("privacy:rights", kwargs={"code": dsr.code})
 
 
 def _action(perm):
-    """Wrap a POST action on a request: fetch with rights, show rule errors as messages, redirect back."""
-
-    def decorate(view):
-        @require_POST
-        def wrapped(request, code, **kwargs):
-            dsr = request_selectors.request_get_for_user_rw(user=request.user, code=code, perm=perm)
-            try:
-                view(request, dsr, **kwargs)
-            except erasure.ErasureAlreadyExecutedError as done:
-                messages.info(request, done.messages[0])
-            except ValidationError as error:
-                _show_errors(request, error)
-            return redirect(_rights_url(dsr))
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorate
+    """Wrap a POST action on the request's rights page; a second approver's erasure is news, not an error."""
+    return request_action(perm, url_name="privacy:rights", info_errors=(erasure.ErasureAlreadyExecutedError,))
 
 
 def _record_rows(dsr, matches, items) -> list[dict]:
@@ -172,7 +138,7 @@ def request_prepare(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def rectification_add(request, dsr):
-    data = _bound(RectificationItemForm, request)
+    data = form_data(RectificationItemForm, request)
     match = selectors.match_get_for_user(request=dsr, user=request.user, item=data["record"])
     rectification.rectification_item_add(
         request=dsr,
@@ -187,7 +153,7 @@ def rectification_add(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def rectification_archive(request, dsr):
-    data = _bound(RecordForm, request)
+    data = form_data(RecordForm, request)
     match = selectors.match_get_for_user(request=dsr, user=request.user, item=data["record"])
     rectification.rectification_archive_answer(request=dsr, actor=request.user, match=match)
     messages.success(request, _("The answer says that the archive keeps messages as sent."))
@@ -195,7 +161,7 @@ def rectification_archive(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def rectification_refuse(request, dsr, item):
-    data = _bound(RectificationRefuseForm, request)
+    data = form_data(RectificationRefuseForm, request)
     found = selectors.rectification_item_get_for_user(request=dsr, user=request.user, code=item)
     rectification.rectification_item_refuse(item=found, actor=request.user, ground=data["ground"], note=data["note"])
     messages.success(request, _("The correction was refused; the answer gives the reason."))
@@ -215,7 +181,7 @@ def erasure_plan(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def erasure_mention_decide(request, dsr, item):
-    data = _bound(MentionDecisionForm, request)
+    data = form_data(MentionDecisionForm, request)
     erasure.erasure_mention_decide(
         request=dsr, actor=request.user, code=item, decision=data["decision"], note=data["decision_note"]
     )
@@ -224,7 +190,7 @@ def erasure_mention_decide(request, dsr, item):
 
 @_action(roles.APPROVE_REQUESTS)
 def erasure_execute(request, dsr):
-    data = _bound(DecideForm, request)
+    data = form_data(DecideForm, request)
     decided = erasure.erasure_execute(request=dsr, actor=request.user, text=data["text"], grounds=data["grounds"])
     counts = erasure.execution_summary(erasure.plan_current(decided))
     if decided.state == State.REFUSED:
@@ -274,7 +240,7 @@ def portability_build(request, dsr):
 
 @_action(roles.HANDLE_REQUESTS)
 def notification_resolve(request, dsr, task):
-    data = _bound(NotificationResolveForm, request)
+    data = form_data(NotificationResolveForm, request)
     found = selectors.notification_task_get(request=dsr, code=task)
     disclosures.notification_task_resolve(
         task=found, actor=request.user, status=data["status"], justification=data["justification"], note=data["note"]
@@ -284,14 +250,14 @@ def notification_resolve(request, dsr, task):
 
 @_action(roles.APPROVE_REQUESTS)
 def request_decide(request, dsr):
-    data = _bound(DecideForm, request)
+    data = form_data(DecideForm, request)
     refusals.rights_request_decide(request=dsr, actor=request.user, grounds=data["grounds"], text=data["text"])
     messages.success(request, _("The request was decided and the letter was sent."))
 
 
 @_action(roles.APPROVE_REQUESTS)
 def request_refuse(request, dsr):
-    data = _bound(RefusalForm, request)
+    data = form_data(RefusalForm, request)
     refusals.request_refuse(
         request=dsr, actor=request.user, grounds=data["grounds"], text=data["text"], partial=data["partial"]
     )
@@ -300,7 +266,7 @@ def request_refuse(request, dsr):
 
 def _letter_response(letter) -> HttpResponse:
     response = HttpResponse(letter.html, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = LETTER_CSP
+    response["Content-Security-Policy"] = STORED_LETTER_CSP
     response["Cache-Control"] = "no-store"
     return response
 
@@ -365,7 +331,7 @@ def disclosure_ledger(request, register):
             try:
                 disclosures.disclosure_record(actor=request.user, register=register, customer=customer, data=data)
             except ValidationError as error:
-                _show_errors(request, error)
+                show_errors(request, error)
             else:
                 messages.success(request, _("The disclosure was recorded in the ledger."))
                 return redirect("privacy:disclosures", register=register.slug)
@@ -429,7 +395,7 @@ def customer_consent_give(request, register, code):
         try:
             consent.consent_give(actor=request.user, customer=customer, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(request, error)
+            show_errors(request, error)
         else:
             messages.success(request, _("The consent was recorded."))
     else:
