@@ -105,6 +105,8 @@ class DataSubjectRequest(TimeStampedModel):
     OPEN_STATES = frozenset({State.VERIFYING, State.TRIAGE, State.IN_PROGRESS, State.ON_HOLD, State.REVIEW})
     # States that answer the requester (the "answered on" date of the figures).
     ANSWER_STATES = frozenset({State.RESPONDED, State.REFUSED, State.PARTLY_REFUSED, State.CANNOT_IDENTIFY})
+    # States that decide the request: only someone who may approve answers moves it there.
+    DECISION_STATES = frozenset({State.RESPONDED, State.REFUSED, State.PARTLY_REFUSED})
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference number"), max_length=20, unique=True, editable=False)

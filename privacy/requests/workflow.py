@@ -43,9 +43,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.CLOSED: frozenset(),
 }
 
-# Decisions on the answer are the register owner's (seed 000: the owner
-# decides on access requests); every other move is the handler's.
-DECISION_STATES = frozenset({State.RESPONDED, State.REFUSED, State.PARTLY_REFUSED})
+# Decisions on the answer (DataSubjectRequest.DECISION_STATES) are the register
+# owner's (seed 000: the owner decides on access requests); every other move is the handler's.
+DECISION_STATES = DataSubjectRequest.DECISION_STATES
 # Moves that need a written reason, shown to auditors and, where a letter
 # follows, to the requester.
 REASON_REQUIRED = frozenset(

@@ -28,7 +28,6 @@ RIGHTS_KINDS = frozenset(
     }
 )
 REFUSAL_STATES = frozenset({State.REFUSED, State.PARTLY_REFUSED})
-DECISION_STATES = frozenset({State.RESPONDED, *REFUSAL_STATES})
 # The action that must be recorded, after the last register check, before review.
 EFFECT_ACTIONS = {
     Kind.RESTRICTION: RequestEvent.Action.RESTRICTION_APPLIED,
@@ -142,7 +141,7 @@ def rights_guard(*, request: DataSubjectRequest, source: str, to: str) -> None:
     """Raise ValidationError if moving `request` from `source` to `to` would skip a step of arts. 12(4) and 16-21."""
     if to == State.REVIEW:
         _review_guard(request)
-    if to in DECISION_STATES:
+    if to in DataSubjectRequest.DECISION_STATES:
         _decision_guard(request, to)
     if to == State.CLOSED:
         _close_guard(request)
