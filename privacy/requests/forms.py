@@ -46,7 +46,8 @@ def validate_mandate(upload) -> None:
     upload.name = f"mandate.{kind}"
 
 
-def _text(label, *, required=False, rows=None, max_length=None, help_text=""):
+def personal_text_field(label, *, required=False, rows=None, max_length=None, help_text=""):
+    """Return a text field for free text that may hold personal data (a textarea when `rows` is given)."""
     widget = forms.Textarea(attrs={"rows": rows}) if rows else None
     return PersonalCharFormField(
         label=label,
@@ -58,11 +59,11 @@ def _text(label, *, required=False, rows=None, max_length=None, help_text=""):
 
 
 class RequesterFieldsMixin(forms.Form):
-    requester_name = _text(_("Your name"), required=True, max_length=200)
+    requester_name = personal_text_field(_("Your name"), required=True, max_length=200)
     requester_email = PersonalEmailFormField(label=_("E-mail address"))
-    requester_phone = _text(_("Phone (optional)"), max_length=50)
-    requester_address = _text(_("Postal address (optional)"), rows=3, max_length=500)
-    acting_for = _text(
+    requester_phone = personal_text_field(_("Phone (optional)"), max_length=50)
+    requester_address = personal_text_field(_("Postal address (optional)"), rows=3, max_length=500)
+    acting_for = personal_text_field(
         _("I act on behalf of (optional)"),
         max_length=200,
         help_text=_("The name of the person you represent, for example as a guardian. Attach the mandate below."),
@@ -73,9 +74,9 @@ class RequesterFieldsMixin(forms.Form):
         validators=[validate_mandate],
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"}),
     )
-    details = _text(_("Details of your request (optional)"), rows=4, max_length=5000)
-    correction_what = _text(_("What should be corrected (rectification)"), rows=3, max_length=5000)
-    correction_why = _text(_("Why the data is wrong (rectification)"), rows=3, max_length=5000)
+    details = personal_text_field(_("Details of your request (optional)"), rows=4, max_length=5000)
+    correction_what = personal_text_field(_("What should be corrected (rectification)"), rows=3, max_length=5000)
+    correction_why = personal_text_field(_("Why the data is wrong (rectification)"), rows=3, max_length=5000)
     language = forms.ChoiceField(label=_("Language of the answer"), choices=DataSubjectRequest.Language.choices)
     delivery = forms.ChoiceField(
         label=_("How do you want the answer?"),
@@ -202,14 +203,14 @@ class StaffIntakeForm(RequesterFieldsMixin):
         widget=forms.CheckboxSelectMultiple,
         to_field_name="slug",
     )
-    requester_name = _text(_("Name of the requester"), required=True, max_length=200)
+    requester_name = personal_text_field(_("Name of the requester"), required=True, max_length=200)
     requester_email = PersonalEmailFormField(label=_("E-mail address"), required=False)
     identity_method = forms.ChoiceField(
         label=_("Identity verified by"),
         choices=[("", _("not yet verified")), *DataSubjectRequest.IdentityMethod.choices],
         required=False,
     )
-    identity_note = _text(
+    identity_note = personal_text_field(
         _("Identity note"),
         max_length=300,
         help_text=_("For example the kind of document shown. Never write down an identity code."),
@@ -255,20 +256,20 @@ class StaffIntakeForm(RequesterFieldsMixin):
 
 class VerifyIdentityForm(forms.Form):
     method = forms.ChoiceField(label=_("Identity verified by"), choices=DataSubjectRequest.IdentityMethod.choices)
-    note = _text(_("Note"), max_length=300, help_text=_("Never write down an identity code."))
+    note = personal_text_field(_("Note"), max_length=300, help_text=_("Never write down an identity code."))
 
 
 class ReasonForm(forms.Form):
-    reason = _text(_("Reason"), required=True, rows=3, max_length=2000)
+    reason = personal_text_field(_("Reason"), required=True, rows=3, max_length=2000)
 
 
 class MessageForm(forms.Form):
-    message = _text(_("Message to the requester"), required=True, rows=5, max_length=5000)
+    message = personal_text_field(_("Message to the requester"), required=True, rows=5, max_length=5000)
 
 
 class TransitionForm(ReasonForm):
     to = forms.ChoiceField(choices=DataSubjectRequest.State.choices, widget=forms.HiddenInput)
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = personal_text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class DuplicateForm(forms.Form):
@@ -276,13 +277,13 @@ class DuplicateForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    decision_text = _text(_("Note to the answer (optional)"), rows=3, max_length=5000)
+    decision_text = personal_text_field(_("Note to the answer (optional)"), rows=3, max_length=5000)
 
 
 class SubjectSearchForm(forms.Form):
-    name = _text(_("Name"), max_length=200)
+    name = personal_text_field(_("Name"), max_length=200)
     email = PersonalCharFormField(label=_("E-mail"), required=False, max_length=254)
-    phone = _text(_("Phone"), max_length=50)
+    phone = personal_text_field(_("Phone"), max_length=50)
     date_of_birth = forms.DateField(
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

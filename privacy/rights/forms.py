@@ -4,8 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import NOTE_MAX_LENGTH
-from registers.fields import PersonalCharFormField
+from privacy.requests.forms import personal_text_field
 
 from .models import ConsentRecord, Disclosure, ErasureAction, NotificationTask, RefusalGround
 from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
@@ -13,22 +12,11 @@ from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
 FIELD_NAMES = sorted(set(CUSTOMER_FIELDS) | set(CONTACT_PERSON_FIELDS))
 
 
-def _text(label, *, required=False, rows=None, max_length=2000, help_text=""):
-    widget = forms.Textarea(attrs={"rows": rows}) if rows else None
-    return PersonalCharFormField(
-        label=label,
-        required=required,
-        max_length=max_length or NOTE_MAX_LENGTH,
-        widget=widget,
-        help_text=help_text,
-    )
-
-
 class RectificationItemForm(forms.Form):
     record = forms.CharField(widget=forms.HiddenInput)
     field = forms.ChoiceField(label=_("Field"), choices=[(name, name) for name in FIELD_NAMES])
-    requested_value = _text(_("Correct value"), max_length=1000)
-    source_checked = _text(
+    requested_value = personal_text_field(_("Correct value"), max_length=1000)
+    source_checked = personal_text_field(
         _("Checked against"),
         max_length=200,
         help_text=_("For example: population information system, trade register."),
@@ -41,14 +29,14 @@ class RecordForm(forms.Form):
 
 class RectificationRefuseForm(forms.Form):
     ground = forms.ChoiceField(label=_("Legal ground"), choices=RefusalGround.choices)
-    note = _text(_("Reason"), required=True, rows=2)
+    note = personal_text_field(_("Reason"), required=True, rows=2, max_length=2000)
 
 
 class RefusalForm(forms.Form):
     grounds = forms.MultipleChoiceField(
         label=_("Legal grounds"), choices=RefusalGround.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
-    text = _text(_("Reasons, in words the requester understands"), rows=4, max_length=5000)
+    text = personal_text_field(_("Reasons, in words the requester understands"), rows=4, max_length=5000)
     partial = forms.BooleanField(label=_("Partial refusal (the rest of the request is carried out)"), required=False)
 
 
@@ -59,12 +47,12 @@ class DecideForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    text = _text(_("Reasons, in words the requester understands"), rows=4, max_length=5000)
+    text = personal_text_field(_("Reasons, in words the requester understands"), rows=4, max_length=5000)
 
 
 class MentionDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=ErasureAction.Decision.choices, widget=forms.RadioSelect)
-    decision_note = _text(_("Why the mention is kept"), rows=2, max_length=2000)
+    decision_note = personal_text_field(_("Why the mention is kept"), rows=2, max_length=2000)
 
 
 class NotificationResolveForm(forms.Form):
@@ -76,29 +64,30 @@ class NotificationResolveForm(forms.Form):
     justification = forms.ChoiceField(
         label=_("Why not"), choices=[("", "-"), *NotificationTask.Justification.choices], required=False
     )
-    note = _text(_("Note"), rows=2)
+    note = personal_text_field(_("Note"), rows=2, max_length=2000)
 
 
 class DisclosureForm(forms.Form):
     customer = forms.UUIDField(label=_("Customer"), widget=forms.HiddenInput)
-    recipient = _text(_("Recipient"), required=True, max_length=200)
+    recipient = personal_text_field(_("Recipient"), required=True, max_length=200)
     recipient_kind = forms.ChoiceField(label=_("Kind of recipient"), choices=Disclosure.RecipientKind.choices)
-    recipient_contact = _text(
+    recipient_contact = personal_text_field(
         _("Recipient's contact"), max_length=300, help_text=_("Where to send notices of changes.")
     )
-    data_description = _text(
+    data_description = personal_text_field(
         _("Data disclosed"),
         required=True,
         rows=2,
+        max_length=2000,
         help_text=_("Name the kinds of data (e.g. name and address), not their values."),
     )
-    legal_basis = _text(
+    legal_basis = personal_text_field(
         _("Legal basis"),
         required=True,
         max_length=200,
         help_text=_("For example: Act 621/1999 16(3) §, or the contract."),
     )
-    purpose = _text(_("Purpose"), max_length=300)
+    purpose = personal_text_field(_("Purpose"), max_length=300)
     disclosed_on = forms.DateField(
         label=_("Disclosed on"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
     )
@@ -116,4 +105,4 @@ class ConsentGiveForm(forms.Form):
         label=_("Given through"),
         choices=[(c, label) for c, label in ConsentRecord.Channel.choices if c not in {"link", "request"}],
     )
-    notice_version = _text(_("Privacy notice shown"), max_length=100)
+    notice_version = personal_text_field(_("Privacy notice shown"), max_length=100)
