@@ -145,11 +145,6 @@ def interaction_get_for_user(*, user, customer: Customer, code) -> Interaction:
         raise Http404 from None
 
 
-def customer_timeline(*, customer: Customer) -> QuerySet[Interaction]:
-    """Return the customer's interactions, newest first."""
-    return customer.interactions.select_related("contact_person", "staff_user")
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     """One row of a customer's timeline: an interaction or an invoice, with what the page shows of it."""

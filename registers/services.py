@@ -47,16 +47,6 @@ def register_role_groups_ensure(*, register: Register) -> dict[str, Group]:
     return groups
 
 
-@transaction.atomic
-def register_save(*, actor, register: Register) -> Register:
-    """Validate and store a register, then make sure its role groups exist."""
-    register.full_clean()
-    with set_actor(actor):
-        register.save()
-    register_role_groups_ensure(register=register)
-    return register
-
-
 def _grantable_roles(*, actor, register: Register) -> frozenset[str]:
     if is_main_user(actor):
         return frozenset(roles.ROLE_PERMISSIONS)
