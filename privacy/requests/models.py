@@ -5,10 +5,12 @@ The state of a request changes only through `privacy.workflow.request_transition
 `save()` and the queryset refuse any other change of `state`.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -441,6 +443,13 @@ class ResponsePackage(models.Model):
 
     def file_for(self, fmt: str):
         return {"html": self.html, "pdf": self.pdf, "json": self.json}[fmt]
+
+    def files_set(self, *, stem: str, html: bytes, document: bytes) -> None:
+        """Store the letter (HTML) and the data (JSON) with their digests; the PDF, if any, is the caller's."""
+        self.html.save(f"{stem}.html", ContentFile(html), save=False)
+        self.json.save(f"{stem}.json", ContentFile(document), save=False)
+        self.sha256 = hashlib.sha256(document).hexdigest()
+        self.file_sha256 = {"html": hashlib.sha256(html).hexdigest(), "json": self.sha256}
 
 
 class PackageDownload(models.Model):

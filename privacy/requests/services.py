@@ -447,15 +447,9 @@ def package_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
     html = access_package.render_html(content).encode()
     document = access_package.render_json(content)
     package = ResponsePackage(
-        request=request,
-        generated_at=timezone.now(),
-        generated_by=actor,
-        sha256=hashlib.sha256(document).hexdigest(),
-        file_sha256={"html": hashlib.sha256(html).hexdigest(), "json": hashlib.sha256(document).hexdigest()},
-        record_count=content["record_count"],
+        request=request, generated_at=timezone.now(), generated_by=actor, record_count=content["record_count"]
     )
-    package.html.save("answer.html", ContentFile(html), save=False)
-    package.json.save("answer.json", ContentFile(document), save=False)
+    package.files_set(stem="answer", html=html, document=document)
     package.save()
     for redaction in content["redactions"]:
         Redaction.objects.create(
@@ -555,10 +549,7 @@ def _package_note_add(*, package: ResponsePackage, note: str, actor) -> Response
     old_files = [f.name for f in (locked.html, locked.pdf, locked.json) if f]
     storage = locked.json.storage
     locked.pdf = ""
-    locked.html.save("answer.html", ContentFile(html), save=False)
-    locked.json.save("answer.json", ContentFile(document), save=False)
-    locked.sha256 = hashlib.sha256(document).hexdigest()
-    locked.file_sha256 = {"html": hashlib.sha256(html).hexdigest(), "json": locked.sha256}
+    locked.files_set(stem="answer", html=html, document=document)
     locked.save(update_fields=["html", "pdf", "json", "sha256", "file_sha256"])
     request_event_add(
         request=locked.request,

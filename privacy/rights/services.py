@@ -12,11 +12,9 @@
 The shared checks of every rights step (`require`, `matched_customers`) live here too.
 """
 
-import hashlib
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -167,16 +165,8 @@ def portability_build(*, request: DataSubjectRequest, actor) -> ResponsePackage:
             {"content": content, "request": request, "ineligible": portability_ineligible_registers(request)},
         ).encode()
     count = sum(len(r["records"]) for r in content["registers"])
-    package = ResponsePackage(
-        request=request,
-        generated_at=timezone.now(),
-        generated_by=actor,
-        sha256=hashlib.sha256(document).hexdigest(),
-        file_sha256={"html": hashlib.sha256(html).hexdigest(), "json": hashlib.sha256(document).hexdigest()},
-        record_count=count,
-    )
-    package.html.save("portable.html", ContentFile(html), save=False)
-    package.json.save("portable.json", ContentFile(document), save=False)
+    package = ResponsePackage(request=request, generated_at=timezone.now(), generated_by=actor, record_count=count)
+    package.files_set(stem="portable", html=html, document=document)
     package.save()
     request_event_add(
         request=request,
