@@ -12,7 +12,6 @@ import ast
 import datetime
 import importlib
 import inspect
-import re
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +19,6 @@ from pathlib import Path
 import pytest
 from django import forms
 from django.db import transaction
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from crm.models import Interaction
@@ -46,6 +44,7 @@ from .factories import (
     RegisterFactory,
     UserFactory,
 )
+from .url_walk import CONVERTER, project_routes
 
 APPS = ("config", "crm", "privacy", "registers")
 HOSTILE = [
@@ -74,21 +73,12 @@ EXTREMES = {
     "radio": [],
 }
 COMMON_PARAMETERS = {"page", "q", "sort", "register", "customer", "show", "fmt", "format", "next", "kind"}
-CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 # The admin's own views come from Django; the project's admin classes are walked by the admin tests.
 SKIPPED_PREFIXES = ("admin/",)
 
 
-def walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.callback
-
-
 ROUTES = sorted(
-    {route: view for route, view in walk(get_resolver().url_patterns) if not route.startswith(SKIPPED_PREFIXES)}.items()
+    {route: view for route, _name, view in project_routes() if not route.startswith(SKIPPED_PREFIXES)}.items()
 )
 
 

@@ -30,7 +30,6 @@ part is a separate strict xfail (`LEAKS`).
 """
 
 import datetime
-import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -41,7 +40,6 @@ from django.contrib import admin
 from django.db import connection, models, transaction
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone, translation
 
 from privacy.requests import services, tokens
@@ -68,6 +66,7 @@ from .factories import (
     RegisterFactory,
     UserFactory,
 )
+from .url_walk import CONVERTER, project_routes
 
 PERSONAS = ("anon", "main", "owner", "handler", "staff", "expert", "manager", "norole")
 METHODS = ("GET", "POST")
@@ -328,17 +327,7 @@ LEAKS: dict[tuple[str, str, str, str], str] = {}
 # The URL walk -----------------------------------------------------------------------------------------------
 
 
-def walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            namespace = f"{pattern.namespace}:" if pattern.namespace else ""
-            for route, name, view in walk(pattern.url_patterns, prefix + str(pattern.pattern)):
-                yield route, (namespace + name) if name else None, view
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name, pattern.callback
-
-
-ROUTES = list(walk(get_resolver().url_patterns))
+ROUTES = project_routes()
 ADMIN_ACTIONS = ("changelist", "add", "history", "delete", "change")
 
 
@@ -514,9 +503,6 @@ class World:
         return str(found[key])
 
     admin_label: str = ""
-
-
-CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 
 
 def _request(registers, *, name, email, handler, approver, records):

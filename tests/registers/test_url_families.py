@@ -14,7 +14,8 @@ from registers.services import membership_end
 
 from ..conftest import grant
 from ..factories import CustomerFactory, UserFactory
-from ..test_permission_matrix import CONVERTER, ROUTES, rule_for
+from ..test_permission_matrix import ROUTES, rule_for
+from ..url_walk import CONVERTER
 
 pytestmark = pytest.mark.django_db
 
