@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import CommitmentAcceptance, ConfidentialityCommitment, Membership, Register
 from .scoping import register_path
+from .spreadsheet import spreadsheet_row
 
 CHANGE_ACTIONS = (LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE)
 REDACTED = "•••"
@@ -256,7 +257,7 @@ def entry_rows_csv(rows: list[EntryRow]) -> str:
         changes = "; ".join(f"{field}: {old} -> {new}" for field, old, new in row.changes)
         details = "; ".join(f"{k}={v}" for k, v in row.extra.items())
         writer.writerow(
-            _cells(
+            spreadsheet_row(
                 row.at.isoformat(),
                 row.actor,
                 row.action,
@@ -277,19 +278,11 @@ def login_rows_csv(events) -> str:
     writer.writerow(["time", "event", "username", "address", "user agent"])
     for event in events:
         writer.writerow(
-            _cells(event["at"].isoformat(), event["event"], event["username"], event["ip_address"], event["user_agent"])
+            spreadsheet_row(
+                event["at"].isoformat(), event["event"], event["username"], event["ip_address"], event["user_agent"]
+            )
         )
     return buffer.getvalue()
-
-
-def _cells(*values) -> list[str]:
-    # Spreadsheet programs run cells that start with = + - @ as formulas (CSV
-    # injection); usernames and object names are user input, so prefix them.
-    cells = []
-    for value in values:
-        text = "" if value is None else str(value)
-        cells.append(f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
-    return cells
 
 
 def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:

@@ -48,7 +48,8 @@ def test_the_csv_holds_the_filtered_list_and_only_collected_fields(client, staff
         "Last activity",
     ]
     assert len(rows) == 2
-    assert rows[1][:6] == ["organisation", "Merituuli Oy", "", "", "+358401234567", "info@merituuli.fi"]
+    # The ' keeps the phone number as text in a spreadsheet (registers.spreadsheet).
+    assert rows[1][:6] == ["organisation", "Merituuli Oy", "", "", "'+358401234567", "info@merituuli.fi"]
 
 
 def test_the_csv_never_holds_another_registers_customers(client, staff_a, register_a, register_b):
@@ -73,13 +74,24 @@ def test_a_formula_in_a_cell_is_neutralised(client, staff_a, register_a):
         ("@SUM(A1)", "'@SUM(A1)"),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("-2+3", "'-2+3"),
-        ("-15", "-15"),  # a plain number stays readable
-        ("+358401234567", "+358401234567"),
+        ("-15", "'-15"),  # one rule for every cell: no exception for what looks like a number
+        ("+358401234567", "'+358401234567"),
+        ("\tx", "'\tx"),
         ("Merituuli Oy", "Merituuli Oy"),
+        ("", ""),
     ],
 )
-def test_neutralise(value, expected):
-    assert exports.neutralise(value) == expected
+def test_every_csv_cell_that_starts_like_a_formula_gets_a_quote(client, staff_a, register_a, value, expected):
+    # Through the whole export and both of its cell paths: the customer CSV's inlined check and the labels' rows.
+    register_a.collected_fields = [CustomerField.ADDRESS]
+    register_a.save()
+    CustomerFactory(register=register_a, organisation_name="Nimi Oy", street_address=value or "Tie 1", city=value)
+    client.force_login(staff_a)
+    customers = read_csv(client.get(export_url(register_a)))
+    labels = read_csv(client.get(export_url(register_a, "customer-labels-csv")))
+    city = customers[0].index("City")
+    assert customers[1][city] == expected
+    assert labels[1][3] == expected
 
 
 def test_an_export_is_access_logged_with_its_filter_and_row_count(client, staff_a, register_a):
