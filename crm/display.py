@@ -107,7 +107,7 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
         prepared.append(
             ListRow(
                 url=url.replace(str(sentinel), str(code)),
-                name=organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip(),
+                name=Customer.name_from(kind, organisation_name, first_name, last_name),
                 kind=capfirst(kinds.get(kind, kind)),
                 cells=[
                     (getattr(cell, "as_international", cell) or "", keep)

@@ -178,7 +178,7 @@ def label_queryset(customers: QuerySet[Customer]) -> QuerySet:
 
 def label_lines(row) -> list[str]:
     kind, organisation_name, first_name, last_name, street, postal_code, city, country = row
-    name = organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip()
+    name = Customer.name_from(kind, organisation_name, first_name, last_name)
     lines = [name, street, f"{postal_code} {city}".strip()]
     # Posti's addressing guide: the country is written only on mail abroad.
     if country.strip().casefold() not in DOMESTIC_COUNTRIES:
@@ -200,7 +200,7 @@ def label_csv_rows(rows: QuerySet) -> Iterator[list[str]]:
     for kind, organisation_name, first_name, last_name, street, postal_code, city, country in rows.iterator(
         chunk_size=CHUNK_SIZE
     ):
-        name = organisation_name if kind == Customer.Kind.ORGANISATION else f"{first_name} {last_name}".strip()
+        name = Customer.name_from(kind, organisation_name, first_name, last_name)
         yield spreadsheet_row(name, street, postal_code, city, country)
 
 

@@ -202,9 +202,14 @@ class Customer(PersonalDataModel):
 
     @property
     def display_name(self) -> str:
-        if self.kind == self.Kind.ORGANISATION:
-            return self.organisation_name
-        return f"{self.first_name} {self.last_name}".strip()
+        return self.name_from(self.kind, self.organisation_name, self.first_name, self.last_name)
+
+    @staticmethod
+    def name_from(kind: str, organisation_name: str, first_name: str, last_name: str) -> str:
+        """Return the name a customer is shown and sorted by, from its fields (also for rows read as value tuples)."""
+        if kind == Customer.Kind.ORGANISATION:
+            return organisation_name
+        return f"{first_name} {last_name}".strip()
 
     @property
     def is_organisation(self) -> bool:
