@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from registers.audit_context import set_actor
 from registers.models import Register
 
-from .models import ContactPerson, Customer, Interaction, Invoice
+from .models import ContactPerson, Customer, Interaction
 
 ERROR_EDIT_CONFLICT = _(
     "Someone else saved this record while you were editing it. Your changes have not been saved: "
@@ -193,19 +193,6 @@ def interaction_delete(*, actor, interaction: Interaction) -> None:
     with set_actor(actor):
         interaction.delete()
     _touch(interaction.customer)
-
-
-@transaction.atomic
-def invoice_create(*, actor, customer: Customer, data: dict[str, Any]) -> Invoice:
-    """Record an invoice of the customer."""
-    _guard_restriction(customer)
-    invoice = Invoice(customer=customer)
-    _apply(invoice, data)
-    invoice.full_clean()
-    with set_actor(actor):
-        invoice.save()
-    _touch(customer)
-    return invoice
 
 
 # Objection and restriction (GDPR 18, 21) only ever narrow what may be done with the data, so they take effect
