@@ -5,9 +5,9 @@ year. A campaign opens automatically `ACCESS_REVIEW_INTERVAL_MONTHS` after the
 last completed one, lists every user with an active role, and completes when
 every user is decided. A revoke ends the user's roles in the same transaction.
 
-Both the campaign and its items are explicit state machines: the TRANSITIONS
-tables below, one `*_transition` service each, and an `AccessReviewStatusChange`
-row per move.
+Both the campaign and its items are explicit state machines (registers.state_machine):
+the two tables below, one service each that moves them, and an
+`AccessReviewStatusChange` row per move.
 """
 
 import datetime
@@ -26,25 +26,34 @@ from .audit_context import set_actor
 from .models import AccessReview, AccessReviewItem, AccessReviewStatusChange, Membership, Register, Role
 from .selectors import user_can
 from .services import is_main_user, membership_end
+from .state_machine import StateMachine
 
 Status = AccessReview.Status
 Decision = AccessReviewItem.Decision
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.OPEN: frozenset({Status.COMPLETED}),
-    Status.COMPLETED: frozenset(),
-}
+CAMPAIGN = StateMachine(
+    name="access review",
+    states=Status,
+    transitions={
+        Status.OPEN: frozenset({Status.COMPLETED}),
+        Status.COMPLETED: frozenset(),
+    },
+    illegal_message=_("The review cannot move from %(old)s to %(new)s."),
+)
 # A kept user may still be revoked while the campaign is open; a revoke is
 # final because the roles have already ended.
-ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
-    Decision.PENDING: frozenset({Decision.KEEP, Decision.REVOKE}),
-    Decision.KEEP: frozenset({Decision.REVOKE}),
-    Decision.REVOKE: frozenset(),
-}
+ITEM = StateMachine(
+    name="access review item",
+    states=Decision,
+    transitions={
+        Decision.PENDING: frozenset({Decision.KEEP, Decision.REVOKE}),
+        Decision.KEEP: frozenset({Decision.REVOKE}),
+        Decision.REVOKE: frozenset(),
+    },
+    illegal_message=_("The decision cannot change from %(old)s to %(new)s."),
+)
 
 ERROR_CANNOT_REVIEW = _("You may not review access in this register.")
-ERROR_ILLEGAL_TRANSITION = _("The review cannot move from %(old)s to %(new)s.")
-ERROR_ILLEGAL_DECISION = _("The decision cannot change from %(old)s to %(new)s.")
 ERROR_NOT_ALL_DECIDED = _("Decide on every user before completing the review.")
 ERROR_REVIEW_CLOSED = _("This review is completed and can no longer be changed.")
 ERROR_REASON_FOR_REVOKE = _("Give a reason for revoking the access.")
@@ -123,15 +132,11 @@ def access_reviews_open_due(*, now: datetime.datetime | None = None) -> list[Acc
 
 @transaction.atomic
 def access_review_transition(*, review: AccessReview, to: str, actor, reason: str = "") -> AccessReview:
-    """Move a campaign to `to`, refusing moves the TRANSITIONS table does not allow."""
+    """Move a campaign to `to`, refusing moves its table does not allow."""
     review = AccessReview.objects.select_for_update().select_related("register").get(pk=review.pk)
     if not access_review_can_decide(user=actor, register=review.register):
         raise PermissionDenied(ERROR_CANNOT_REVIEW)
-    if to not in TRANSITIONS[review.status]:
-        raise ValidationError(
-            ERROR_ILLEGAL_TRANSITION,
-            params={"old": Status(review.status).label, "new": Status(to).label},
-        )
+    CAMPAIGN.check(review.status, to)
     if to == Status.COMPLETED:
         if review.items.filter(decision=Decision.PENDING).exists():
             raise ValidationError(ERROR_NOT_ALL_DECIDED)
@@ -166,11 +171,7 @@ def access_review_item_decide(*, item: AccessReviewItem, decision: str, reason: 
         raise PermissionDenied(ERROR_CANNOT_REVIEW)
     if review.status != Status.OPEN:
         raise ValidationError(ERROR_REVIEW_CLOSED)
-    if decision not in ITEM_TRANSITIONS[item.decision]:
-        raise ValidationError(
-            ERROR_ILLEGAL_DECISION,
-            params={"old": Decision(item.decision).label, "new": Decision(decision).label},
-        )
+    ITEM.check(item.decision, decision)
     # Nobody reviews their own access: another owner or a main user does.
     if item.user_id == actor.pk:
         raise ValidationError(ERROR_SELF_DECIDE)

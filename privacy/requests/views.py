@@ -31,8 +31,6 @@ from .view_helpers import STORED_LETTER_CSP, form_data, request_action, show_err
 State = DataSubjectRequest.State
 logger = logging.getLogger("privacy.views")  # the name operators filter on
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
-# Moves offered as plain buttons; the others have their own forms and services.
-SIMPLE_MOVES = frozenset({State.IN_PROGRESS, State.ON_HOLD, State.VERIFYING, State.WITHDRAWN, State.CLOSED})
 CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
 
 
@@ -147,7 +145,7 @@ def request_status(request, token):
             "dsr": dsr,
             "token": token,
             "status_url": request.build_absolute_uri(),
-            "can_withdraw": State.WITHDRAWN in workflow.TRANSITIONS[dsr.state],
+            "can_withdraw": workflow.MACHINE.allows(dsr.state, State.WITHDRAWN),
             "link_days": tokens.STATUS_LINK_DAYS_AFTER_END,
             "link_ends_at": selectors.status_link_ends_at(dsr),
         },
@@ -268,7 +266,8 @@ def request_detail(request, code):
         "matches": selectors.request_match_list(request=dsr, user=request.user),
         "package": package,
         "redactions": package.redactions.all() if package else [],
-        "moves": sorted(SIMPLE_MOVES & workflow.TRANSITIONS[dsr.state]),
+        "moves": sorted(workflow.SIMPLE_MOVES & workflow.MACHINE.targets(dsr.state)),
+        "forms_offered": workflow.MACHINE.offered(dsr.state, workflow.FORM_MOVES),
         "can_handle": whole,
         "can_approve": selectors.actor_holds(actor=request.user, request=dsr, perm=roles.APPROVE_REQUESTS, every=True),
         "verify_form": forms.VerifyIdentityForm(),
@@ -343,7 +342,7 @@ def request_approve(request, dsr):
 def request_move(request, code):
     dsr = selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
     form = forms.TransitionForm(request.POST)
-    if not form.is_valid() or form.cleaned_data["to"] not in SIMPLE_MOVES:
+    if not form.is_valid() or form.cleaned_data["to"] not in workflow.SIMPLE_MOVES:
         messages.error(request, _("Choose a valid step."))
         return redirect("privacy:request-detail", code=dsr.code)
     try:

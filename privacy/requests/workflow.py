@@ -1,6 +1,7 @@
 """The one state machine of data-subject requests (PRIVACY.md §2).
 
-`TRANSITIONS` lists every legal move; `request_transition` is the only code
+`TRANSITIONS` lists every legal move (checked by `MACHINE`, the shared
+mechanism of registers.state_machine); `request_transition` is the only code
 that changes `DataSubjectRequest.state`, checks the guard of the target state,
 stamps the dates that belong to it and appends a `RequestEvent`. Deadlines
 are set here too: the legal clock (GDPR 12(3)) never stops, so holds and
@@ -8,6 +9,7 @@ requests for more information are events, not pauses.
 """
 
 import datetime
+from collections.abc import Callable
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,9 +18,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.rights.guards import rights_guard
 from registers import roles
 from registers.audit_context import set_actor
+from registers.state_machine import StateMachine
 
 from . import selectors
 from .models import DataSubjectRequest, RequestEvent
@@ -42,6 +44,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.WITHDRAWN: frozenset(),
     State.CLOSED: frozenset(),
 }
+MACHINE = StateMachine(
+    name="data-subject request",
+    states=State,
+    transitions=TRANSITIONS,
+    illegal_message=_("A request cannot move from “%(old)s” to “%(new)s”."),
+)
+# The page's own forms for the moves that have one (the plain moves share one
+# form, SIMPLE_MOVES); the request page offers a form only where the table
+# allows its move from the current state.
+FORM_MOVES = {
+    "verify": State.TRIAGE,
+    "cannot_identify": State.CANNOT_IDENTIFY,
+    "prepare": State.REVIEW,
+    "approve": State.RESPONDED,
+    "duplicate": State.DUPLICATE,
+}
+SIMPLE_MOVES = frozenset({State.IN_PROGRESS, State.ON_HOLD, State.VERIFYING, State.WITHDRAWN, State.CLOSED})
 
 # Decisions on the answer (DataSubjectRequest.DECISION_STATES) are the register
 # owner's (seed 000: the owner decides on access requests); every other move is the handler's.
@@ -59,7 +78,6 @@ REQUESTER_MOVES = frozenset(
 )
 END_STATES = frozenset({State.CLOSED, State.WITHDRAWN, State.DUPLICATE})
 
-ERROR_ILLEGAL_TRANSITION = _("A request cannot move from “%(from)s” to “%(to)s”.")
 ERROR_REASON_REQUIRED = _("Give the reason for this step.")
 ERROR_EMAIL_NOT_CONFIRMED = _("The requester has not confirmed the e-mail address yet.")
 ERROR_IDENTITY_NOT_VERIFIED = _("Record how the requester's identity was verified before processing the request.")
@@ -74,6 +92,12 @@ ERROR_EXTENSION_TWICE = _("The deadline of a request can be extended only once."
 ERROR_EXTENSION_LATE = _("The deadline can no longer be extended: the one-month deadline has already passed.")
 ERROR_EXTENSION_CLOSED = _("Only an open request can be extended.")
 ERROR_RECEIVED_IN_FUTURE = _("The date of receipt cannot be in the future.")
+
+# Checks that the parts of privacy carrying out a request's rights add at start-up
+# (privacy.rights: refusal grounds, art. 19 notifications, the work of arts. 16-21;
+# see PrivacyConfig.ready), so that the workflow does not import them. Each takes
+# (request=, source=, to=) and raises ValidationError to refuse the move.
+TRANSITION_GUARDS: list[Callable[..., None]] = []
 
 EXTENSION = relativedelta(months=2)
 LEGAL_PERIOD = relativedelta(months=1)
@@ -95,10 +119,6 @@ def deadlines_for(
     if kind == DataSubjectRequest.Kind.ACCESS and answer_days:
         service = min(legal, local + datetime.timedelta(days=min(answer_days)))
     return service, legal
-
-
-def _label(state: str) -> str:
-    return str(State(state).label)
 
 
 def _guard_actor(*, request: DataSubjectRequest, actor, source: str, to: str) -> None:
@@ -158,8 +178,8 @@ def _guard_state(*, request: DataSubjectRequest, actor, source: str, to: str, re
         raise ValidationError(ERROR_PACKAGE_MISSING, code="package_missing")
     if to == State.DUPLICATE and request.duplicate_of_id is None:
         raise ValidationError(ERROR_DUPLICATE_OF_MISSING, code="duplicate_of_missing")
-    # Refusal grounds, art. 19 notifications and the per-kind work of arts. 16-21 (privacy.rights_guards).
-    rights_guard(request=request, source=source, to=to)
+    for guard in TRANSITION_GUARDS:
+        guard(request=request, source=source, to=to)
 
 
 def _apply_effects(*, request: DataSubjectRequest, actor, source: str, to: str, now: datetime.datetime) -> None:
@@ -189,10 +209,7 @@ def request_transition(*, request: DataSubjectRequest, to: str, actor, reason: s
     """Move a request to state `to`, or raise ValidationError/PermissionDenied if the move is not allowed."""
     current = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     source = current.state
-    if to not in TRANSITIONS.get(source, frozenset()):
-        raise ValidationError(
-            ERROR_ILLEGAL_TRANSITION, code="illegal_transition", params={"from": _label(source), "to": _label(to)}
-        )
+    MACHINE.check(source, to)
     _guard_actor(request=current, actor=actor, source=source, to=to)
     _guard_state(request=current, actor=actor, source=source, to=to, reason=reason)
     now = timezone.now()

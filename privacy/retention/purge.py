@@ -18,7 +18,6 @@ import redis
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers.models import Register
+from registers.state_machine import StateMachine
 
 from .models import HoldType, PurgeCount, PurgeKind, PurgeRun, PurgeRunStatusChange
 from .policies import POLICIES, policies_for, request_file_purger, request_files_due, retention_counts
@@ -37,16 +37,20 @@ LOCK_NAME = "rekisteri:retention-purge"
 # What a purged record's audit entries say instead of its name.
 REDACTED_REPR = "[purged under retention]"
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    PurgeRun.Status.RUNNING: frozenset(
-        {PurgeRun.Status.COMPLETED, PurgeRun.Status.FAILED, PurgeRun.Status.INTERRUPTED}
-    ),
-    PurgeRun.Status.COMPLETED: frozenset(),
-    PurgeRun.Status.FAILED: frozenset(),
-    PurgeRun.Status.INTERRUPTED: frozenset(),
-    PurgeRun.Status.SKIPPED: frozenset(),
-}
-ERROR_ILLEGAL_TRANSITION = _("A purge run cannot move from %(old)s to %(new)s.")
+RUN = StateMachine(
+    name="purge run",
+    states=PurgeRun.Status,
+    transitions={
+        PurgeRun.Status.RUNNING: frozenset(
+            {PurgeRun.Status.COMPLETED, PurgeRun.Status.FAILED, PurgeRun.Status.INTERRUPTED}
+        ),
+        PurgeRun.Status.COMPLETED: frozenset(),
+        PurgeRun.Status.FAILED: frozenset(),
+        PurgeRun.Status.INTERRUPTED: frozenset(),
+        PurgeRun.Status.SKIPPED: frozenset(),
+    },
+    illegal_message=_("A purge run cannot move from %(old)s to %(new)s."),
+)
 
 
 class LockUnavailableError(Exception):
@@ -96,8 +100,7 @@ class PurgeLock:
 def purge_run_transition(*, run: PurgeRun, to: str, reason: str = "") -> PurgeRun:
     """Move a purge run to another status and record the move."""
     run = PurgeRun.objects.select_for_update().get(pk=run.pk)
-    if to not in TRANSITIONS[run.status]:
-        raise ValidationError(ERROR_ILLEGAL_TRANSITION, params={"old": run.status, "new": to})
+    RUN.check(run.status, to)
     PurgeRunStatusChange.objects.create(run=run, old=run.status, new=to, reason=reason[:200])
     run.status = to
     run.note = reason[:200]

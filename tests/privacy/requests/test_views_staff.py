@@ -5,13 +5,17 @@ import uuid
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy.requests import workflow
 from privacy.requests.models import DataSubjectRequest, PackageDownload, RequestEvent
 from privacy.requests.workflow import request_transition
+from registers.models import Role
 
-from ...factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory
+from ...conftest import grant
+from ...factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory, UserFactory
 from .. import steps
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +347,29 @@ def test_the_home_page_links_the_queue_only_for_request_staff(staff_client, regi
     assert reverse("privacy:queue") in staff_client.get(reverse("home")).content.decode()
     staff_client.force_login(staff_a)
     assert reverse("privacy:queue") not in staff_client.get(reverse("home")).content.decode()
+
+
+STEP_FORM_URLS = {
+    "verify": "privacy:request-verify",
+    "cannot_identify": "privacy:request-cannot-identify",
+    "prepare": "privacy:request-prepare",
+    "approve": "privacy:request-approve",
+    "duplicate": "privacy:request-duplicate",
+}
+
+
+@pytest.mark.parametrize("state", State.values)
+def test_the_page_offers_a_step_form_exactly_where_the_workflow_table_allows_its_move(staff_client, register_a, state):
+    user = UserFactory()
+    grant(user, register_a, Role.OWNER)
+    grant(user, register_a, Role.HANDLER)
+    request = steps.submit(register_a)
+    # Put the request straight into the state (past the workflow's guard on
+    # update): the page, not the path to it, is under test.
+    models.QuerySet.update(DataSubjectRequest.objects.filter(pk=request.pk), state=state)
+    staff_client.force_login(user)
+    html = staff_client.get(detail(request)).content.decode()
+    assert set(STEP_FORM_URLS) == set(workflow.FORM_MOVES)
+    for action, url_name in STEP_FORM_URLS.items():
+        offered = f'action="{reverse(url_name, kwargs={"code": request.code})}"' in html
+        assert offered == (workflow.FORM_MOVES[action] in workflow.TRANSITIONS[state]), action
