@@ -35,6 +35,6 @@ urlpatterns = [
     path("registers/", include("privacy.statistics.urls")),
     path("crm/", include("crm.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
-    path("privacy/", include("privacy.requests.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,19 @@ class PrivacyConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from . import models
-        from .requests import tasks  # noqa: F401  connects the outbox receivers
+        from .requests import (
+            access_package,
+            tasks,  # noqa: F401  connects the outbox receivers
+            workflow,
+        )
+        from .rights import disclosures, guards
+
+        # Request handling runs the checks and reads the ledger of the rights
+        # it carries without importing them (privacy.requests' docstring).
+        if guards.rights_guard not in workflow.TRANSITION_GUARDS:
+            workflow.TRANSITION_GUARDS.append(guards.rights_guard)
+        if disclosures.disclosures_for_answer not in access_package.DISCLOSURE_SOURCES:
+            access_package.DISCLOSURE_SOURCES.append(disclosures.disclosures_for_answer)
 
         # The workflow's own trail is RequestEvent; auditlog keeps the field
         # diffs of the case file and of what the handler confirmed.

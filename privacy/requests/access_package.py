@@ -14,6 +14,7 @@ never markup, in the browser or in the PDF.
 import datetime
 import json
 import zoneinfo
+from collections.abc import Callable
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -25,7 +26,6 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
-from privacy.rights.models import Disclosure
 from registers.description import description_content_on, description_sections
 
 from .models import DataSubjectRequest, Redaction, SubjectMatch
@@ -194,20 +194,16 @@ def processing_dates(matches: list[SubjectMatch]) -> list[str]:
     return [day.isoformat() for day in days]
 
 
+# Where the answer finds the recipients of the person's data (art. 15(1)(c)):
+# the disclosure ledger of privacy.rights adds itself at start-up (PrivacyConfig.ready),
+# so that request handling does not import the rights it carries. Each source
+# takes (matches, register) and returns rows with date, recipient, data, legal_basis.
+DISCLOSURE_SOURCES: list[Callable[[list[SubjectMatch], object], list[dict]]] = []
+
+
 def disclosures_of(matches: list[SubjectMatch], register) -> list[dict]:
-    """Return the recipients the person's data in this register was disclosed to (art. 15(1)(c)), dates only."""
-    customers = {m.customer_id for m in matches if m.customer_id and m.register_id == register.pk}
-    customers |= {m.contact_person.customer_id for m in matches if m.contact_person_id and m.register_id == register.pk}
-    rows = Disclosure.objects.filter(register=register, customer_id__in=customers).order_by("disclosed_at", "id")
-    return [
-        {
-            "date": timezone.localdate(row.disclosed_at).isoformat(),
-            "recipient": row.recipient,
-            "data": row.data_description,
-            "legal_basis": row.legal_basis,
-        }
-        for row in rows
-    ]
+    """Return the recipients the person's data in this register was disclosed to, from every source."""
+    return [row for source in DISCLOSURE_SOURCES for row in source(matches, register)]
 
 
 def package_content(*, request: DataSubjectRequest) -> dict:

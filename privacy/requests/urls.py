@@ -1,8 +1,8 @@
+"""URLs of data-subject requests, included in the `privacy` namespace by privacy/urls.py."""
+
 from django.urls import include, path
 
 from . import views
-
-app_name = "privacy"
 
 # Public: the request form and the links sent to requesters (signed tokens).
 public_patterns = [
@@ -37,6 +37,4 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/<uuid:code>/", include(request_patterns)),
     path("figures/", views.figures, name="figures"),
-    # Rectification, erasure, restriction, objection, consents, portability, refusals, the disclosure ledger.
-    path("", include("privacy.rights.urls")),
 ]

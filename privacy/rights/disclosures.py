@@ -43,6 +43,22 @@ def disclosures_of(customers) -> list[Disclosure]:
     return list(Disclosure.objects.filter(customer__in=customers).select_related("register").order_by("disclosed_at"))
 
 
+def disclosures_for_answer(matches, register) -> list[dict]:
+    """Return the recipients the person's data in this register was disclosed to (art. 15(1)(c)), dates only."""
+    customers = {m.customer_id for m in matches if m.customer_id and m.register_id == register.pk}
+    customers |= {m.contact_person.customer_id for m in matches if m.contact_person_id and m.register_id == register.pk}
+    rows = Disclosure.objects.filter(register=register, customer_id__in=customers).order_by("disclosed_at", "id")
+    return [
+        {
+            "date": timezone.localdate(row.disclosed_at).isoformat(),
+            "recipient": row.recipient,
+            "data": row.data_description,
+            "legal_basis": row.legal_basis,
+        }
+        for row in rows
+    ]
+
+
 def _recipient_key(name: str) -> str:
     # "Kaupungin lakipalvelut" and "kaupungin lakipalvelut " are one recipient.
     return " ".join(name.split()).casefold()
