@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -70,7 +71,22 @@ def _next_url(request) -> str:
 
 
 def commitment(request):
+    """Show every commitment the user must still accept, to be accepted together with one click."""
     pending = list(commitment_pending_list(user=request.user))
+    if request.method == "POST":
+        # Only the versions the page showed are accepted; one published since then is shown next.
+        shown = set(request.POST.getlist("code"))
+        chosen = [commitment for commitment in pending if str(commitment.code) in shown]
+        with transaction.atomic():
+            for commitment in chosen:
+                accounts.commitment_accept(
+                    user=request.user, commitment=commitment, remote_addr=client_address(request)
+                )
+        if chosen:
+            messages.success(request, _("Thank you. Your acceptance has been recorded."))
+            if len(chosen) < len(pending):
+                return redirect(f"{reverse('registers:commitment')}?{urlencode({'next': _next_url(request)})}")
+            return redirect(_next_url(request))
     accepted = request.user.commitment_acceptances.select_related("commitment__organisation")[:20]
     return render(
         request,

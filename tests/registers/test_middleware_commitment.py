@@ -109,3 +109,49 @@ def test_a_commitment_of_another_organisation_cannot_be_accepted_through_the_url
 
 def test_anonymous_visitors_still_reach_the_login_page(client, commitment_a):
     assert client.get("/accounts/login/").status_code == 200
+
+
+def _commitments_of_other_organisations(main_user, count):
+    return [
+        accounts.commitment_publish(
+            actor=main_user, organisation=OrganisationFactory(name=f"Kunta {n}"), text_fi="x", text_sv="x", text_en="x"
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_main_user_accepts_every_commitment_on_one_page_with_one_click(client, main_user, commitment_a):
+    others = _commitments_of_other_organisations(main_user, 4)
+    client.force_login(main_user)
+    page = client.get("/registers/commitment/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count('class="card commitment"') == 5
+    assert "accept them all" in page
+    codes = [str(c.code) for c in [commitment_a, *others]]
+    response = client.post("/registers/commitment/", {"code": codes, "next": "/"}, REMOTE_ADDR="192.0.2.9")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert CommitmentAcceptance.objects.filter(user=main_user, remote_addr="192.0.2.9").count() == 5
+    assert client.get("/").status_code == 200
+
+
+def test_a_version_published_after_the_page_was_shown_is_not_accepted_unseen(client, main_user, commitment_a):
+    (shown,) = _commitments_of_other_organisations(main_user, 1)
+    client.force_login(main_user)
+    response = client.post("/registers/commitment/", {"code": [str(shown.code)], "next": "/crm/"})
+    assert response["Location"].startswith("/registers/commitment/")
+    assert list(CommitmentAcceptance.objects.values_list("commitment", flat=True)) == [shown.pk]
+    assert client.get("/").status_code == 302
+
+
+def test_posting_no_commitment_accepts_nothing(client, staff_a, commitment_a):
+    client.force_login(staff_a)
+    response = client.post("/registers/commitment/", {"code": ["not-a-code"], "next": "/"})
+    assert response.status_code == 200
+    assert not CommitmentAcceptance.objects.exists()
+
+
+def test_a_commitment_of_another_organisation_cannot_be_accepted_on_the_page(client, main_user, staff_a):
+    (foreign,) = _commitments_of_other_organisations(main_user, 1)
+    client.force_login(staff_a)
+    client.post("/registers/commitment/", {"code": [str(foreign.code)], "next": "/"})
+    assert not CommitmentAcceptance.objects.exists()
