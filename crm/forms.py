@@ -84,7 +84,7 @@ class CustomerForm(VersionedForm):
             # Accept the ID with or without the hyphen and surrounding spaces.
             self.fields["business_id"].max_length = 12
             self.fields["business_id"].widget.attrs.update(maxlength=12, inputmode="text", autocomplete="off")
-            self.fields["business_id"].help_text = _("For example 1234567-8.")
+            self.fields["business_id"].help_text = _("For example 1234567-1.")
         if "date_of_birth" in self.fields:
             self.fields["date_of_birth"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
             self.fields["date_of_birth"].validators.append(validate_not_in_future)

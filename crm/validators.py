@@ -22,12 +22,13 @@ from registers.validators import (  # noqa: F401
     validate_no_identity_code,
 )
 
-ERROR_BUSINESS_ID = _("Enter a valid Finnish business ID (for example 1234567-8); the check digit does not match.")
+# The example's check digit is right (tests/crm/test_validators.py): an example the form refuses teaches nothing.
+ERROR_BUSINESS_ID = _("Enter a valid Finnish business ID (for example 1234567-1); the check digit does not match.")
 ERROR_BIRTH_DATE_FUTURE = _("The date of birth cannot be in the future.")
 
 
 def normalise_business_id(value: str) -> str:
-    """Return the business ID in its printed form (1234567-8) when it is valid."""
+    """Return the business ID in its printed form (1234567-1) when it is valid, e.g. typed as 12345671."""
     value = (value or "").strip()
     return ytunnus.format(value) if ytunnus.is_valid(value) else value
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -83,3 +85,13 @@ def test_an_unbound_filter_form_lists_everything(register):
         "inactive_months": None,
         "ordering": "name",
     }
+
+
+def test_the_business_id_examples_the_user_is_shown_are_accepted(register):
+    # The help text and the error both show an example; the form must accept what they recommend.
+    texts = [str(customer_form(register).fields["business_id"].help_text), str(ERROR_BUSINESS_ID)]
+    examples = [example for text in texts for example in re.findall(r"\d{7}-\d", text)]
+    assert len(examples) == 2
+    for example in examples:
+        form = customer_form(register, business_id=example)
+        assert form.is_valid(), (example, form.errors)
