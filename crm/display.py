@@ -90,8 +90,9 @@ class ListRow:
     cells: list[tuple[str, bool]]
     activity_iso: str
     activity: str
-    restricted: bool
-    objected: bool
+    # (text, badge class) of the legal flags, shown next to the name: a staff user looking for the
+    # customer sees at once that processing is restricted or that no marketing may be sent.
+    flags: tuple[tuple[str, str], ...]
 
 
 def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[ListRow]:
@@ -101,6 +102,8 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
     kinds = dict(Customer.Kind.choices)
     # Identifiers and phone numbers read wrong when broken over two lines.
     nowrap = [column.name in {"business_id", "mobile"} for column in columns]
+    restricted_flag = (_("processing restricted"), "badge-danger")
+    objected_flag = (_("no marketing"), "badge-warn")
     prepared = []
     for code, kind, organisation_name, first_name, last_name, activity, objected, restricted, *cells in rows:
         activity = timezone.localtime(activity)
@@ -115,8 +118,7 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
                 ],
                 activity_iso=activity.isoformat(),
                 activity=formats.date_format(activity, "SHORT_DATE_FORMAT"),
-                restricted=restricted,
-                objected=objected,
+                flags=tuple(flag for flag, on in ((restricted_flag, restricted), (objected_flag, objected)) if on),
             )
         )
     return prepared
