@@ -7,6 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import roles
 from .audit import LoginKind, audited_content_types
 from .fields import PersonalCharFormField, PersonalEmailFormField
 from .models import AccessReviewItem, Role
@@ -14,6 +15,7 @@ from .models import AccessReviewItem, Role
 ERROR_NO_SUCH_USER = _("There is no active account with this username.")
 ERROR_DATES = _("The end date must not be before the start date.")
 ERROR_TIME_RANGE = _("The start of the period must not be after its end.")
+ERROR_ROLE_KIND = _("The role “%(role)s” does not fit a %(kind)s.")
 
 
 class DateInput(forms.DateInput):
@@ -46,15 +48,27 @@ class MembershipGrantForm(forms.Form):
     )
     reason = PersonalCharFormField(label=_("Reason"), max_length=300, help_text=_("For example the decision or task."))
 
-    def __init__(self, *args, grantable_roles=(), **kwargs):
+    def __init__(self, *args, register, grantable_roles=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.register = register
+        fitting = roles.roles_fitting(register)
         # Every role validates here and the service decides who may grant it,
         # so a forged choice gets the service's own error; the menu offers
-        # only what the actor may grant.
+        # only what the actor may grant and what fits the register. Nothing is
+        # preselected: the first role would be the most privileged one, and a
+        # hurried grant must not make anybody an owner by default.
         self.fields["role"].choices = Role.choices
-        self.fields["role"].widget.choices = [
-            (value, label) for value, label in Role.choices if value in grantable_roles
+        self.fields["role"].widget.choices = [("", _("Choose a role"))] + [
+            (value, label) for value, label in Role.choices if value in grantable_roles and value in fitting
         ]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if role not in roles.roles_fitting(self.register):
+            raise forms.ValidationError(
+                ERROR_ROLE_KIND, params={"role": Role(role).label, "kind": self.register.get_kind_display()}
+            )
+        return role
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

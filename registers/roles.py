@@ -4,7 +4,7 @@ The one place that maps the roles of DOMAIN.md to permission codenames; the
 selectors ask for codenames, never for roles.
 """
 
-from .models import Role
+from .models import Register, Role
 
 VIEW_DATA = "view_register_data"
 CHANGE_DATA = "change_register_data"
@@ -29,5 +29,22 @@ GRANTABLE_ROLES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Role.values),
     Role.HANDLER: frozenset({Role.STAFF, Role.CONTACT_CENTRE_EXPERT, Role.CLIENT_MANAGER}),
 }
+
+# Roles that fit each kind of register. A customer register is kept by staff
+# users who add and change customers. The contact-centre archive (seed 004)
+# keeps messages exactly as sent and only the centre's experts and the ordering
+# clients' managers read it; neither role means anything in a customer register.
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    Register.Kind.CUSTOMER: frozenset({Role.OWNER, Role.HANDLER, Role.STAFF}),
+    Register.Kind.CONTACT_CENTRE: frozenset(
+        {Role.OWNER, Role.HANDLER, Role.CONTACT_CENTRE_EXPERT, Role.CLIENT_MANAGER}
+    ),
+}
+
+
+def roles_fitting(register: Register) -> frozenset[str]:
+    """Return the roles that make sense in this kind of register."""
+    return ROLES_BY_KIND.get(register.kind, frozenset())
+
 
 MAIN_USERS_GROUP = "main users"

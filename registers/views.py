@@ -170,7 +170,7 @@ def user_deactivate(request, username):
 
 def _grant_form(request, register, data=None):
     grantable = _grantable_roles(actor=request.user, register=register)
-    return MembershipGrantForm(data, grantable_roles=grantable)
+    return MembershipGrantForm(data, register=register, grantable_roles=grantable)
 
 
 def membership_list_view(request, register):

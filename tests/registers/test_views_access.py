@@ -1,11 +1,14 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 
 from registers.models import Membership, Role
 from registers.selectors import register_list
 from registers.services import ERROR_CANNOT_GRANT
 
-from ..factories import UserFactory
+from ..factories import ContactCentreRegisterFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +184,57 @@ def test_a_main_user_may_end_the_last_owner_role(client, main_user, owner_a, reg
     client.post(end_url(register_a, membership), {"reason": "Siirtyi muualle"})
     membership.refresh_from_db()
     assert membership.ended_at is not None
+
+
+def role_options(page: str) -> list[tuple[str, bool]]:
+    """Return (value, selected) of each option of the grant form's role menu."""
+    menu = re.search(r'<select name="role"[^>]*>(.*?)</select>', page, flags=re.S)
+    return [(value, bool(selected)) for value, selected in re.findall(r'<option value="([^"]*)"( selected)?', menu[1])]
+
+
+def test_the_role_menu_preselects_nothing_and_requires_a_choice(client, main_user, register_a):
+    client.force_login(main_user)
+    page = client.get(f"/registers/{register_a.slug}/access/").content.decode()
+    options = role_options(page)
+    # An empty "choose" option comes first and is what the menu shows: no role is selected.
+    assert options[0][0] == ""
+    assert [value for value, selected in options if selected] in ([], [""])
+    assert re.search(r'<select name="role"[^>]*required', page)
+    newcomer = UserFactory(username="newcomer")
+    response = client.post(f"/registers/{register_a.slug}/access/grant/", grant_data(newcomer, role=""))
+    assert response.status_code == 400
+    assert 'id="id_role_error"' in response.content.decode()
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_the_role_menu_offers_only_roles_that_fit_the_kind_of_register(client, main_user, register_a):
+    archive = ContactCentreRegisterFactory(slug="archive")
+    client.force_login(main_user)
+    customer_roles = [
+        value for value, _selected in role_options(client.get(f"/registers/{register_a.slug}/access/").content.decode())
+    ]
+    archive_roles = [
+        value for value, _selected in role_options(client.get(f"/registers/{archive.slug}/access/").content.decode())
+    ]
+    assert customer_roles == ["", Role.OWNER, Role.HANDLER, Role.STAFF]
+    assert archive_roles == ["", Role.OWNER, Role.HANDLER, Role.CONTACT_CENTRE_EXPERT, Role.CLIENT_MANAGER]
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [("customer", Role.CONTACT_CENTRE_EXPERT), ("customer", Role.CLIENT_MANAGER), ("archive", Role.STAFF)],
+)
+def test_a_role_that_does_not_fit_the_register_is_refused_even_if_posted(client, main_user, register_a, kind, role):
+    from django.utils import translation
+
+    register = register_a if kind == "customer" else ContactCentreRegisterFactory(slug="archive")
+    newcomer = UserFactory(username="newcomer")
+    client.force_login(main_user)
+    response = client.post(
+        f"/registers/{register.slug}/access/grant/", grant_data(newcomer, role=role), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    with translation.override("en"):
+        error = f"The role “{Role(role).label}” does not fit a {register.get_kind_display()}."
+    assert escape(error) in response.content.decode()
+    assert not Membership.objects.filter(user=newcomer).exists()
