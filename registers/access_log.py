@@ -23,21 +23,69 @@ Usage from a view, after the permission check has passed::
 The register is found from the object's foreign keys (`registers.scoping`);
 pass `extra={"register": register}` when it cannot be. Values in `extra` must
 be JSON-serialisable after `str()` of dates, UUIDs and model instances.
+
+The path is stored without its secrets: the links sent to data subjects (an
+answer package, a request's status page, a consent withdrawal) carry a signed
+token that opens the data to whoever holds it, and the audit trail is read by
+owners, main users and auditors who must not be able to follow those links.
 """
 
 import datetime
 import decimal
+import re
 import uuid
+from urllib.parse import unquote
 
 from auditlog.models import LogEntry
 from django.db import models
+from django.urls import Resolver404, resolve
 
 # The same rule as the change entries (registers.middleware.AuditlogMiddleware),
 # so one user's access and change entries show the same address.
 from .client_address import client_address
 from .scoping import register_of
 
-__all__ = ["client_address", "log_access"]
+__all__ = ["REDACTION_MARK", "client_address", "log_access", "redact_path", "redact_secrets"]
+
+REDACTION_MARK = "[redacted]"
+# URL keyword arguments that carry a secret: the signed links of privacy/requests
+# and privacy/rights (`<str:token>`) and Django's password-reset link.
+SECRET_URL_KWARGS = frozenset({"token", "uidb64"})
+# A Django signed value ("value:signature" or "value:timestamp:signature",
+# base64url): caught even where the URL no longer resolves (a route renamed
+# since the entry was written).
+SIGNED_SEGMENT = re.compile(r"^[^/:]+(?::[A-Za-z0-9_-]+)*:[A-Za-z0-9_-]{20,}$")
+
+
+def redact_path(path: str, url_kwargs: dict | None = None) -> str:
+    """Return the path with every secret token segment replaced by `REDACTION_MARK`.
+
+    `url_kwargs` are the view's keyword arguments when known (the request's
+    resolver match); otherwise the path is resolved here.
+    """
+    if not isinstance(path, str) or not path:
+        return path
+    if url_kwargs is None:
+        try:
+            url_kwargs = resolve(path).kwargs
+        except (Resolver404, ValueError):
+            url_kwargs = {}
+    secrets = {str(v) for k, v in url_kwargs.items() if k in SECRET_URL_KWARGS or k.endswith("_token")}
+    return "/".join(
+        REDACTION_MARK if segment and (segment in secrets or SIGNED_SEGMENT.match(unquote(segment))) else segment
+        for segment in path.split("/")
+    )
+
+
+def redact_secrets(data):
+    """Return an entry's additional data with the secrets of every path in it redacted (entries stored before)."""
+    if isinstance(data, dict):
+        return {k: redact_secrets(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact_secrets(v) for v in data]
+    if isinstance(data, str) and data.startswith("/"):
+        return redact_path(data)
+    return data
 
 
 def _jsonable(value):
@@ -61,8 +109,9 @@ def log_access(request, obj: models.Model, extra: dict | None = None) -> LogEntr
     if register is None:
         register = register_of(obj)
     register_pk = register.pk if isinstance(register, models.Model) else register
-    data = {"register": register_pk, "path": request.path}
-    data.update(_jsonable(extra))
+    match = getattr(request, "resolver_match", None)
+    data = {"register": register_pk, "path": redact_path(request.path, match.kwargs if match is not None else None)}
+    data.update(redact_secrets(_jsonable(extra)))
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
     return LogEntry.objects.log_create(

@@ -1,8 +1,12 @@
+import uuid
+
 import pytest
 from auditlog.models import LogEntry
+from django.core import signing
 from django.test import RequestFactory
+from django.urls import reverse
 
-from registers.access_log import log_access
+from registers.access_log import REDACTION_MARK, log_access, redact_path
 from registers.scoping import register_of, register_path
 
 from ..factories import (
@@ -64,3 +68,23 @@ def test_an_export_logs_the_filter_and_row_count_not_the_rows(register_a, staff_
 def test_an_explicit_register_overrides_the_lookup(register_a, register_b, staff_a):
     entry = log_access(request_as(staff_a), register_a, {"register": register_b})
     assert entry.additional_data["register"] == register_b.pk
+
+
+def test_a_secret_token_in_the_path_is_stored_redacted(register_a, staff_a):
+    token = signing.Signer(salt="privacy.package.download").sign(str(uuid.uuid4()))
+    path = reverse("privacy:download-file", kwargs={"token": token, "fmt": "pdf"})
+    entry = log_access(request_as(staff_a, path=path), CustomerFactory(register=register_a))
+    entry = LogEntry.objects.get(pk=entry.pk)
+    assert entry.additional_data["path"] == f"/privacy/request/answer/{REDACTION_MARK}/pdf/"
+    assert token.rsplit(":", 1)[1] not in str(entry.additional_data)
+
+
+def test_redact_path_knows_the_token_routes_and_signed_values():
+    # A token route redacts whatever the token is, signed-looking or not.
+    assert redact_path("/privacy/request/status/short/") == f"/privacy/request/status/{REDACTION_MARK}/"
+    assert redact_path("/privacy/request/consent/abc/") == f"/privacy/request/consent/{REDACTION_MARK}/"
+    # A signed value is redacted even where the path no longer resolves.
+    signed = signing.Signer(salt="x").sign("value")
+    assert redact_path(f"/gone/{signed}/") == f"/gone/{REDACTION_MARK}/"
+    code = uuid.uuid4()
+    assert redact_path(f"/crm/register-a/customers/{code}/") == f"/crm/register-a/customers/{code}/"
