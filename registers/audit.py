@@ -10,19 +10,27 @@ lockouts). The caller checks the viewer's right to the register first
 
 import csv
 import datetime
+import decimal
 import io
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import Case, CharField, F, Max, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
+from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from .access_log import REDACTION_MARK, redact_secrets
 from .models import CommitmentAcceptance, ConfidentialityCommitment, Membership, Register
 from .scoping import register_path
 from .spreadsheet import spreadsheet_row
@@ -198,18 +206,95 @@ def login_list(
     return first.union(*rest, all=True).order_by("-at") if rest else first.order_by("-at")
 
 
+# What the codes in access entries mean to a register owner. The codes are
+# written by the views that call `log_access` (crm, privacy); an unknown code
+# is shown as it is.
+PURPOSE_LABELS = {
+    "access_request": _("answering an access request"),
+    "access_request_answer": _("download of the answer to an access request"),
+    "consents": _("the customer's consents"),
+    "data_subject_request": _("handling a data subject request"),
+    "decision_letter": _("the decision letter of a data subject request"),
+    "disclosure_ledger": _("the disclosure ledger"),
+    "mandate": _("the mandate of a data subject request"),
+    "subject_search": _("searching for the data subject of a request"),
+}
+EXPORT_LABELS = {
+    "audit_access": _("access log"),
+    "audit_changes": _("change log"),
+    "customers": _("customer list"),
+    "customers_csv": _("customer list (CSV)"),
+    "labels_csv": _("address labels (CSV)"),
+    "labels_pdf": _("address labels (PDF)"),
+    "logins": _("login log"),
+    "statistics": _("statistics"),
+}
+# Keys of the additional data of entries: access entries (`log_access`) and
+# the markers erasure and the retention purge leave on change entries.
+DETAIL_LABELS = {
+    "erasure_plan": _("erasure plan"),
+    "erasure_request": _("erasure request"),
+    "export": _("export"),
+    "filter": _("filter"),
+    "fmt": _("format"),
+    "granularity": _("granularity"),
+    "path": _("page"),
+    "purge_run": _("retention purge run"),
+    "purpose": _("purpose"),
+    "reason": _("reason"),
+    "redacted": _("values removed"),
+    "rows": _("rows"),
+}
+# Keys of an access entry that hold no personal data: the ones a viewer outside the register still sees.
+PUBLIC_DETAIL_KEYS = ("path", "export", "rows", "purpose", "fmt", "granularity")
+# Shown in the description or the purpose column of an access entry, so not again among its details.
+DESCRIBED_KEYS = ("path", "export", "rows", "purpose", "fmt")
+ACTION_CODES = {
+    LogEntry.Action.CREATE: "create",
+    LogEntry.Action.UPDATE: "update",
+    LogEntry.Action.DELETE: "delete",
+    LogEntry.Action.ACCESS: "access",
+}
+EMPTY = "\N{EN DASH}"
+
+
+@dataclass
+class ChangeRow:
+    """One changed field: its name and stored values (for the export) and what the owner reads."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+    old_display: str
+    new_display: str
+
+
 @dataclass
 class EntryRow:
-    """One audit entry as the screens and the CSV export show it."""
+    """One audit entry as the screens and the CSV export show it.
 
+    The screens show the display fields (labels, local time, names); the CSV
+    keeps the machine values (`at` in ISO form, codes, stored values).
+    """
+
+    pk: int
     at: datetime.datetime
     actor: str
     action: str
+    action_code: str
     object_type: str
+    object_type_code: str
+    object_pk: str
     object_repr: str
-    changes: list[tuple[str, str, str]]
+    object_deleted: bool
+    changes: list[ChangeRow]
     address: str
     extra: dict
+    details: list[tuple[str, str]] = field(default_factory=list)
+    purpose: str = ""
+    description: str = ""
+    raw: str = ""
 
 
 def _reveal_for(entry: LogEntry, reveal_personal_data: bool) -> bool:
@@ -218,50 +303,240 @@ def _reveal_for(entry: LogEntry, reveal_personal_data: bool) -> bool:
     return reveal_personal_data or entry.content_type.app_label in ("registers", "auth")
 
 
-def entry_rows(entries, *, reveal_personal_data: bool) -> list[EntryRow]:
-    """Turn log entries into display rows, hiding personal data from viewers who may not see the record."""
+class _ValueFormatter:
+    """Turn the text django-auditlog stored for a field into what the owner reads.
+
+    auditlog stores every value as text: `None` as "None", a foreign key as
+    the related row's id, a choice as its code, a time as naive UTC with
+    microseconds. Related rows are looked up once per page.
+    """
+
+    def __init__(self):
+        self._names: dict[tuple[type, str], str | None] = {}
+
+    def related_name(self, model, pk: str) -> str | None:
+        key = (model, pk)
+        if key not in self._names:
+            try:
+                obj = model._base_manager.filter(pk=pk).first()
+            except (ValueError, TypeError, ValidationError):
+                obj = None
+            self._names[key] = str(obj) if obj is not None else None
+        return self._names[key]
+
+    def display(self, field, raw) -> str:
+        if raw is None or raw in ("", "None"):
+            return EMPTY
+        raw = str(raw)
+        if field is None or raw == REDACTION_MARK:
+            return raw
+        if field.is_relation and (field.many_to_one or field.one_to_one):
+            name = self.related_name(field.related_model, raw)
+            return name if name is not None else str(_("deleted"))
+        choices = getattr(field, "flatchoices", None)
+        if choices:
+            labels = {str(key): label for key, label in choices}
+            return str(labels.get(raw, raw))
+        if isinstance(field, models.BooleanField):
+            return {"True": str(_("yes")), "False": str(_("no"))}.get(raw, raw)
+        try:
+            if isinstance(field, models.DateTimeField):
+                value = datetime.datetime.fromisoformat(raw)
+                if timezone.is_naive(value):
+                    value = timezone.make_aware(value, datetime.UTC)
+                return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+            if isinstance(field, models.DateField):
+                return formats.date_format(datetime.date.fromisoformat(raw[:10]), "SHORT_DATE_FORMAT")
+            if isinstance(field, models.DecimalField):
+                return formats.number_format(decimal.Decimal(raw), decimal_pos=field.decimal_places)
+        except (ValueError, decimal.InvalidOperation):
+            return raw
+        return raw
+
+
+def _model_field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _says_nothing(model_field) -> bool:
+    # auditlog's create entry also lists reverse relations ("crm.ContactPerson.None"),
+    # the row's internal id and its generated public code: none tells the owner anything.
+    if model_field is None:
+        return False
+    if not hasattr(model_field, "verbose_name"):
+        return True
+    if isinstance(model_field, models.AutoField):
+        return True
+    return isinstance(model_field, models.UUIDField) and not model_field.editable
+
+
+def _change_rows(entry: LogEntry, model, reveal: bool, formatter: _ValueFormatter) -> list[ChangeRow]:
     rows = []
-    for entry in entries:
-        reveal = _reveal_for(entry, reveal_personal_data)
-        changes = []
-        for field, values in (entry.changes_dict or {}).items():
+    for name, values in (entry.changes_dict or {}).items():
+        model_field = _model_field(model, name)
+        if _says_nothing(model_field):
+            continue
+        label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
+        if isinstance(values, dict) and values.get("type") == "m2m":
+            # A many-to-many change lists the related rows added or removed.
+            objects = ", ".join(str(v) for v in values.get("objects", []))
+            removed = values.get("operation") == "delete"
+            old, new = (objects, "") if removed else ("", objects)
+            old_display, new_display = (old or EMPTY, new or EMPTY)
+        else:
             if isinstance(values, list) and len(values) == 2:
                 old, new = values
             else:
-                old, new = "", str(values)
-            changes.append((field, str(old) if reveal else REDACTED, str(new) if reveal else REDACTED))
-        extra = {k: v for k, v in (entry.additional_data or {}).items() if k not in ("register",)}
+                old, new = None, values
+            old_display, new_display = formatter.display(model_field, old), formatter.display(model_field, new)
+            old, new = str(old) if old is not None else "", str(new) if new is not None else ""
+        if not reveal:
+            old = new = old_display = new_display = REDACTED
+        elif old_display == EMPTY and new_display == EMPTY:
+            continue
+        rows.append(ChangeRow(name, label, old, new, old_display, new_display))
+    return rows
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_detail_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_detail_value(v) for v in value)
+    return EMPTY if value is None or value == "" else str(value)
+
+
+def _access_description(extra: dict, object_type: str, object_repr: str, deleted: bool) -> str:
+    export = extra.get("export")
+    if export:
+        what = EXPORT_LABELS.get(export, export)
+        rows = extra.get("rows")
+        if isinstance(rows, int):
+            return ngettext("Export of the %(what)s: %(rows)d row", "Export of the %(what)s: %(rows)d rows", rows) % {
+                "what": what,
+                "rows": rows,
+            }
+        return _("Export of the %(what)s") % {"what": what}
+    if deleted:
+        name = _("%(name)s (deleted)") % {"name": object_repr} if object_repr else str(_("deleted"))
+    else:
+        name = object_repr
+    text = f"{capfirst(object_type)}: {name}"
+    if extra.get("fmt"):
+        text += f" ({str(extra['fmt']).upper()})"
+    return text
+
+
+def _existing_pks(entries: list[LogEntry]) -> set[tuple[int, str]]:
+    """Return (content type id, pk) of the entries' objects that still exist."""
+    wanted: dict[int, set[str]] = {}
+    for entry in entries:
+        wanted.setdefault(entry.content_type_id, set()).add(entry.object_pk)
+    found = set()
+    for content_type_id, pks in wanted.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        pk_list = sorted(pks)
+        for start in range(0, len(pk_list), 500):
+            try:
+                present = model._base_manager.filter(pk__in=pk_list[start : start + 500]).values_list("pk", flat=True)
+                found.update((content_type_id, str(pk)) for pk in present)
+            except (ValueError, TypeError, ValidationError):
+                continue
+    return found
+
+
+def entry_rows(entries, *, reveal_personal_data: bool) -> list[EntryRow]:
+    """Turn log entries into display rows, hiding personal data from viewers who may not see the record.
+
+    Secret tokens in stored paths are redacted here too, for entries written
+    before `log_access` redacted them.
+    """
+    entries = list(entries)
+    formatter = _ValueFormatter()
+    accesses = [entry for entry in entries if entry.action == LogEntry.Action.ACCESS]
+    existing = _existing_pks(accesses) if accesses else set()
+    rows = []
+    for entry in entries:
+        reveal = _reveal_for(entry, reveal_personal_data)
+        model = entry.content_type.model_class()
+        is_access = entry.action == LogEntry.Action.ACCESS
+        extra = redact_secrets({k: v for k, v in (entry.additional_data or {}).items() if k != "register"})
+        # An export of the register is logged on the register row, but its filter holds the words searched for.
+        if not (reveal_personal_data if is_access else reveal):
+            extra = {k: v for k, v in extra.items() if k in PUBLIC_DETAIL_KEYS}
+        object_type = str(model._meta.verbose_name) if model else entry.content_type.model
+        object_repr = entry.object_repr if reveal else REDACTED
+        deleted = is_access and (entry.content_type_id, entry.object_pk) not in existing
+        changes = _change_rows(entry, model, reveal, formatter)
+        actor = entry.actor.get_username() if entry.actor else (entry.actor_email or "")
+        action_code = ACTION_CODES.get(entry.action, str(entry.action))
+        purpose = extra.get("purpose")
+        raw = {
+            "id": entry.pk,
+            "timestamp": entry.timestamp.isoformat(),
+            "action": action_code,
+            "actor": actor,
+            "content_type": f"{entry.content_type.app_label}.{entry.content_type.model}",
+            "object_pk": entry.object_pk,
+            "object_repr": object_repr,
+            "changes": {change.field: [change.old, change.new] for change in changes},
+            "remote_addr": entry.remote_addr or "",
+            "additional_data": extra,
+        }
+        hidden = DESCRIBED_KEYS if is_access else ()
         rows.append(
             EntryRow(
+                pk=entry.pk,
                 at=entry.timestamp,
-                actor=entry.actor.get_username() if entry.actor else (entry.actor_email or ""),
-                action=entry.get_action_display(),
-                object_type=str(entry.content_type.model_class()._meta.verbose_name)
-                if entry.content_type.model_class()
-                else entry.content_type.model,
-                object_repr=entry.object_repr if reveal else REDACTED,
+                actor=actor,
+                action=capfirst(str(entry.get_action_display())),
+                action_code=action_code,
+                object_type=object_type,
+                object_type_code=raw["content_type"],
+                object_pk=entry.object_pk,
+                object_repr=object_repr,
+                object_deleted=deleted,
                 changes=changes,
                 address=entry.remote_addr or "",
-                extra=extra if reveal else {k: v for k, v in extra.items() if k in ("path", "export", "rows")},
+                extra=extra,
+                details=[
+                    (capfirst(str(DETAIL_LABELS.get(k, k))), _detail_value(v))
+                    for k, v in extra.items()
+                    if k not in hidden
+                ],
+                purpose=str(PURPOSE_LABELS.get(purpose, purpose)) if purpose else "",
+                description=_access_description(extra, object_type, object_repr, deleted) if is_access else "",
+                raw=json.dumps(raw, indent=2, ensure_ascii=False, default=str),
             )
         )
     return rows
 
 
 def entry_rows_csv(rows: list[EntryRow]) -> str:
-    """Return the rows as CSV text with a header."""
+    """Return the rows as CSV text with a header: machine values (ISO time, codes, stored values), no tokens."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["time", "user", "action", "object type", "object", "changes", "address", "details"])
+    writer.writerow(["time", "user", "action", "object type", "object id", "object", "changes", "address", "details"])
     for row in rows:
-        changes = "; ".join(f"{field}: {old} -> {new}" for field, old, new in row.changes)
-        details = "; ".join(f"{k}={v}" for k, v in row.extra.items())
+        changes = "; ".join(f"{change.field}: {change.old} -> {change.new}" for change in row.changes)
+        details = "; ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v}"
+            for k, v in row.extra.items()
+        )
         writer.writerow(
             spreadsheet_row(
                 row.at.isoformat(),
                 row.actor,
-                row.action,
-                row.object_type,
+                row.action_code,
+                row.object_type_code,
+                row.object_pk,
                 row.object_repr,
                 changes,
                 row.address,
