@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registers.models import Register
 
-from .models import ContactPerson, Customer, Interaction, OrderingClient
+from .models import ERROR_INTERACTION_IN_FUTURE, ContactPerson, Customer, Interaction, OrderingClient
 from .selectors import CUSTOMER_ORDERINGS
 from .validators import (
     FREE_TEXT_VALIDATORS,
@@ -155,6 +155,13 @@ class InteractionForm(forms.Form):
                 params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
             )
         return value
+
+    def clean(self):
+        cleaned = super().clean()
+        # The model refuses it too (Interaction.clean); here the error appears before any service runs.
+        if Interaction.is_too_early(cleaned.get("kind"), cleaned.get("occurred_at")):
+            self.add_error("occurred_at", ERROR_INTERACTION_IN_FUTURE)
+        return cleaned
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)

@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -26,6 +27,9 @@ ERROR_ORGANISATION_ONLY = _("Only an organisation customer has this information.
 ERROR_PERSON_ONLY = _("Only a person customer has this information.")
 ERROR_IMMUTABLE = _("Contact-centre archive items are kept exactly as stored and cannot be changed.")
 ERROR_WRONG_REGISTER_KIND = _("This register does not hold this kind of record.")
+ERROR_INTERACTION_IN_FUTURE = _(
+    "A call, an e-mail or a meeting is recorded once it has taken place: its time cannot be in the future."
+)
 
 
 class PersonalDataQuerySet(models.QuerySet):
@@ -317,6 +321,12 @@ class Interaction(PersonalDataModel):
         verbose_name=_("staff user"),
     )
 
+    # Kinds that report something that has happened ("incoming call, 1.3.2027" is a typing error). Events,
+    # assignments, purchased services and notes may be dated ahead: they are booked or agreed beforehand.
+    PAST_KINDS = frozenset({Kind.CALL_IN, Kind.CALL_OUT, Kind.EMAIL_IN, Kind.EMAIL_OUT, Kind.MEETING})
+    # A call typed as it ends, or a workstation clock a little ahead, is not "in the future".
+    FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
@@ -326,9 +336,21 @@ class Interaction(PersonalDataModel):
     def __str__(self) -> str:
         return self.subject
 
+    @classmethod
+    def is_too_early(cls, kind: str, occurred_at: datetime.datetime | None) -> bool:
+        """Tell whether an interaction of `kind` at `occurred_at` claims to have happened in the future."""
+        return (
+            kind in cls.PAST_KINDS and occurred_at is not None and occurred_at > timezone.now() + cls.FUTURE_TOLERANCE
+        )
+
     def clean(self) -> None:
+        errors = {}
         if self.contact_person_id is not None and self.contact_person.customer_id != self.customer_id:
-            raise ValidationError({"contact_person": _("The contact person belongs to another customer.")})
+            errors["contact_person"] = _("The contact person belongs to another customer.")
+        if self.is_too_early(self.kind, self.occurred_at):
+            errors["occurred_at"] = ERROR_INTERACTION_IN_FUTURE
+        if errors:
+            raise ValidationError(errors)
 
 
 class Invoice(PersonalDataModel):
