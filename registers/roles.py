@@ -47,4 +47,16 @@ def roles_fitting(register: Register) -> frozenset[str]:
     return ROLES_BY_KIND.get(register.kind, frozenset())
 
 
+# Rights inside a register's data that narrow CHANGE_DATA by role. They are not guardian codenames: a
+# Register permission would need a model change and a migration granting it to every existing role group,
+# and the rule reads as well from the roles the user holds today (crm.selectors.user_holds_right checks it
+# after guardian's CHANGE_DATA check). Seeds 000/003 and DOMAIN.md make the owner answerable for the data;
+# the permanent erasure step of a request is already the owner's (privacy: APPROVE_REQUESTS).
+DELETE_CUSTOMERS = "delete_customers"  # delete a customer with everything under it, for good
+CHANGE_OTHERS_ENTRIES = "change_others_entries"  # correct or remove a timeline entry a colleague recorded
+
+ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES}),
+}
+
 MAIN_USERS_GROUP = "main users"
