@@ -17,18 +17,21 @@ NAMESPACE = uuid.UUID("6f1c2b8e-3d4a-5b6c-8d9e-0a1b2c3d4e5f")
 FIRST_NAMES_FI = [
     "Aino", "Eero", "Helmi", "Juho", "Kaisa", "Lauri", "Maija", "Mikko", "Noora", "Olli",
     "Pirjo", "Riikka", "Sanna", "Tapio", "Tuula", "Ville", "Aleksi", "Elina", "Heikki", "Johanna",
+    "Anni", "Eetu", "Hanna", "Ilkka", "Jenni", "Kalle", "Leena", "Markus", "Outi", "Pekka",
 ]  # fmt: skip
 FIRST_NAMES_SV = [
     "Anders", "Birgitta", "Carl", "Elsa", "Fredrik", "Greta", "Henrik", "Ingrid", "Johan", "Karin",
-    "Linnea", "Magnus", "Nils", "Sofia", "Ulla", "Vilhelm",
+    "Linnea", "Magnus", "Nils", "Sofia", "Ulla", "Vilhelm", "Astrid", "Erik", "Hedvig", "Mats", "Stina", "Tor",
 ]  # fmt: skip
 LAST_NAMES_FI = [
     "Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen",
     "Koskinen", "Järvinen", "Lehtonen", "Saarinen", "Salminen", "Heinonen", "Niemi", "Kinnunen",
+    "Rantanen", "Ahonen", "Lehtinen", "Turunen", "Salonen", "Karjalainen", "Hiltunen", "Toivonen", "Ojala", "Lahtinen",
 ]  # fmt: skip
 LAST_NAMES_SV = [
     "Lindqvist", "Nyström", "Holmberg", "Sjöberg", "Lindholm", "Åberg", "Grönroos", "Wikström",
-    "Ekström", "Backman", "Forsman", "Öhman",
+    "Ekström", "Backman", "Forsman", "Öhman", "Sundström", "Lindberg", "Blomqvist", "Westerlund",
+    "Hägg", "Söderholm", "Mattsson", "Strömberg",
 ]  # fmt: skip
 COMPANY_STEMS = [
     "Saaristo", "Kallio", "Merituuli", "Revontuli", "Kuusi", "Havu", "Aalto", "Kivi", "Pohjan",
@@ -81,20 +84,46 @@ def phone(rng: random.Random, mobile: bool) -> str:
     return f"+3589310{rng.randint(1000, 9999)}"
 
 
-def customer_values(rng: random.Random, *, collected: set[str]) -> dict:
-    """Return the field values of one customer, limited to what the register collects."""
+def ascii_part(text: str) -> str:
+    """Lower-case a name for an e-mail address: ä, ö and å become a, o and a, spaces become hyphens."""
+    return text.lower().replace(" ", "-").translate(str.maketrans("äöå", "aoa"))
+
+
+def _draw_unique(rng: random.Random, draw, taken: set | None):
+    # The demo must not show the same person twice; the benchmarks (taken=None) do not care.
+    value = draw()
+    while taken is not None and value in taken:
+        value = draw()
+    if taken is not None:
+        taken.add(value)
+    return value
+
+
+def customer_values(rng: random.Random, *, collected: set[str], taken: set | None = None) -> dict:
+    """Return the field values of one customer, limited to what the register collects.
+
+    With `taken`, a set shared by the calls of one load, no two people get the
+    same name and no two organisations the same name (and so no two the same e-mail address).
+    """
     swedish = rng.random() < 0.3
     person = rng.random() < 0.35
-    first = rng.choice(FIRST_NAMES_SV if swedish else FIRST_NAMES_FI)
-    last = rng.choice(LAST_NAMES_SV if swedish else LAST_NAMES_FI)
+    first, last = _draw_unique(
+        rng,
+        lambda: (
+            rng.choice(FIRST_NAMES_SV if swedish else FIRST_NAMES_FI),
+            rng.choice(LAST_NAMES_SV if swedish else LAST_NAMES_FI),
+        ),
+        taken if person else None,
+    )
+    stem, trade = _draw_unique(
+        rng, lambda: (rng.choice(COMPANY_STEMS), rng.choice(COMPANY_TRADES)), None if person else taken
+    )
     postal_code, city = rng.choice(CITIES)
     values = {
         "kind": "person" if person else "organisation",
         "first_name": first if person else "",
         "last_name": last if person else "",
-        "organisation_name": ""
-        if person
-        else f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_TRADES)} {rng.choice(COMPANY_FORMS)}",
+        "organisation_name": "" if person else f"{stem} {trade} {rng.choice(COMPANY_FORMS)}",
         "business_id": "" if person else business_id(rng),
         "date_of_birth": datetime.date(rng.randint(1945, 2003), rng.randint(1, 12), rng.randint(1, 28))
         if person
@@ -108,7 +137,9 @@ def customer_values(rng: random.Random, *, collected: set[str]) -> dict:
         "landline": phone(rng, mobile=False) if rng.random() < 0.5 else "",
         "mobile": phone(rng, mobile=True),
         "fax": phone(rng, mobile=False) if rng.random() < 0.05 else "",
-        "email": f"{first.lower()}.{last.lower()}@example.fi".translate(str.maketrans("äöå", "aoa")),
+        "email": f"{ascii_part(first)}.{ascii_part(last)}@example.fi"
+        if person
+        else f"info@{ascii_part(stem)}-{ascii_part(trade)}.example.fi",
         "language": "sv" if swedish else rng.choice(["fi", "fi", "fi", "en"]),
         "extra_info": rng.choice(["", "", "Toivoo yhteydenottoa sähköpostitse.", "Önskar material på svenska."]),
         "marketing_objection": rng.random() < 0.08,
@@ -123,16 +154,23 @@ def customer_values(rng: random.Random, *, collected: set[str]) -> dict:
     return values
 
 
-def contact_person_values(rng: random.Random) -> dict:
+def contact_person_values(rng: random.Random, *, taken: set | None = None, domain: str = "yritys.example.fi") -> dict:
+    """Return a contact person; with `taken` (the names already used in the register) a new name."""
     swedish = rng.random() < 0.3
-    first = rng.choice(FIRST_NAMES_SV if swedish else FIRST_NAMES_FI)
-    last = rng.choice(LAST_NAMES_SV if swedish else LAST_NAMES_FI)
+    first, last = _draw_unique(
+        rng,
+        lambda: (
+            rng.choice(FIRST_NAMES_SV if swedish else FIRST_NAMES_FI),
+            rng.choice(LAST_NAMES_SV if swedish else LAST_NAMES_FI),
+        ),
+        taken,
+    )
     return {
         "first_name": first,
         "last_name": last,
         "title": rng.choice(TITLES),
         "responsibility": rng.choice(RESPONSIBILITIES),
-        "email": f"{first.lower()}.{last.lower()}@yritys.example.fi".translate(str.maketrans("äöå", "aoa")),
+        "email": f"{ascii_part(first)}.{ascii_part(last)}@{domain}",
         "phone": phone(rng, mobile=True),
         "interests": ", ".join(rng.sample(INTERESTS, 2)),
     }
@@ -149,9 +187,17 @@ def interaction_values(rng: random.Random, *, now: datetime.datetime, max_age_da
 
 
 def invoice_values(rng: random.Random, *, number: str, today: datetime.date) -> dict:
+    """Return an invoice issued two weeks before it falls due, never after `today`.
+
+    `created_at` is the issue date: the timeline shows an invoice when it was
+    recorded, and an invoice loaded today would otherwise top every timeline.
+    """
+    due_date = today + datetime.timedelta(days=rng.randint(-400, 30))
+    issued = min(due_date - datetime.timedelta(days=14), today)
     return {
         "number": number,
         "amount": Decimal(rng.randint(5000, 500000)) / 100,
-        "due_date": today + datetime.timedelta(days=rng.randint(-400, 30)),
+        "due_date": due_date,
         "status": rng.choices(["paid", "open", "in_collection"], weights=[80, 15, 5])[0],
+        "created_at": datetime.datetime.combine(issued, datetime.time(9, rng.randint(0, 59)), tzinfo=datetime.UTC),
     }

@@ -122,3 +122,31 @@ def test_generate_data_fills_a_register_in_batches():
     assert 20 < customers.filter(last_activity_at__lt=cutoff).count() < 100
     call_command("generate_data", customers=50)
     assert customers.count() == 170
+
+
+def test_demo_people_appear_once_and_timelines_hold_only_the_past():
+    from crm.selectors import customer_timeline_page
+
+    started = timezone.now()
+    call_command("load_demo")
+    persons = Customer.objects.filter(kind="person")
+    names = list(persons.values_list("first_name", "last_name", "date_of_birth"))
+    assert len(names) == len(set(names))
+    assert len({(first, last) for first, last, _born in names}) == len(names)
+    contacts = list(ContactPerson.objects.values_list("first_name", "last_name"))
+    assert len(contacts) == len(set(contacts))
+    assert not set(contacts) & {(first, last) for first, last, _born in names}
+    emails = [e for e in Customer.objects.values_list("email", flat=True) if e]
+    emails += list(ContactPerson.objects.values_list("email", flat=True))
+    assert len(emails) == len(set(emails))
+    organisations = list(Customer.objects.filter(kind="organisation").values_list("organisation_name", flat=True))
+    assert len(organisations) == len(set(organisations))
+    # An invoice is on the timeline when it was issued, not when the demo was loaded.
+    billed = Customer.objects.filter(invoices__isnull=False).distinct()
+    assert billed.count() > 20
+    for customer in billed:
+        entries = customer_timeline_page(customer=customer).entries
+        times = [entry.at for entry in entries]
+        assert times == sorted(times, reverse=True)
+        assert all(at < started for at in times)
+        assert customer.created_at <= min(times)

@@ -7,7 +7,9 @@ uuid5 codes, so a second run finds everything in place and changes nothing.
 import datetime
 import random
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import translation
@@ -59,16 +61,25 @@ def demo_password(username: str) -> str:
 class Command(BaseCommand):
     help = "Load the demo registers, users and customers (idempotent)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        self._load()
+        # After the commit, so that the list ends the output, below any demo letters printed by the console mailer.
+        self._print_users()
+
+    @transaction.atomic
+    def _load(self) -> None:
         registers = self._registers()
         users = self._users(registers)
+        # Names used so far in this load: nobody appears twice, as a customer or as a contact person.
+        taken: set = set()
         for register in registers.values():
             if register.kind == Register.Kind.CUSTOMER and not register.parts.exists():
-                self._customers(register, users)
+                self._customers(register, users, taken)
         self._contact_centre(registers["helsinki-contact-centre"], users)
         demo_governance.load(main_user=users[MAIN_USER[0]], users=users)
-        self._print_users()
+        # The requests, consents and disclosures belong to privacy, which crm does not import: run its command.
+        if apps.is_installed("privacy"):
+            call_command("load_demo_privacy", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
@@ -118,7 +129,7 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def _customers(self, register: Register, users) -> None:
+    def _customers(self, register: Register, users, taken: set) -> None:
         collected = set(Customer.fields_collected_by(register))
         existing = set(Customer.objects.filter(register=register).values_list("code", flat=True))
         staff = [u for u in users.values() if Membership.objects.filter(user=u, register=register).exists()]
@@ -129,7 +140,7 @@ class Command(BaseCommand):
             if code in existing:
                 continue
             rng = random.Random(f"{register.slug}:{number}")  # nosec B311
-            values = demo.customer_values(rng, collected=collected)
+            values = demo.customer_values(rng, collected=collected, taken=taken)
             customer = Customer(register=register, code=code, source=Customer.Source.DATA_SUBJECT, **values)
             if customer.marketing_objection:
                 customer.marketing_objection_at = ANCHOR - datetime.timedelta(days=rng.randint(1, 300))
@@ -142,7 +153,9 @@ class Command(BaseCommand):
                         ContactPerson(
                             customer=customer,
                             code=demo.stable_code(code, "person", p),
-                            **demo.contact_person_values(rng),
+                            **demo.contact_person_values(
+                                rng, taken=taken, domain=values["email"].partition("@")[2] or "yritys.example.fi"
+                            ),
                         )
                     )
             for i in range(rng.randint(0, 15)):
@@ -157,16 +170,21 @@ class Command(BaseCommand):
                         **values,
                     )
                 )
+            issued = []
             if bills:
                 for i in range(rng.randint(0, 3)):
-                    invoices.append(
-                        Invoice(
-                            customer=customer,
-                            code=demo.stable_code(code, "invoice", i),
-                            **demo.invoice_values(rng, number=f"{number:04d}-{i}", today=ANCHOR.date()),
-                        )
+                    invoice = Invoice(
+                        customer=customer,
+                        code=demo.stable_code(code, "invoice", i),
+                        **demo.invoice_values(rng, number=f"{number:04d}-{i}", today=ANCHOR.date()),
                     )
+                    issued.append(invoice.created_at)
+                    invoices.append(invoice)
             customer.last_activity_at = max(times, default=ANCHOR - datetime.timedelta(days=max_age))
+            # The customer was recorded before their first contact or invoice, so the statistics see them
+            # arrive over time.
+            first_seen = min(times + issued, default=customer.last_activity_at)
+            customer.created_at = first_seen - datetime.timedelta(days=rng.randint(1, 60))
             customer.full_clean()
             customers.append(customer)
         Customer.objects.bulk_create(customers)
