@@ -93,6 +93,8 @@ class ReviewDecisionForm(forms.Form):
     reason = PersonalCharFormField(
         label=_("Reason"), max_length=300, required=False, help_text=_("Required when access is revoked.")
     )
+    # Set by the confirmation page: a revoke ends the user's access at once, so it takes a second step.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class _PeriodForm(forms.Form):

@@ -6,13 +6,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access_review, roles
 from .audit import user_access_facts
 from .forms import ReviewDecisionForm
-from .models import AccessReview, AccessReviewItem
+from .models import AccessReview, AccessReviewItem, Role
 from .selectors import register_get_for_owner, user_can
 
 
@@ -81,6 +82,14 @@ def review_item_decide(request, register, code, item):
     if not form.is_valid():
         messages.error(request, _("Choose keep or revoke."))
         return redirect(review)
+    data = form.cleaned_data
+    if data["decision"] == AccessReviewItem.Decision.REVOKE and not data["confirmed"]:
+        # Revoking ends the user's roles at once: show what is about to happen before doing it.
+        if not data["reason"].strip():
+            messages.error(request, access_review.ERROR_REASON_FOR_REVOKE)
+            return redirect(review)
+        if _revoke_may_proceed(request.user, register, review, item):
+            return _render_revoke_confirmation(request, register, review, item, data["reason"])
     try:
         access_review.access_review_item_decide(
             item=item, decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"], actor=request.user
@@ -94,6 +103,29 @@ def review_item_decide(request, register, code, item):
         else:
             messages.success(request, _("The access of %(name)s is kept.") % {"name": name})
     return redirect(review)
+
+
+def _revoke_may_proceed(user, register, review, item) -> bool:
+    """Whether the service would accept the revoke; if not, its own error explains why, without a detour."""
+    return (
+        review.status == AccessReview.Status.OPEN
+        and item.decision != AccessReviewItem.Decision.REVOKE
+        and item.user_id != user.pk
+        and access_review.access_review_can_decide(user=user, register=register)
+    )
+
+
+def _render_revoke_confirmation(request, register, review, item, reason):
+    facts = user_access_facts(register=register, user_ids=[item.user_id])[item.user_id]
+    context = {
+        "register": register,
+        "review": review,
+        "item": item,
+        "name": item.user.get_full_name() or item.user.get_username(),
+        "roles": [role["role_label"] for role in facts["roles"]],
+        "reason": reason,
+    }
+    return render(request, "registers/access_review_confirm.html", context)
 
 
 @require_POST
@@ -112,6 +144,55 @@ def _refuse_fetch(url, *args, **kwargs):
     raise ValueError(f"PDF evidence loads no outside resources: {url}")
 
 
+def _label(choices, code: str) -> str:
+    """The label of a stored code in the reader's language; a code no longer among the choices shows as stored."""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code
+
+
+def _evidence_items(review: AccessReview) -> list[AccessReviewItem]:
+    items = list(review.items.select_related("user", "decided_by"))
+    for item in items:
+        # The snapshot keeps codes and ISO dates, and the role name in the language of the day it was taken.
+        item.role_rows = [
+            {
+                "label": _label(Role, role.get("role", "")) if role.get("role") else role.get("role_label", ""),
+                "granted_by": role.get("granted_by", ""),
+                "granted_on": parse_date(role.get("granted_on") or "") or role.get("granted_on", ""),
+            }
+            for role in item.roles
+        ]
+    return items
+
+
+def _evidence_changes(review: AccessReview) -> list:
+    changes = list(review.status_changes.select_related("actor", "item__user"))
+    for change in changes:
+        # A row with an item is a decision on a user's access; the others move the whole campaign.
+        choices = AccessReviewItem.Decision if change.item_id else AccessReview.Status
+        change.old_label = _label(choices, change.old) if change.old else "\u2013"
+        change.new_label = _label(choices, change.new)
+    return changes
+
+
+def review_evidence_html(request, register, review: AccessReview) -> str:
+    """The evidence of a completed review as HTML, in the reader's language: the source of its PDF."""
+    return render_to_string(
+        "registers/access_review_pdf.html",
+        {
+            "register": register,
+            "review": review,
+            "items": _evidence_items(review),
+            "changes": _evidence_changes(review),
+            "printed_at": timezone.now(),
+            "printed_by": request.user,
+        },
+        request=request,
+    )
+
+
 def review_pdf(request, register, code):
     register, review = _review_for(request, register, code)
     if review.status != AccessReview.Status.COMPLETED:
@@ -119,18 +200,7 @@ def review_pdf(request, register, code):
     # Imported here: WeasyPrint loads Pango at import, which only this view needs.
     from weasyprint import HTML
 
-    html = render_to_string(
-        "registers/access_review_pdf.html",
-        {
-            "register": register,
-            "review": review,
-            "items": review.items.select_related("user", "decided_by"),
-            "changes": review.status_changes.select_related("actor", "item__user"),
-            "printed_at": timezone.now(),
-            "printed_by": request.user,
-        },
-        request=request,
-    )
+    html = review_evidence_html(request, register, review)
     # The template inlines its styles; nothing is fetched while rendering.
     pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")

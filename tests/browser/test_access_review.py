@@ -12,6 +12,11 @@ def decide(page, item, decision, reason=""):
     row.locator("input[name=reason]").fill(reason)
     row.locator("button[type=submit]").click()
     page.wait_for_load_state()
+    if decision == "revoke":
+        # A revoke ends the access at once, so a confirmation page states that first.
+        assert page.locator(".notice-danger").is_visible()
+        page.locator("main form button.button-danger").click()
+        page.wait_for_load_state()
 
 
 def test_the_owner_revokes_a_user_in_the_yearly_review_and_the_user_is_refused(

@@ -1,10 +1,12 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.translation import gettext
 
 from registers import access_review as ar
-from registers.models import AccessReview, AccessReviewItem
+from registers.models import AccessReview, AccessReviewItem, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_the_owner_decides_and_completes_through_the_screens(client, owner_a, st
     assert response.status_code == 302
     staff_item.refresh_from_db()
     assert staff_item.decision == AccessReviewItem.Decision.PENDING
-    client.post(decide_url(review, staff_item), {"decision": "revoke", "reason": "Ei tarvetta"})
+    client.post(decide_url(review, staff_item), {"decision": "revoke", "reason": "Ei tarvetta", "confirmed": "on"})
     ar.access_review_item_decide(item=owner_item, decision="keep", reason="", actor=main_user)
     response = client.post(f"{review.get_absolute_url()}complete/", follow=True)
     with translation.override("fi"):
@@ -118,3 +120,53 @@ def test_a_main_user_sees_the_overdue_count_linking_to_the_admin(client, main_us
     client.force_login(main_user)
     page = client.get("/").content.decode()
     assert "/admin/registers/accessreview/?overdue=yes" in page
+
+
+def test_revoking_asks_for_a_confirmation_that_states_the_consequence(client, owner_a, staff_a, review, register_a):
+    staff_a.first_name, staff_a.last_name = "Tuulikki", "Becker"
+    staff_a.save()
+    item = review.items.get(user=staff_a)
+    client.force_login(owner_a)
+    response = client.post(
+        decide_url(review, item), {"decision": "revoke", "reason": "Siirtyi muualle"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    # The first click only asks: nothing has changed yet.
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Tuulikki Becker loses access to {register_a.name_en} at once." in page
+    assert "Siirtyi muualle" in page
+    assert "staff user" in page  # The role that ends.
+    assert f'href="{review.get_absolute_url()}#item-{item.code}"' in page  # A way back without revoking.
+    item.refresh_from_db()
+    assert item.decision == AccessReviewItem.Decision.PENDING
+    assert Membership.objects.active().filter(user=staff_a, register=register_a).exists()
+
+    # The confirmation page's own form, as posted by its button, revokes.
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    assert hidden["confirmed"]
+    assert (hidden["decision"], hidden["reason"]) == ("revoke", "Siirtyi muualle")
+    action = re.search(r'<form method="post" action="([^"]+)"', page)[1]
+    response = client.post(action, hidden)
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.decision, item.reason) == (AccessReviewItem.Decision.REVOKE, "Siirtyi muualle")
+    assert not Membership.objects.active().filter(user=staff_a, register=register_a).exists()
+
+
+def test_a_revoke_without_a_reason_is_refused_before_any_confirmation(client, owner_a, staff_a, review):
+    item = review.items.get(user=staff_a)
+    client.force_login(owner_a)
+    response = client.post(decide_url(review, item), {"decision": "revoke", "reason": " "}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert str(ar.ERROR_REASON_FOR_REVOKE) in page
+    item.refresh_from_db()
+    assert item.decision == AccessReviewItem.Decision.PENDING
+
+
+def test_keeping_a_users_access_needs_no_confirmation(client, owner_a, staff_a, review):
+    item = review.items.get(user=staff_a)
+    client.force_login(owner_a)
+    assert client.post(decide_url(review, item), {"decision": "keep"}).status_code == 302
+    item.refresh_from_db()
+    assert item.decision == AccessReviewItem.Decision.KEEP
