@@ -10,20 +10,20 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import CharField, QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from registers.models import Register
 from registers.spreadsheet import FORMULA_FIRST, spreadsheet_cell, spreadsheet_row
 
-from .models import Customer
+from .models import ContactPerson, Customer
 
 CHUNK_SIZE = 2000
 MAX_PDF_LABELS = 1200  # 50 A4 sheets: a few seconds of WeasyPrint; longer mailings use the CSV.
@@ -169,21 +169,63 @@ LABEL_FIELDS = (
     "city",
     "country",
 )
+# Posti's addressing guide puts the person an organisation's letter is for on
+# the line below its name, after a word that depends on the letter's language.
+# These are postal conventions rather than interface text, so they are fixed
+# here and do not follow the translation catalogues.
+ATTENTION_WORDS = {"fi": "Huom.", "sv": "Att.", "en": "Attn."}
+# A label's text is set at the largest of these sizes at which it fits: 58 x 37 mm
+# inside the label's margins, about 0.6 em a character (DejaVu Sans, erring on
+# the wide side) and lines of 1.3 em. The template has a rule per class.
+LABEL_SIZES = (("", 10), ("small", 8), ("smaller", 6.5))  # (class, points)
+LABEL_WIDTH_PT = 58 / 25.4 * 72
+LABEL_HEIGHT_PT = 37 / 25.4 * 72
 
 
 def label_queryset(customers: QuerySet[Customer]) -> QuerySet:
-    """Return the address rows of the customers that have a street address, in name order."""
-    return customers.exclude(street_address="").order_by("sort_name", "id").values_list(*LABEL_FIELDS)
+    """Return the address rows of the customers that have a street address, in name order.
+
+    Each row ends with the customer's language and the name of the contact
+    person listed first on the customer's page, for the attention line.
+    """
+    contacts = ContactPerson.objects.filter(customer=OuterRef("pk")).order_by(*ContactPerson._meta.ordering)
+    return (
+        customers.exclude(street_address="")
+        .annotate(
+            contact_first_name=Subquery(contacts.values("first_name")[:1]),
+            contact_last_name=Subquery(contacts.values("last_name")[:1]),
+        )
+        .order_by("sort_name", "id")
+        .values_list(*LABEL_FIELDS, "language", "contact_first_name", "contact_last_name")
+    )
 
 
-def label_lines(row) -> list[str]:
+def attention_line(kind: str, language: str, first_name: str | None, last_name: str | None) -> str:
+    """Return "Huom. Maija Virtanen" for an organisation with a contact person, in the customer's language.
+
+    A customer without a language of Finnish, Swedish or English gets the
+    language of the person printing, and failing that English.
+    """
+    contact = f"{first_name or ''} {last_name or ''}".strip()
+    if kind != Customer.Kind.ORGANISATION or not contact:
+        return ""
+    word = ATTENTION_WORDS.get(language) or ATTENTION_WORDS.get(get_language() or "", ATTENTION_WORDS["en"])
+    return f"{word} {contact}"
+
+
+def label_lines(row, attention: str = "") -> list[str]:
     kind, organisation_name, first_name, last_name, street, postal_code, city, country = row
     name = Customer.name_from(kind, organisation_name, first_name, last_name)
-    lines = [name, street, f"{postal_code} {city}".strip()]
+    lines = [name, attention, street, f"{postal_code} {city}".strip()]
     # Posti's addressing guide: the country is written only on mail abroad.
     if country.strip().casefold() not in DOMESTIC_COUNTRIES:
         lines.append(country.upper())
     return [line for line in lines if line]
+
+
+def _label_parts(row) -> tuple[tuple, str]:
+    *address, language, contact_first_name, contact_last_name = row
+    return tuple(address), attention_line(address[0], language, contact_first_name, contact_last_name)
 
 
 LABEL_HEADER = (
@@ -192,28 +234,54 @@ LABEL_HEADER = (
     gettext_lazy("postal code"),
     gettext_lazy("city"),
     gettext_lazy("country"),
+    gettext_lazy("attention line"),
 )
 
 
 def label_csv_rows(rows: QuerySet) -> Iterator[list[str]]:
     yield [capfirst(str(label)) for label in LABEL_HEADER]
-    for kind, organisation_name, first_name, last_name, street, postal_code, city, country in rows.iterator(
-        chunk_size=CHUNK_SIZE
-    ):
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+        (kind, organisation_name, first_name, last_name, street, postal_code, city, country), attention = _label_parts(
+            row
+        )
         name = Customer.name_from(kind, organisation_name, first_name, last_name)
-        yield spreadsheet_row(name, street, postal_code, city, country)
+        yield spreadsheet_row(name, street, postal_code, city, country, attention)
+
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    text: str
+    size: str  # The class of the template's font size.
+
+
+def _label_size(lines: list[str]) -> str:
+    """Return the class of the largest type at which the lines, wrapped to the label's width, fit its height."""
+    for size_class, points in LABEL_SIZES:
+        per_line = int(LABEL_WIDTH_PT / (points * 0.6))
+        printed = sum(max(1, -(-len(line) // per_line)) for line in lines)
+        if printed * points * 1.3 <= LABEL_HEIGHT_PT:
+            return size_class
+    return LABEL_SIZES[-1][0]
+
+
+def _printed_label(lines: list[str]) -> PrintedLabel:
+    # One text per label, its lines kept by `white-space: pre-line`: fewer boxes for WeasyPrint to lay out.
+    return PrintedLabel(text="\n".join(lines), size=_label_size(lines))
+
+
+def labels_html(rows: QuerySet, *, request=None) -> str:
+    """Return the HTML of the label sheets, at most MAX_PDF_LABELS labels."""
+    labels = [label_lines(*_label_parts(row)) for row in rows[:MAX_PDF_LABELS]]
+    texts = [_printed_label(lines) for lines in labels]
+    table = [texts[start : start + LABELS_PER_ROW] for start in range(0, len(texts), LABELS_PER_ROW)]
+    return render_to_string("crm/customer_labels.html", {"labels": labels, "rows": table}, request=request)
 
 
 def labels_pdf(rows: QuerySet, *, request=None) -> bytes:
     """Render A4 sheets of 3 x 8 labels (70 x 37 mm) with WeasyPrint."""
     from weasyprint import HTML  # Imported here: loading Pango costs time that only this export needs.
 
-    labels = [label_lines(row) for row in rows[:MAX_PDF_LABELS]]
-    # One text per label, its lines kept by `white-space: pre-line`: fewer boxes for WeasyPrint to lay out.
-    texts = ["\n".join(lines) for lines in labels]
-    table = [texts[start : start + LABELS_PER_ROW] for start in range(0, len(texts), LABELS_PER_ROW)]
-    html = render_to_string("crm/customer_labels.html", {"labels": labels, "rows": table}, request=request)
-    return HTML(string=html).write_pdf()
+    return HTML(string=labels_html(rows, request=request)).write_pdf()
 
 
 def pdf_response(content: bytes, *, filename: str) -> HttpResponse:

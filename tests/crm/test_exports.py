@@ -6,9 +6,10 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from crm import exports
+from crm.models import Customer
 from registers.models import CustomerField
 
-from ..factories import CustomerFactory, PersonCustomerFactory
+from ..factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -155,7 +156,7 @@ def mailing(register_a):
 def test_mailing_labels_leave_out_objections_restrictions_and_missing_addresses(client, staff_a, register_a, mailing):
     client.force_login(staff_a)
     rows = read_csv(client.get(export_url(register_a, "customer-labels-csv")))
-    assert rows[0] == ["Name", "Street address", "Postal code", "City", "Country"]
+    assert rows[0] == ["Name", "Street address", "Postal code", "City", "Country", "Attention line"]
     assert [row[0] for row in rows[1:]] == ["Merituuli Oy", "Sven Svensson"]
 
 
@@ -202,3 +203,96 @@ def test_a_register_without_addresses_has_no_labels(client, staff_a, register_a)
     client.force_login(staff_a)
     assert client.get(export_url(register_a, "customer-labels-csv")).status_code == 404
     assert client.get(export_url(register_a, "customer-labels-pdf")).status_code == 404
+
+
+def test_an_organisations_label_names_its_contact_person_in_the_customers_language(client, staff_a, register_a):
+    address = {"street_address": "Satamatie 1", "postal_code": "00100", "city": "Helsinki"}
+    finnish = CustomerFactory(register=register_a, organisation_name="Aalto Oy", language="fi", **address)
+    # Two contact persons: the one listed first on the customer's page (by surname) is the addressee.
+    ContactPersonFactory(customer=finnish, first_name="Maija", last_name="Virtanen")
+    ContactPersonFactory(customer=finnish, first_name="Olli", last_name="Heikkinen")
+    swedish = CustomerFactory(register=register_a, organisation_name="Berg Ab", language="sv", **address)
+    ContactPersonFactory(customer=swedish, first_name="Sven", last_name="Berg")
+    english = CustomerFactory(register=register_a, organisation_name="Cole Ltd", language="en", **address)
+    ContactPersonFactory(customer=english, first_name="Ann", last_name="Cole")
+    unknown = CustomerFactory(register=register_a, organisation_name="Dahl Oy", language="", **address)
+    ContactPersonFactory(customer=unknown, first_name="Eeva", last_name="Dahl")
+    CustomerFactory(register=register_a, organisation_name="Eka Oy", **address)  # No contact person.
+    PersonCustomerFactory(register=register_a, first_name="Fanni", last_name="Forss", language="fi", **address)
+    client.force_login(staff_a)
+    response = client.get(export_url(register_a, "customer-labels-pdf"))
+    assert response.content.startswith(b"%PDF")
+    attention = {lines[0]: lines[1] for lines in response.context["labels"]}
+    assert attention == {
+        "Aalto Oy": "Huom. Olli Heikkinen",
+        "Berg Ab": "Att. Sven Berg",
+        "Cole Ltd": "Attn. Ann Cole",
+        "Dahl Oy": "Attn. Eeva Dahl",  # No language: the English page's word.
+        "Eka Oy": "Satamatie 1",
+        "Fanni Forss": "Satamatie 1",
+    }
+    # The printed sheet carries the line under the name.
+    html = exports.labels_html(exports.label_queryset(Customer.objects.filter(pk=finnish.pk)))
+    assert "Aalto Oy\nHuom. Olli Heikkinen\nSatamatie 1\n00100 Helsinki" in html
+    rows = read_csv(client.get(export_url(register_a, "customer-labels-csv")))
+    assert {row[0]: row[5] for row in rows[1:]}["Berg Ab"] == "Att. Sven Berg"
+    assert {row[0]: row[5] for row in rows[1:]}["Fanni Forss"] == ""
+
+
+MM = 96 / 25.4  # CSS pixels in a millimetre.
+
+
+def laid_out_labels(html: str):
+    """Lay the sheet out as WeasyPrint prints it; yield (page width, label cell, the cell's text boxes)."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    for page in HTML(string=html).render().pages:
+        for cell in page._page_box.descendants():
+            if isinstance(cell, boxes.TableCellBox):
+                texts = [box for box in cell.descendants() if isinstance(box, boxes.TextBox)]
+                yield page.width, cell, texts
+
+
+def test_long_names_wrap_inside_their_label_and_the_sheet(register_a):
+    names = [
+        "Pohjois-Pohjanmaan Matkailu- ja Kokouspalvelukeskuksen Kehittämisosuuskunta",
+        "Etelä-Savon Elinkeinokehityskeskus ja Yrityspalvelut Osakeyhtiö",
+        "Varsinais-Suomen Kansainvälisten Kongressien Järjestäjät ry",
+        "Lyhyt Oy",
+        # As long as a name may be (200 characters).
+        (
+            "Suomen Matkailu- ja Kokouspalvelujen Kehittämisen, Kansainvälisten Kongressien Järjestämisen "
+            "ja Pohjoismaisen Yhteistyön Edistämisen Valtakunnallinen Keskusliitto ja sen Alueelliset Yhdistykset ry"
+        )[:200],
+    ]
+    for name in names:
+        customer = CustomerFactory(
+            register=register_a,
+            organisation_name=name,
+            street_address="Pitkänsillanranta 12 B 34",
+            postal_code="00530",
+            city="Helsinki",
+            language="fi",
+        )
+        ContactPersonFactory(customer=customer, first_name="Anna-Kaisa", last_name="Väisänen-Heikkilä")
+    html = exports.labels_html(exports.label_queryset(Customer.objects.filter(register=register_a)))
+    printed = ""
+    for page_width, cell, texts in laid_out_labels(html):
+        left, top = cell.border_box_x(), cell.border_box_y()
+        right, bottom = left + cell.border_width(), top + cell.border_height()
+        assert right <= page_width + 0.5  # The label is on the sheet.
+        # A label that grew taller or wider than 70 x 37 mm would push the rest off their stickers.
+        assert cell.border_height() <= MM * 37 + 0.5
+        assert cell.border_width() <= MM * 70 + 0.5
+        for text in texts:
+            # Every line is inside its label: nothing runs past its edge or is cut off at its foot.
+            assert left <= text.position_x, text.text
+            assert text.position_x + text.width <= right + 0.5, text.text
+            assert top <= text.position_y, text.text
+            assert text.position_y + text.height <= bottom + 0.5, text.text
+            printed += text.text + " "
+    for name in names:
+        for word in name.split():
+            assert word in printed
+    assert "Huom." in printed
