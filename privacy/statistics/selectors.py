@@ -11,7 +11,7 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,8 +20,16 @@ from privacy.requests.models import DataSubjectRequest
 from registers.models import Register
 
 MONTH = "month"
+QUARTER = "quarter"
 YEAR = "year"
+# From the finest to the coarsest: the grouping chosen automatically is the first one that shows most figures.
+GRANULARITIES = (MONTH, QUARTER, YEAR)
 YEARS_SHOWN = 5
+QUARTERS_SHOWN = 8
+# A grouping is readable when at most this share of its non-zero figures is hidden.
+MAX_HIDDEN_SHARE = 0.25
+TRUNC = {MONTH: TruncMonth, QUARTER: TruncQuarter, YEAR: TruncYear}
+STEP_MONTHS = {MONTH: 1, QUARTER: 3, YEAR: 12}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +43,8 @@ class Row:
     label: str
     cells: list[int | None]
     total: int | None = None
+    # A running total (customers at the end of the period) rather than a count of what happened in the period.
+    stock: bool = False
 
 
 @dataclasses.dataclass
@@ -45,20 +55,29 @@ class Table:
     has_total: bool = True
     note: str = ""
 
+    @property
+    def has_hidden(self) -> bool:
+        """Tell whether any figure of the table is hidden, so that the page explains why under it."""
+        return any(None in row.cells or (self.has_total and row.total is None) for row in self.rows)
+
 
 def periods_for(granularity: str, year: int) -> list[Period]:
-    """Return the months of a year, or the five years up to and including it."""
+    """Return the months of a year, the eight quarters of it and the year before, or the five years up to it."""
     if granularity == YEAR:
         return [Period(datetime.date(y, 1, 1), str(y)) for y in range(year - YEARS_SHOWN + 1, year + 1)]
+    if granularity == QUARTER:
+        return [
+            Period(datetime.date(y, 3 * q - 2, 1), f"{y}-Q{q}")
+            for y in range(year - QUARTERS_SHOWN // 4 + 1, year + 1)
+            for q in range(1, 5)
+        ]
     return [Period(datetime.date(year, m, 1), f"{year}-{m:02d}") for m in range(1, 13)]
 
 
 def _period_end(periods: list[Period], granularity: str) -> datetime.datetime:
     last = periods[-1].start
-    if granularity == YEAR:
-        end = datetime.date(last.year + 1, 1, 1)
-    else:
-        end = datetime.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    months = last.year * 12 + last.month - 1 + STEP_MONTHS[granularity]
+    end = datetime.date(months // 12, months % 12 + 1, 1)
     return timezone.make_aware(datetime.datetime.combine(end, datetime.time()))
 
 
@@ -83,7 +102,7 @@ def _row(label: str, values: list[int]) -> Row:
 
 
 def _counts_by(queryset: QuerySet, *, field: str, granularity: str, group: str | None = None) -> dict:
-    trunc = TruncYear(field) if granularity == YEAR else TruncMonth(field)
+    trunc = TRUNC[granularity](field)
     values = ["period", group] if group else ["period"]
     result: dict = {}
     for item in queryset.annotate(period=trunc).values(*values).annotate(n=Count("pk")).order_by():
@@ -112,7 +131,7 @@ def _customers_table(register: Register, periods: list[Period], granularity: str
         key="customers",
         title=str(_("Customers")),
         rows=[
-            Row(label=str(_("Customers at the end of the period (rounded to tens)")), cells=rounded),
+            Row(label=str(_("Customers at the end of the period (rounded to tens)")), cells=rounded, stock=True),
             _row(_("New customers"), _series(new, periods)),
         ],
         has_total=False,
@@ -188,7 +207,30 @@ def register_statistics(*, register: Register, granularity: str = MONTH, year: i
         "granularity": granularity,
         "year": year,
         "min_cell": settings.STATISTICS_MIN_CELL,
+        "automatic": False,
     }
+
+
+def hidden_share(statistics: dict) -> float:
+    """Return the share of the non-zero figures that are hidden (0 when there is nothing to show)."""
+    rows = [row for table in statistics["tables"] for row in table.rows if not row.stock]
+    cells = [cell for row in rows for cell in row.cells if cell != 0]
+    return sum(cell is None for cell in cells) / len(cells) if cells else 0.0
+
+
+def register_statistics_readable(*, register: Register, year: int | None = None) -> dict:
+    """Return the statistics per month, or per quarter or year when too many monthly figures would be hidden.
+
+    A small register has few events a month, and a table of "<5" tells its owner
+    nothing; coarser periods add the events up until most figures can be shown.
+    The suppression rule itself never changes.
+    """
+    for granularity in GRANULARITIES:
+        statistics = register_statistics(register=register, granularity=granularity, year=year)
+        if hidden_share(statistics) <= MAX_HIDDEN_SHARE:
+            break
+    statistics["automatic"] = True
+    return statistics
 
 
 def statistics_csv_rows(*, register: Register, statistics: dict) -> list[list[str]]:
@@ -205,69 +247,3 @@ def statistics_csv_rows(*, register: Register, statistics: dict) -> list[list[st
                 total = "hidden" if row.total is None else str(row.total)
                 rows.append([register.slug, table.key, row.label, "total", total])
     return rows
-
-
-@dataclasses.dataclass(frozen=True)
-class Bar:
-    x: int
-    y: int
-    width: int
-    height: int
-    label: str
-    value: str
-    text_x: int
-    value_y: int
-
-
-CHART_WIDTH = 640
-CHART_HEIGHT = 200
-CHART_TOP = 16
-CHART_BOTTOM = 24
-
-
-def bar_chart(*, title: str, labels: list[str], cells: list[int | None], min_cell: int) -> dict:
-    """Lay out a bar chart for server-side SVG: suppressed cells get no bar, only their '<N' label."""
-    slot = CHART_WIDTH // max(len(labels), 1)
-    peak = max([c for c in cells if c] or [1])
-    usable = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
-    bars = []
-    for index, (label, cell) in enumerate(zip(labels, cells, strict=True)):
-        height = round(usable * (cell or 0) / peak)
-        bars.append(
-            Bar(
-                x=index * slot + slot // 6,
-                y=CHART_TOP + usable - height,
-                width=slot * 2 // 3,
-                height=height,
-                label=label,
-                value=f"<{min_cell}" if cell is None else str(cell),
-                text_x=index * slot + slot // 2,
-                value_y=CHART_TOP + usable - height - 4,
-            )
-        )
-    return {"title": title, "bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "label_y": CHART_HEIGHT - 8}
-
-
-def statistics_charts(statistics: dict) -> list[dict]:
-    """Return the charts of the page: customers and purchased services over time, contacts and requests by kind."""
-    minimum = statistics["min_cell"]
-    periods = statistics["periods"]
-    labels = [p.label[-2:] if len(periods) == 12 else p.label for p in periods]
-    charts = []
-    for table in statistics["tables"]:
-        if table.key in {"customers", "services"}:
-            charts += [
-                bar_chart(title=row.label, labels=labels, cells=row.cells, min_cell=minimum) for row in table.rows
-            ]
-        else:
-            # One bar per kind over the whole span: the row totals, suppressed like any cell.
-            charts.append(
-                bar_chart(
-                    title=table.title,
-                    labels=[str(index) for index in range(1, len(table.rows) + 1)],
-                    cells=[row.total for row in table.rows],
-                    min_cell=minimum,
-                )
-                | {"legend": [row.label for row in table.rows]}
-            )
-    return charts

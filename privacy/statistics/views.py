@@ -10,16 +10,20 @@ from django.views.decorators.http import require_GET
 from registers.access_log import log_access
 from registers.selectors import register_get_for_owner
 
+from .charts import statistics_charts
 from .forms import StatisticsForm
-from .selectors import MONTH, register_statistics, statistics_charts, statistics_csv_rows
+from .selectors import register_statistics, register_statistics_readable, statistics_csv_rows
 
 
 def _statistics(request, register) -> tuple[StatisticsForm, dict]:
-    form = StatisticsForm(request.GET)
+    this_year = timezone.localdate().year
+    # Unbound on the first visit, so that the year field shows the year the figures are for.
+    form = StatisticsForm(request.GET or None, initial={"year": this_year})
     data = form.cleaned_data if form.is_valid() else {}
-    granularity = data.get("period") or MONTH
-    year = data.get("year") or timezone.localdate().year
-    return form, register_statistics(register=register, granularity=granularity, year=year)
+    year = data.get("year") or this_year
+    if not data.get("period"):
+        return form, register_statistics_readable(register=register, year=year)
+    return form, register_statistics(register=register, granularity=data["period"], year=year)
 
 
 @require_GET

@@ -9,7 +9,15 @@ from django.utils import timezone, translation
 from crm.models import Interaction
 from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
-from privacy.statistics.selectors import MONTH, YEAR, register_statistics, suppress
+from privacy.statistics import charts
+from privacy.statistics.selectors import (
+    MONTH,
+    QUARTER,
+    YEAR,
+    register_statistics,
+    register_statistics_readable,
+    suppress,
+)
 
 from ...factories import CustomerFactory, InteractionFactory
 from ..retention_helpers import open_request_for
@@ -117,12 +125,16 @@ def test_data_subject_requests_are_counted_by_type_and_outcome(register_a, owner
 
 def test_the_page_draws_charts_without_scripts(client, register_a, owner_a):
     for _ in range(5):
-        CustomerFactory(register=register_a, organisation_name="Nimi Oy")
+        customer = CustomerFactory(register=register_a, organisation_name="Nimi Oy")
+        InteractionFactory(customer=customer, kind=Interaction.Kind.MEETING)
+        InteractionFactory(customer=customer, kind=Interaction.Kind.PURCHASED_SERVICE)
     client.force_login(owner_a)
     response = client.get(f"/registers/{register_a.slug}/statistics/", HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count("<svg") >= 3
+    # Charts with nothing to draw say so instead of drawing empty axes.
+    assert "None in the period shown." in page
     # The vendored htmx file is the only script: nothing inline, nothing from elsewhere.
     assert re.findall(r"<script[^>]*>", page) == [re.search(r'<script src="/static/js/[^"]+" defer>', page).group(0)]
     assert "Nimi Oy" not in page
@@ -167,3 +179,117 @@ def test_staff_who_is_not_owner_gets_403(client, register_a, staff_a, readonly_a
 def test_anonymous_goes_to_login(client, register_a):
     response = client.get(f"/registers/{register_a.slug}/statistics/")
     assert response.status_code == 302
+
+
+def test_quarterly_statistics_cover_two_years(register_a):
+    customer = CustomerFactory(register=register_a, created_at=at(1))
+    for month in (2, 3, 11):
+        for _ in range(3):
+            InteractionFactory(customer=customer, kind=Interaction.Kind.EVENT, occurred_at=at(month))
+    statistics = register_statistics(register=register_a, granularity=QUARTER, year=YEAR_SHOWN)
+    assert [p.label for p in statistics["periods"]][:2] == ["2024-Q1", "2024-Q2"]
+    assert len(statistics["periods"]) == 8
+    # Three events in each of February and March add up to six in the first quarter; November's three stay hidden.
+    assert row(statistics, "interactions", "event").cells[4:] == [6, 0, 0, None]
+
+
+def _few_events_every_month(register, per_month):
+    customer = CustomerFactory(register=register, created_at=at(1))
+    for month in range(1, 13):
+        for _ in range(per_month):
+            InteractionFactory(customer=customer, kind=Interaction.Kind.MEETING, occurred_at=at(month))
+
+
+def test_a_small_register_gets_quarters_so_that_its_figures_can_be_shown(register_a):
+    _few_events_every_month(register_a, 2)
+    statistics = register_statistics_readable(register=register_a, year=YEAR_SHOWN)
+    assert statistics["granularity"] == QUARTER
+    assert statistics["automatic"]
+    assert row(statistics, "interactions", "meeting").cells[4:] == [6, 6, 6, 6]
+
+
+def test_a_busy_register_keeps_its_months(register_a):
+    _few_events_every_month(register_a, 5)
+    statistics = register_statistics_readable(register=register_a, year=YEAR_SHOWN)
+    assert statistics["granularity"] == MONTH
+
+
+def test_a_register_with_little_in_any_quarter_gets_years(register_a):
+    customer = CustomerFactory(register=register_a, created_at=at(1))
+    for month in (1, 4, 7, 10, 12):
+        InteractionFactory(customer=customer, kind=Interaction.Kind.MEETING, occurred_at=at(month))
+    statistics = register_statistics_readable(register=register_a, year=YEAR_SHOWN)
+    assert statistics["granularity"] == YEAR
+    assert row(statistics, "interactions", "meeting").cells[-1] == 5
+
+
+def test_the_page_says_which_grouping_it_uses_and_lets_the_owner_choose(client, register_a, owner_a):
+    _few_events_every_month(register_a, 2)
+    client.force_login(owner_a)
+    url = f"/registers/{register_a.slug}/statistics/"
+    page = client.get(f"{url}?year={YEAR_SHOWN}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Figures per quarter, {YEAR_SHOWN - 1}-Q1 to {YEAR_SHOWN}-Q4." in page
+    assert "Chosen automatically" in page
+    assert "period=quarter" in page  # the CSV gives the same figures
+    page = client.get(f"{url}?period=month&year={YEAR_SHOWN}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Figures per month, {YEAR_SHOWN}-01 to {YEAR_SHOWN}-12." in page
+    assert "Chosen automatically" not in page
+    # The first visit shows the year the figures are for.
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'value="{timezone.localdate().year}"' in page
+
+
+def test_bad_choices_get_a_clear_error(client, register_a, owner_a):
+    client.force_login(owner_a)
+    response = client.get(f"/registers/{register_a.slug}/statistics/?period=week&year=abc", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice" in page
+    assert "Enter a whole number" in page
+
+
+def test_a_hidden_figure_says_why(client, register_a, owner_a):
+    for _ in range(3):
+        CustomerFactory(register=register_a)
+    client.force_login(owner_a)
+    page = client.get(
+        f"/registers/{register_a.slug}/statistics/?period=month", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert '<abbr title="fewer than 5: hidden to protect privacy">&lt;5</abbr>' in page
+    assert "a figure from 1 to 4 is hidden to protect privacy" in page
+    assert "Figures marked “&lt;5” are fewer than 5 and hidden to protect privacy" in page
+
+
+def test_charts_have_readable_text_axes_and_a_text_alternative(register_a):
+    customer = CustomerFactory(register=register_a, created_at=at(1))
+    for _ in range(7):
+        InteractionFactory(customer=customer, kind=Interaction.Kind.PURCHASED_SERVICE, occurred_at=at(3))
+    InteractionFactory(customer=customer, kind=Interaction.Kind.PURCHASED_SERVICE, occurred_at=at(4))
+    statistics = register_statistics(register=register_a, granularity=MONTH, year=YEAR_SHOWN)
+    services = next(c for c in charts.statistics_charts(statistics) if c["table_key"] == "services")
+    # The chart column is at least 20 rem (320 px) wide: its text is never drawn below 12 px.
+    assert services["font"] * 320 / services["width"] >= 12
+    words = [line for text in services["texts"] for line in text.lines]
+    assert f"Month of {YEAR_SHOWN}" in words
+    assert {"0", "5"} <= set(words)  # the y axis
+    assert "<5" in words
+    assert f"{YEAR_SHOWN}-03: 7" in services["desc"]
+    assert f"{YEAR_SHOWN}-04: fewer than 5, hidden to protect privacy" in services["desc"]
+    hidden = [rect for rect in services["rects"] if rect.hidden]
+    assert len(hidden) == 1
+
+
+def test_the_svg_carries_its_title_and_description(client, register_a, owner_a):
+    customer = CustomerFactory(register=register_a)
+    for _ in range(6):
+        InteractionFactory(customer=customer, kind=Interaction.Kind.PURCHASED_SERVICE)
+    client.force_login(owner_a)
+    page = client.get(
+        f"/registers/{register_a.slug}/statistics/?period=month", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    svg = re.search(r'<svg class="chart-svg"[^>]*aria-labelledby="(chart-\d+)-title \1-desc"[^>]*>', page)
+    assert svg is not None
+    assert f'<desc id="{svg.group(1)}-desc">' in page
+    assert 'font-size="16"' in page
+    assert 'href="#table-services"' in page
+    assert 'id="table-services"' in page
