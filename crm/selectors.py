@@ -13,18 +13,32 @@ from dataclasses import dataclass
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
-from registers.models import Register, Role
+from registers.models import Membership, Register, Role
 from registers.selectors import register_list, user_roles
 
 from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
 
 ERROR_READ_ONLY = _("You have read-only access to this register.")
+ERROR_NO_DELETE_RIGHT = _("Only the register's owner may delete a customer.")
+ERROR_OTHERS_ENTRY = _("A colleague recorded this entry: only the register's owner may change or remove it.")
 
 
 # Sort keys offered by the list; each one is served by an index on (register, key).
@@ -131,6 +145,27 @@ def customer_get_for_user_rw(*, user, register: Register, code) -> Customer:
     return customer
 
 
+def user_holds_right(*, user, register: Register, right: str) -> bool:
+    """Tell whether a role the user holds in the register today carries `right` (roles.ROLE_DATA_RIGHTS)."""
+    held = user_roles(user=user, register=register)
+    return any(right in roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held)
+
+
+def user_may_change_interaction(*, user, interaction: Interaction, register: Register) -> bool:
+    """Tell whether the user may correct or remove the entry: their own, or anybody's with CHANGE_OTHERS_ENTRIES."""
+    if interaction.staff_user_id is not None and interaction.staff_user_id == user.pk:
+        return True
+    return user_holds_right(user=user, register=register, right=roles.CHANGE_OTHERS_ENTRIES)
+
+
+def customer_get_for_delete(*, user, register: Register, code) -> Customer:
+    """Return the customer for deletion: 404 as for reading, 403 without the right to delete."""
+    customer = customer_get_for_user_rw(user=user, register=register, code=code)
+    if not user_holds_right(user=user, register=register, right=roles.DELETE_CUSTOMERS):
+        raise PermissionDenied(ERROR_NO_DELETE_RIGHT)
+    return customer
+
+
 def contact_person_get_for_user(*, user, customer: Customer, code) -> ContactPerson:
     try:
         return customer.contact_persons.get(code=code)
@@ -143,6 +178,14 @@ def interaction_get_for_user(*, user, customer: Customer, code) -> Interaction:
         return customer.interactions.get(code=code)
     except (Interaction.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def interaction_get_for_user_rw(*, user, customer: Customer, code) -> Interaction:
+    """Return the interaction for a change: 403 when a colleague recorded it and the user's role does not allow it."""
+    interaction = interaction_get_for_user(user=user, customer=customer, code=code)
+    if not user_may_change_interaction(user=user, interaction=interaction, register=customer.register):
+        raise PermissionDenied(ERROR_OTHERS_ENTRY)
+    return interaction
 
 
 @dataclass(frozen=True)
@@ -159,6 +202,7 @@ class TimelineEntry:
     due_date: datetime.date | None = None
     contact_person: str = ""
     staff_user: str = ""
+    staff_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +233,7 @@ def _timeline_union(customer: Customer):
             staff_first=F("staff_user__first_name"),
             staff_last=F("staff_user__last_name"),
             staff_username=F("staff_user__username"),
+            staff_id=F("staff_user_id"),
             row=F("id"),
         )
     )
@@ -210,6 +255,7 @@ def _timeline_union(customer: Customer):
             staff_first=Value("", output_field=CharField()),
             staff_last=Value("", output_field=CharField()),
             staff_username=Value("", output_field=CharField()),
+            staff_id=Value(None, output_field=IntegerField()),
             row=F("id"),
         )
     )
@@ -229,6 +275,7 @@ def _timeline_entry(row: dict) -> TimelineEntry:
         due_date=row["due"],
         contact_person=f"{row['person_first'] or ''} {row['person_last'] or ''}".strip(),
         staff_user=staff,
+        staff_user_id=row["staff_id"],
     )
 
 
@@ -250,10 +297,25 @@ def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
     return customer.contact_persons.all()
 
 
+def _holds_right_here(user, right: str) -> Exists:
+    # The same rule as user_holds_right, as a subquery on the outer register row.
+    holding = [role for role, rights in roles.ROLE_DATA_RIGHTS.items() if right in rights]
+    return Exists(Membership.objects.active().filter(user=user, register=OuterRef("pk"), role__in=holding))
+
+
 def register_list_with_access(*, user) -> list[Register]:
-    """Return the registers the user may see, each annotated with `can_change` (one query)."""
+    """Return the registers the user may see, each annotated with what the user may do there (one query).
+
+    `can_change` (CHANGE_DATA), `can_delete_customers` and `can_change_others_entries` (roles.ROLE_DATA_RIGHTS).
+    """
     changeable = _registers(user, roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
-    registers = list(_registers(user).annotate(can_change=Exists(changeable)))
+    registers = list(
+        _registers(user).annotate(
+            can_change=Exists(changeable),
+            can_delete_customers=_holds_right_here(user, roles.DELETE_CUSTOMERS),
+            can_change_others_entries=_holds_right_here(user, roles.CHANGE_OTHERS_ENTRIES),
+        )
+    )
     # The answer holds for the rest of this request (request.user is loaded
     # per request): customer queries reuse it instead of repeating the check.
     user.__dict__["_crm_customer_register_ids"] = frozenset(

@@ -7,16 +7,18 @@ atomic, and attributed to its actor in the audit trail.
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registers import roles
 from registers.audit_context import set_actor
 from registers.models import Register
 
 from .models import ContactPerson, Customer, Interaction
+from .selectors import ERROR_NO_DELETE_RIGHT, ERROR_OTHERS_ENTRY, user_holds_right, user_may_change_interaction
 
 ERROR_EDIT_CONFLICT = _(
     "Someone else saved this record while you were editing it. Your changes have not been saved: "
@@ -74,6 +76,13 @@ def _guard_restriction(customer: Customer) -> None:
         raise ValidationError(ERROR_RESTRICTED, code="restricted")
 
 
+def _require_entry_right(actor, interaction: Interaction) -> None:
+    # The stored author, not the caller's copy: a form cannot reassign whose entry it is.
+    stored = Interaction.objects.select_related("customer__register").get(pk=interaction.pk)
+    if not user_may_change_interaction(user=actor, interaction=stored, register=stored.customer.register):
+        raise PermissionDenied(ERROR_OTHERS_ENTRY)
+
+
 @transaction.atomic
 def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Customer:
     """Add a customer to a register."""
@@ -110,7 +119,9 @@ def customer_update(*, actor, customer: Customer, data: dict[str, Any], version:
 
 @transaction.atomic
 def customer_delete(*, actor, customer: Customer) -> None:
-    """Delete a customer and everything under it."""
+    """Delete a customer and everything under it, for good: only a role with DELETE_CUSTOMERS (the owner)."""
+    if not user_holds_right(user=actor, register=customer.register, right=roles.DELETE_CUSTOMERS):
+        raise PermissionDenied(ERROR_NO_DELETE_RIGHT)
     _guard_restriction(customer)
     with set_actor(actor):
         for interaction in customer.interactions.all():
@@ -176,7 +187,8 @@ def interaction_create(*, actor, customer: Customer, data: dict[str, Any]) -> In
 
 @transaction.atomic
 def interaction_update(*, actor, interaction: Interaction, data: dict[str, Any]) -> Interaction:
-    """Correct an interaction."""
+    """Correct an interaction: one's own, or a colleague's with CHANGE_OTHERS_ENTRIES (the owner)."""
+    _require_entry_right(actor, interaction)
     _guard_restriction(interaction.customer)
     _apply(interaction, data)
     interaction.full_clean()
@@ -188,7 +200,8 @@ def interaction_update(*, actor, interaction: Interaction, data: dict[str, Any])
 
 @transaction.atomic
 def interaction_delete(*, actor, interaction: Interaction) -> None:
-    """Remove an interaction from the timeline."""
+    """Remove an interaction from the timeline: one's own, or a colleague's with CHANGE_OTHERS_ENTRIES (the owner)."""
+    _require_entry_right(actor, interaction)
     _guard_restriction(interaction.customer)
     with set_actor(actor):
         interaction.delete()

@@ -158,6 +158,16 @@ def _query(request) -> str:
     return f"?{query}" if query else ""
 
 
+def _changeable_entry_urls(user, register: Register, timeline, rows) -> set[str]:
+    """Return the edit links of the timeline entries the user may change: their own, or all with the right."""
+    every = register.can_change_others_entries
+    return {
+        row.edit_url
+        for row, entry in zip(rows, timeline.entries, strict=True)
+        if not entry.is_invoice and (every or entry.staff_user_id == user.pk)
+    }
+
+
 @require_GET
 def customer_detail(request, register, code):
     register, registers = _workspace(request, register)
@@ -167,6 +177,8 @@ def customer_detail(request, register, code):
         customer=customer, page=display.page_number(request.GET.get("page")), per_page=TIMELINE_PAGE_SIZE
     )
     contact_persons = list(selectors.contact_person_list(customer=customer)) if customer.is_organisation else []
+    can_edit = register.can_change and not customer.processing_restricted
+    timeline_rows = display.timeline_rows(register, customer, timeline.entries)
     context = _context(
         register,
         registers,
@@ -174,10 +186,14 @@ def customer_detail(request, register, code):
         fields=display.field_rows(customer),
         contact_persons=contact_persons,
         timeline=timeline,
-        timeline_rows=display.timeline_rows(register, customer, timeline.entries),
+        timeline_rows=timeline_rows,
+        changeable_entry_urls=_changeable_entry_urls(request.user, register, timeline, timeline_rows)
+        if can_edit
+        else set(),
         edit_label=_("Edit"),
         remove_label=_("Remove"),
-        can_edit=register.can_change and not customer.processing_restricted,
+        can_edit=can_edit,
+        can_delete=can_edit and register.can_delete_customers,
     )
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "crm/_timeline.html", context)
@@ -263,7 +279,7 @@ def customer_update(request, register, code):
 @require_http_methods(FORM_METHODS)
 def customer_delete(request, register, code):
     register, registers = _workspace(request, register)
-    customer = selectors.customer_get_for_user_rw(user=request.user, register=register, code=code)
+    customer = selectors.customer_get_for_delete(user=request.user, register=register, code=code)
     if request.method == "POST":
         try:
             services.customer_delete(actor=request.user, customer=customer)
@@ -365,7 +381,7 @@ def interaction_create(request, register, code):
 @require_http_methods(FORM_METHODS)
 def interaction_update(request, register, code, interaction):
     register, registers, customer = _customer_rw(request, register, code)
-    interaction = selectors.interaction_get_for_user(user=request.user, customer=customer, code=interaction)
+    interaction = selectors.interaction_get_for_user_rw(user=request.user, customer=customer, code=interaction)
     initial = _initial(interaction)
     initial["occurred_at"] = timezone.localtime(interaction.occurred_at)
     initial["contact_person"] = interaction.contact_person.code if interaction.contact_person_id else None
@@ -388,7 +404,7 @@ def interaction_update(request, register, code, interaction):
 @require_http_methods(FORM_METHODS)
 def interaction_delete(request, register, code, interaction):
     register, registers, customer = _customer_rw(request, register, code)
-    interaction = selectors.interaction_get_for_user(user=request.user, customer=customer, code=interaction)
+    interaction = selectors.interaction_get_for_user_rw(user=request.user, customer=customer, code=interaction)
     if request.method == "POST":
         try:
             services.interaction_delete(actor=request.user, interaction=interaction)

@@ -261,11 +261,11 @@ class TestEditing:
         assert customer.marketing_objection
         assert not customer.processing_restricted
 
-    def test_staff_deletes_a_customer_after_confirming(self, client, staff_a, register_a):
+    def test_the_owner_deletes_a_customer_after_confirming(self, client, owner_a, register_a):
         customer = CustomerFactory(register=register_a)
         InteractionFactory(customer=customer)
         url = reverse("crm:customer-delete", kwargs={"register": register_a.slug, "code": customer.code})
-        client.force_login(staff_a)
+        client.force_login(owner_a)
         assert client.get(url).status_code == 200
         assert Customer.objects.filter(pk=customer.pk).exists()
         response = client.post(url)
@@ -361,7 +361,7 @@ class TestInteractions:
 
     def test_staff_corrects_and_removes_an_interaction(self, client, staff_a, register_a):
         customer = CustomerFactory(register=register_a)
-        interaction = InteractionFactory(customer=customer, subject="Väärä")
+        interaction = InteractionFactory(customer=customer, subject="Väärä", staff_user=staff_a)
         client.force_login(staff_a)
         data = {"kind": "meeting", "occurred_at": "2026-03-02T14:30", "subject": "Oikea"}
         assert client.post(self.url("update", customer, interaction), data).status_code == 302

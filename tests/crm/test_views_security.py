@@ -137,11 +137,28 @@ def test_a_read_only_role_sees_no_edit_controls(client, register_a, readonly_a, 
         assert 'method="post"' not in html.split("</header>", 1)[1]
 
 
-def test_staff_sees_the_edit_controls(client, register_a, staff_a, records):
+def test_staff_sees_the_edit_controls_but_not_delete_or_colleagues_entries(client, register_a, staff_a, records):
     client.force_login(staff_a)
     urls = customer_urls(register_a, records)
     html = client.get(urls["customer-detail"]).content.decode()
-    for change in ("customer-update", "customer-delete", "interaction-create", "contact-person-create"):
+    for change in ("customer-update", "interaction-create", "contact-person-create"):
+        assert urls[change] in html
+    # Deleting a customer is the owner's; the entry on the timeline was not recorded by this user.
+    for change in ("customer-delete", "interaction-update", "interaction-delete"):
+        assert urls[change] not in html
+
+
+def test_the_owner_sees_every_control(client, register_a, owner_a, records):
+    client.force_login(owner_a)
+    urls = customer_urls(register_a, records)
+    html = client.get(urls["customer-detail"]).content.decode()
+    for change in (
+        "customer-update",
+        "customer-delete",
+        "interaction-create",
+        "interaction-update",
+        "interaction-delete",
+    ):
         assert urls[change] in html
 
 
