@@ -272,6 +272,14 @@ class ContactPerson(PersonalDataModel):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
         ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            # The customer search finds contact persons by name, e-mail and phone (crm.selectors
+            # ._contact_person_q); PostgreSQL only (crm/migrations/0005_contact_person_search_indexes).
+            GinIndex(OpClass(Upper("first_name"), name="gin_trgm_ops"), name="contact_first_name_trgm"),
+            GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="contact_last_name_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
+            GinIndex(OpClass("phone", name="gin_trgm_ops"), name="contact_phone_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

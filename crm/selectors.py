@@ -35,6 +35,7 @@ from registers.models import Membership, Register, Role
 from registers.selectors import register_list, user_roles
 
 from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
+from .validators import normalise_business_id
 
 ERROR_READ_ONLY = _("You have read-only access to this register.")
 ERROR_NO_DELETE_RIGHT = _("Only the register's owner may delete a customer.")
@@ -52,6 +53,16 @@ _BUSINESS_ID_LIKE = re.compile(r"^[\d-]+$")
 _PHONE_LIKE = re.compile(r"^[\d\s()+-]+$")
 
 
+def _phone_digits(search: str) -> str:
+    """Return the digits of a phone-like search to look for in E.164 numbers, or "" when too few."""
+    if not _PHONE_LIKE.match(search):
+        return ""
+    # Phones are stored as E.164 (+358401234567): a national number typed
+    # with its trunk zero (040 123) matches without the zero.
+    digits = re.sub(r"\D", "", search).removeprefix("0")
+    return digits if len(digits) >= 3 else ""
+
+
 def _search_q(search: str) -> Q:
     # Each branch matches an expression that a pg_trgm GIN index covers
     # (crm/migrations/0003_customer_search_indexes), so a substring search is
@@ -59,13 +70,27 @@ def _search_q(search: str) -> Q:
     query = Q(sort_name__contains=search.casefold()) | Q(email__icontains=search)
     if _BUSINESS_ID_LIKE.match(search):
         query |= Q(business_id__contains=search)
-    if _PHONE_LIKE.match(search):
-        digits = re.sub(r"\D", "", search)
-        # Phones are stored as E.164 (+358401234567): a national number typed
-        # with its trunk zero (040 123) matches without the zero.
-        digits = digits.removeprefix("0")
-        if len(digits) >= 3:
-            query |= Q(mobile__contains=digits) | Q(landline__contains=digits)
+        # Business IDs are stored printed (1234567-1); one typed whole without its hyphen
+        # (12345671) or in the old six-digit form is looked up in that form.
+        printed = normalise_business_id(search)
+        if printed != search:
+            query |= Q(business_id=printed)
+    digits = _phone_digits(search)
+    if digits:
+        query |= Q(mobile__contains=digits) | Q(landline__contains=digits)
+    return query
+
+
+def _contact_person_q(search: str) -> Q:
+    # Every word of the search is in the first or the last name ("Maija Virtanen", "virtanen maija");
+    # the trigram indexes of crm/migrations/0005 cover each branch.
+    words = Q()
+    for word in search.split():
+        words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    query = words | Q(email__icontains=search)
+    digits = _phone_digits(search)
+    if digits:
+        query |= Q(phone__contains=digits)
     return query
 
 
@@ -127,6 +152,22 @@ def customer_list(
     if inactive_months:
         queryset = queryset.inactive_since(months_ago(inactive_months))
     return queryset.select_related("register").order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["name"]))
+
+
+def contact_person_search(*, user, search: str, register: Register | None = None) -> QuerySet[ContactPerson]:
+    """Return the contact persons whose name, e-mail or phone matches, in the user's registers (or one of them).
+
+    A hit leads to the organisation: each row carries its customer and the customer's register.
+    """
+    search = search.strip()
+    if not search:
+        return ContactPerson.objects.none()
+    customers = customer_list(user=user, register=register).order_by()
+    return (
+        ContactPerson.objects.filter(_contact_person_q(search), customer__in=customers.values("pk"))
+        .select_related("customer__register")
+        .order_by("last_name", "first_name", "id")
+    )
 
 
 def customer_get_for_user(*, user, register: Register, code) -> Customer:

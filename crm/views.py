@@ -35,6 +35,8 @@ PAGE_SIZE = 50
 # of a common term at 100,000 customers costs more than the page itself.
 COUNT_CAP = 1000
 TIMELINE_PAGE_SIZE = 50
+# Contact persons a search shows next to the customers; a longer list means the search is too broad.
+CONTACT_HITS = 20
 ARCHIVE_PAGE_SIZE = 50
 FORM_METHODS = ["GET", "POST"]
 
@@ -74,6 +76,15 @@ def _filtered_customers(request, register: Register):
     return form, customers
 
 
+def _contact_hits(user, register: Register, form) -> dict:
+    """Return the first contact persons the list's search finds (each hit leads to the organisation)."""
+    search = form.selector_kwargs()["search"]
+    if not search:
+        return {"contact_hits": [], "contact_hits_more": False}
+    hits = list(selectors.contact_person_search(user=user, register=register, search=search)[: CONTACT_HITS + 1])
+    return {"contact_hits": hits[:CONTACT_HITS], "contact_hits_more": len(hits) > CONTACT_HITS}
+
+
 @vary_on_headers("HX-Request")
 @require_GET
 def customer_list(request, register):
@@ -97,6 +108,7 @@ def customer_list(request, register):
         rows=display.list_rows(register, page.object_list, columns),
         columns=columns,
         collects_address=register.collects("address"),
+        **_contact_hits(request.user, register, form),
     )
     # Search as you type replaces only the results; a full load renders the page.
     if request.htmx and request.htmx.target == "customer-results":

@@ -21,6 +21,7 @@ from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactor
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 3  # registers (with the change permission), count, page
+SEARCH_BUDGET = LIST_BUDGET + 1  # and the contact persons the search finds (issue 13)
 DETAIL_BUDGET = 5  # registers, customer, access-log entry, timeline (one UNION), contact persons
 
 
@@ -85,7 +86,7 @@ def test_search_as_you_type_costs_a_fixed_number_of_queries(signed_in, register_
     few = count_queries(signed_in, url, **{"HX-Request": "true", "HX-Target": "customer-results"})
     make_customers(register_a, 60)
     assert count_queries(signed_in, url, **{"HX-Request": "true", "HX-Target": "customer-results"}) == few
-    assert few - fixed_cost <= LIST_BUDGET
+    assert few - fixed_cost <= SEARCH_BUDGET
 
 
 def test_the_customer_page_costs_the_same_for_a_short_and_a_long_history(signed_in, register_a, fixed_cost):
@@ -120,7 +121,10 @@ def test_the_archive_list_costs_the_same_for_few_and_many_messages(client):
 
 
 def test_the_whole_request_stays_within_the_issue_budgets(signed_in, register_a):
-    """Session, user and permission lookups included: list and customer page within 10, search within 6."""
+    """Session, user and permission lookups included: list and customer page within 10, search within 7.
+
+    The search's budget was 6 until it also found contact persons (issue 13): one query more, of constant cost.
+    """
     make_customers(register_a, 3)
     customer = register_a.customers.first()
     InteractionFactory(customer=customer)
@@ -128,5 +132,5 @@ def test_the_whole_request_stays_within_the_issue_budgets(signed_in, register_a)
     signed_in.get(list_url)
     assert count_queries(signed_in, list_url) <= 10
     assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") <= 10
-    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) <= 6
+    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) <= 7
     assert count_queries(signed_in, customer.get_absolute_url()) <= 10

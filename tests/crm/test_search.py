@@ -1,0 +1,80 @@
+"""The register's search: business IDs typed without the hyphen, and contact persons leading to their organisation."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+
+from crm.selectors import contact_person_search, customer_list
+
+from ..factories import ContactPersonFactory, CustomerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def list_url(register, **params):
+    return f"{reverse('crm:customer-list', kwargs={'register': register.slug})}?{urlencode(params)}"
+
+
+def names(response) -> list[str]:
+    return [row.name for row in response.context["rows"]]
+
+
+@pytest.fixture
+def merituuli(register_a):
+    organisation = CustomerFactory(register=register_a, organisation_name="Merituuli Oy", business_id="0201256-6")
+    ContactPersonFactory(
+        customer=organisation,
+        first_name="Maija",
+        last_name="Virtanen",
+        email="maija.virtanen@merituuli.example.fi",
+        phone="+358401112223",
+    )
+    return organisation
+
+
+@pytest.mark.parametrize("term", ["02012566", " 02012566 ", "0201256-6", "201256-6"])
+def test_a_business_id_is_found_with_or_without_its_hyphen(client, staff_a, register_a, merituuli, term):
+    client.force_login(staff_a)
+    assert names(client.get(list_url(register_a, q=term))) == ["Merituuli Oy"]
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["Virtanen", "maija", "Maija Virtanen", "virtanen maija", "MAIJA.VIRTANEN@merituuli", "040 111 2223", "0401112223"],
+)
+def test_a_contact_person_is_found_by_name_email_or_phone_and_leads_to_the_organisation(
+    client, staff_a, register_a, merituuli, term
+):
+    client.force_login(staff_a)
+    response = client.get(list_url(register_a, q=term))
+    html = response.content.decode()
+    assert [person.display_name for person in response.context["contact_hits"]] == ["Maija Virtanen"]
+    assert "Contact person: Maija Virtanen" in html
+    assert f'href="{merituuli.get_absolute_url()}"' in html
+
+
+def test_search_as_you_type_shows_the_contact_person_hits_too(client, staff_a, register_a, merituuli):
+    client.force_login(staff_a)
+    response = client.get(list_url(register_a, q="Virtanen"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results")
+    assert "Contact person: Maija Virtanen" in response.content.decode()
+
+
+def test_a_search_that_matches_no_contact_person_shows_no_contact_section(client, staff_a, register_a, merituuli):
+    client.force_login(staff_a)
+    response = client.get(list_url(register_a, q="Merituuli Oy"))
+    assert response.context["contact_hits"] == []
+    assert "Contact person:" not in response.content.decode()
+
+
+def test_contact_persons_of_another_register_are_never_found(register_a, register_b, staff_a, staff_b, merituuli):
+    other = CustomerFactory(register=register_b, organisation_name="Toinen Oy")
+    ContactPersonFactory(customer=other, first_name="Matti", last_name="Virtanen")
+    assert [p.customer for p in contact_person_search(user=staff_a, search="Virtanen")] == [merituuli]
+    assert [p.customer for p in contact_person_search(user=staff_b, search="Virtanen")] == [other]
+    assert not contact_person_search(user=staff_b, search="Virtanen", register=register_a).exists()
+
+
+def test_a_whole_business_id_does_not_find_others_that_share_digits(register_a, staff_a, merituuli):
+    CustomerFactory(register=register_a, organisation_name="Kivi Oy", business_id="1234567-1")
+    assert [c.organisation_name for c in customer_list(user=staff_a, search="12345671")] == ["Kivi Oy"]
