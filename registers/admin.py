@@ -5,15 +5,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .description import description_publish
+from .description import DescriptionIncompleteError, description_publish
 from .models import Membership, Organisation, Register, RegisterDescriptionVersion, RoleGroup
 from .selectors import register_list_for_owner
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "registry_email"]
-    search_fields = ["name"]
+    list_display = ["name_fi", "name_sv", "name_en", "public_authority", "phone", "registry_email"]
+    list_filter = ["public_authority"]
+    search_fields = ["name_fi", "name_sv", "name_en"]
 
 
 @admin.register(Register)
@@ -48,6 +49,8 @@ class RegisterAdmin(admin.ModelAdmin):
             try:
                 description_publish(actor=request.user, register=register)
                 published += 1
+            except DescriptionIncompleteError as error:
+                self.message_user(request, f"{register}: {' '.join(error.messages)}", messages.ERROR)
             except ValidationError:
                 unchanged += 1
         self.message_user(

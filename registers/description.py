@@ -3,7 +3,10 @@
 A description is generated from the `Register` row: `description_snapshot` freezes the fields into JSON,
 `description_publish` stores the snapshot as a numbered `RegisterDescriptionVersion`, and
 `description_sections` turns any snapshot into the headings of DOMAIN.md's list, in the active language.
-Free-text fields are shown as the controller wrote them; headings and generated sentences are translated.
+Free-text fields are kept in Finnish, Swedish and English and shown as the controller wrote them, in the reader's
+language when written in it, else in another language with an "only available in ..." note; headings and generated
+sentences are translated. `description_missing` lists what the law requires a description to state and the register
+does not: publishing refuses such a description.
 """
 
 import dataclasses
@@ -20,44 +23,55 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .audit_context import set_actor
-from .models import CustomerField, LegalBasis, Register, RegisterDescriptionVersion
+from .models import (
+    DESCRIPTION_TEXTS,
+    TEXT_LANGUAGES,
+    CustomerField,
+    LegalBasis,
+    Register,
+    RegisterDescriptionVersion,
+    pick_language,
+)
 
-# Register fields that make up the description, in the order of DOMAIN.md's list.
+# Register fields that make up the description; each text of DESCRIPTION_TEXTS in its three languages.
 DESCRIPTION_FIELDS = [
     "name_fi",
     "name_sv",
     "name_en",
     "kind",
-    "owner",
-    "handlers",
-    "contact_person",
-    "dpo_contact",
-    "processors",
-    "purposes",
+    *(f"{base}_{language}" for base in DESCRIPTION_TEXTS for language in TEXT_LANGUAGES),
     "legal_bases",
-    "national_basis",
     "automated_decision_making",
-    "automated_decision_details",
-    "data_categories",
     "collected_fields",
-    "regular_sources",
-    "recipients",
-    "openness_act_disclosures",
-    "transfers_outside_eea",
     "retention_months",
-    "retention_text",
-    "protection_principles",
     "access_answer_days",
     "description_created_on",
     "description_updated_on",
 ]
-ORGANISATION_FIELDS = ["name", "address", "phone", "registry_email"]
+ORGANISATION_FIELDS = ["name_fi", "name_sv", "name_en", "public_authority", "address", "phone", "registry_email"]
+
+# The note beside a text shown in another language than the reader's; whole sentences, since Finnish
+# inflects the language name ("vain ruotsiksi").
+ONLY_IN = {
+    "fi": gettext_lazy("Only available in Finnish"),
+    "sv": gettext_lazy("Only available in Swedish"),
+    "en": gettext_lazy("Only available in English"),
+}
 
 # The Data Protection Ombudsman's public contact details (tietosuoja.fi, checked 2025).
 OMBUDSMAN_CONTACT = "Tietosuojavaltuutetun toimisto / Dataombudsmannens byrå, PL 800, 00531 Helsinki, tietosuoja@om.fi"
 OMBUDSMAN_URL = "https://tietosuoja.fi"
 
 ERROR_NOTHING_CHANGED = gettext_lazy("The description has not changed since the last published version.")
+ERROR_INCOMPLETE = gettext_lazy("The description was not published because it does not state: %(items)s.")
+
+
+class DescriptionIncompleteError(ValidationError):
+    """Publishing refused: the description lacks items the law requires. `missing` lists them, translated."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(ERROR_INCOMPLETE, code="incomplete", params={"items": "; ".join(missing)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +83,10 @@ class Section:
     items: list[str] = dataclasses.field(default_factory=list)
     link_url: str = ""
     link_text: str = ""
+    # "Only available in Finnish" when a text of the section is not written in the reader's language.
+    note: str = ""
+    # The language of the paragraphs when they are such a text, for the page's lang attribute.
+    lang: str = ""
 
 
 def _jsonable(value):
@@ -151,6 +169,9 @@ def description_publish(*, actor, register: Register, note: str = "") -> Registe
         register.description_created_on = timezone.localdate(register.created_at)
     register.description_updated_on = today
     content = description_snapshot(register)
+    missing = description_missing(content)
+    if missing:
+        raise DescriptionIncompleteError(missing)
     changed = description_changed_fields(previous.content if previous else None, content)
     # The updated date alone is not a change worth a new version.
     if previous is not None and not set(changed) - {"description_updated_on"}:
@@ -176,6 +197,33 @@ def _text(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split("\n\n") if p.strip()]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """A text of a snapshot as the reader sees it: the text and the language it is written in."""
+
+    text: str
+    language: str
+    fallback: bool  # written in another language than the reader's
+
+
+def _localized(values: dict, key: str, language: str) -> _Shown:
+    """Return the `key` text of a snapshot (or of its organisation) in `language`, else in another language.
+
+    A version published before the texts became trilingual holds one value under `key`, in whatever language
+    the controller wrote it: it is shown as it is, without a note that could name the wrong language.
+    """
+    texts = {code: values.get(f"{key}_{code}") or "" for code in TEXT_LANGUAGES}
+    if not any(texts.values()):
+        return _Shown(values.get(key) or "", language, False)
+    text, shown = pick_language(texts, language)
+    return _Shown(text, shown, shown != language)
+
+
+def _note(shown: list[_Shown]) -> str:
+    languages = list(dict.fromkeys(s.language for s in shown if s.fallback and s.text))
+    return " ".join(str(ONLY_IN.get(code, "")) for code in languages)
+
+
 def _name(content: dict, language: str) -> str:
     return content.get(f"name_{language}") or content.get("name_fi", "")
 
@@ -183,6 +231,37 @@ def _name(content: dict, language: str) -> str:
 def description_title(content: dict, language: str) -> str:
     """Return the register's name in the given language (Finnish when missing)."""
     return _name(content, language)
+
+
+def organisation_name(content: dict, language: str) -> str:
+    """Return the controller's name in a snapshot, in the given language when it has one."""
+    return _localized(content.get("organisation", {}), "name", language).text
+
+
+def description_missing(content: dict) -> list[str]:
+    """Return, translated, the items GDPR arts. 13, 30 and 37 require a description to state and this one lacks."""
+    organisation = content.get("organisation", {})
+
+    def stated(key: str) -> bool:
+        return bool(_localized(content, key, "fi").text.strip())
+
+    missing = []
+    if not (organisation.get("address") or "").strip():
+        missing.append(_("the controller's postal address"))
+    if not (organisation.get("registry_email") or "").strip():
+        missing.append(_("the controller's e-mail address"))
+    if organisation.get("public_authority", True) and not stated("dpo_contact"):
+        missing.append(_("the data protection officer's contact details (required of a public authority)"))
+    if not content.get("legal_bases"):
+        missing.append(_("the legal basis of processing"))
+    # A contact centre's periods are the system's own rules, stated in every description.
+    if (
+        content.get("retention_months") is None
+        and not stated("retention_text")
+        and content.get("kind") != Register.Kind.CONTACT_CENTRE
+    ):
+        missing.append(_("the retention period or the criteria for it"))
+    return missing
 
 
 def _request_form_url() -> str:
@@ -249,33 +328,44 @@ def _retention_sentences(content: dict) -> list[str]:
     return sentences
 
 
-def _contacts(content: dict) -> list[str]:
-    items = []
+def _contacts(content: dict, language: str) -> tuple[list[str], list[_Shown]]:
+    items, shown = [], []
     for key, label in (
         ("owner", _("Register owner")),
         ("handlers", _("Register handlers")),
         ("contact_person", _("Contact person in register matters")),
         ("dpo_contact", _("Data protection officer")),
     ):
-        if content.get(key):
-            items.append(f"{label}: {content[key]}")
-    return items
+        text = _localized(content, key, language)
+        if text.text:
+            items.append(f"{label}: {text.text}")
+            shown.append(text)
+    return items, shown
 
 
-def _controller(content: dict) -> list[str]:
+def _controller(content: dict, language: str) -> tuple[list[str], _Shown]:
     organisation = content.get("organisation", {})
-    lines = [organisation.get("name", "")]
+    name = _localized(organisation, "name", language)
+    lines = [name.text]
     lines += [organisation[key] for key in ("address", "phone", "registry_email") if organisation.get(key)]
-    return [line for line in lines if line]
+    return [line for line in lines if line], name
 
 
 def description_sections(content: dict, language: str) -> list[Section]:
-    """Render a snapshot into the numbered headings of a register description, in the active language."""
+    """Render a snapshot into the numbered headings of a register description, in the given language.
+
+    Each free text is shown in `language` when written in it, else in the first language it is written in
+    (Finnish, Swedish, English), and its section carries the "only available in ..." note.
+    """
     legal_labels = dict(LegalBasis.choices)
     field_labels = dict(CustomerField.choices)
     adm = content.get("automated_decision_making")
     request_url = _request_form_url()
     answer_days = content.get("access_answer_days") or 30
+
+    def text(key: str) -> _Shown:
+        return _localized(content, key, language)
+
     rights = [
         _("Right of access: you may ask what data about you is in the register."),
         _("Right to rectification: you may ask for wrong or outdated data to be corrected."),
@@ -297,60 +387,110 @@ def description_sections(content: dict, language: str) -> list[Section]:
         how.insert(0, _("Send your request with the online request form or in writing to the controller."))
     else:
         how.insert(0, _("Send your request in writing to the controller or visit its registry office."))
+    controller_lines, controller_name = _controller(content, language)
+    contact_items, contact_texts = _contacts(content, language)
+    processors, purposes, national = text("processors"), text("purposes"), text("national_basis")
+    adm_details, categories, sources = (
+        text("automated_decision_details"),
+        text("data_categories"),
+        text("regular_sources"),
+    )
+    recipients, openness = text("recipients"), text("openness_act_disclosures")
+    transfers, retention, protection = (
+        text("transfers_outside_eea"),
+        text("retention_text"),
+        text("protection_principles"),
+    )
+    # key, heading, paragraphs, items, the free texts shown, whether the paragraphs are those texts alone
     raw = [
         (
             "name",
             _("Name of the register"),
             [_name(content, language)],
             [_name(p, language) for p in content.get("parts", [])],
+            [],
+            False,
         ),
-        ("controller", _("Controller"), _controller(content), []),
-        ("contacts", _("Persons in charge and contact details"), [], _contacts(content)),
-        ("processors", _("Processors and outsourced services"), _text(content.get("processors")) or [_("None.")], []),
-        ("purposes", _("Purposes of processing"), _text(content.get("purposes")), []),
+        ("controller", _("Controller"), controller_lines, [], [controller_name], False),
+        ("contacts", _("Persons in charge and contact details"), [], contact_items, contact_texts, False),
+        (
+            "processors",
+            _("Processors and outsourced services"),
+            _text(processors.text) or [_("None.")],
+            [],
+            [processors],
+            True,
+        ),
+        ("purposes", _("Purposes of processing"), _text(purposes.text), [], [purposes], True),
         (
             "legal_basis",
             _("Legal basis of processing"),
-            _text(content.get("national_basis")),
+            _text(national.text),
             [str(legal_labels.get(code, code)) for code in content.get("legal_bases", [])],
+            [national],
+            True,
         ),
         (
             "automated_decisions",
             _("Automated decision-making and profiling"),
             [
                 _("Yes.") if adm else _("No automated decisions or profiling are made."),
-                *_text(content.get("automated_decision_details")),
+                *_text(adm_details.text),
             ],
             [],
+            [adm_details],
+            False,
         ),
         (
             "data_categories",
             _("Categories of personal data"),
-            _text(content.get("data_categories")),
+            _text(categories.text),
             [str(field_labels.get(f, f)) for f in content.get("collected_fields", [])],
+            [categories],
+            True,
         ),
-        ("sources", _("Regular sources of data"), _text(content.get("regular_sources")) or [_("None.")], []),
-        ("recipients", _("Regular disclosures and recipients"), _text(content.get("recipients")) or [_("None.")], []),
+        ("sources", _("Regular sources of data"), _text(sources.text) or [_("None.")], [], [sources], True),
+        (
+            "recipients",
+            _("Regular disclosures and recipients"),
+            _text(recipients.text) or [_("None.")],
+            [],
+            [recipients],
+            True,
+        ),
         (
             "openness_act",
             _("Disclosures under the Act on the Openness of Government Activities (621/1999)"),
-            _text(content.get("openness_act_disclosures")) or [_("None.")],
+            _text(openness.text) or [_("None.")],
             [],
+            [openness],
+            True,
         ),
         (
             "transfers",
             _("Transfers outside the EU/EEA"),
-            _text(content.get("transfers_outside_eea")) or [_("Personal data is not transferred outside the EU/EEA.")],
+            _text(transfers.text) or [_("Personal data is not transferred outside the EU/EEA.")],
             [],
+            [transfers],
+            True,
         ),
-        ("retention", _("Retention periods"), _text(content.get("retention_text")), _retention_sentences(content)),
+        (
+            "retention",
+            _("Retention periods"),
+            _text(retention.text),
+            _retention_sentences(content),
+            [retention],
+            True,
+        ),
         (
             "protection",
             _("Principles of protecting the register"),
-            _text(content.get("protection_principles")) or [_("Not stated.")],
+            _text(protection.text) or [_("Not stated.")],
             [],
+            [protection],
+            True,
         ),
-        ("rights", _("Rights of the data subject and how to use them"), how, rights),
+        ("rights", _("Rights of the data subject and how to use them"), how, rights, [], False),
         (
             "complaint",
             _("Right to lodge a complaint"),
@@ -362,12 +502,25 @@ def description_sections(content: dict, language: str) -> list[Section]:
                 f"{OMBUDSMAN_CONTACT}, {OMBUDSMAN_URL}",
             ],
             [],
+            [],
+            False,
         ),
     ]
-    sections = [
-        Section(number=i, key=key, heading=heading, paragraphs=paragraphs, items=items)
-        for i, (key, heading, paragraphs, items) in enumerate(raw, start=1)
-    ]
+    sections = []
+    for number, (key, heading, paragraphs, items, shown, paragraphs_are_text) in enumerate(raw, start=1):
+        fallback = [s for s in shown if s.fallback and s.text]
+        lang = fallback[0].language if paragraphs_are_text and fallback else ""
+        sections.append(
+            Section(
+                number=number,
+                key=key,
+                heading=heading,
+                paragraphs=paragraphs,
+                items=items,
+                note=_note(shown),
+                lang=lang,
+            )
+        )
     if request_url:
         index = next(i for i, s in enumerate(sections) if s.key == "rights")
         sections[index] = dataclasses.replace(sections[index], link_url=request_url, link_text=_("Online request form"))

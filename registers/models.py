@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -21,19 +22,109 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class Organisation(TimeStampedModel):
+# The languages a controller writes its texts in, and the order in which a missing text falls back.
+TEXT_LANGUAGES = ("fi", "sv", "en")
+
+
+def pick_language(texts: dict[str, str], language: str | None = None) -> tuple[str, str]:
+    """Return (text, its language): the text in `language` (default: the active one), else in fi, sv, en."""
+    wanted = (language or get_language() or "fi")[:2]
+    for code in (wanted, *TEXT_LANGUAGES):
+        if texts.get(code):
+            return texts[code], code
+    return "", wanted
+
+
+def translated_text(base: str) -> property:
+    """A property reading `<base>_fi/_sv/_en` in the active language, with fallback.
+
+    Writing sets the Finnish text: that is what the single field held before the texts became
+    trilingual, and callers written against it (factories, the demo loader) keep working.
+    """
+
+    def get(self) -> str:
+        return self.text_in(base)[0]
+
+    def set(self, value: str) -> None:
+        setattr(self, f"{base}_fi", value)
+
+    return property(get, set, doc=f"{base} in the active language (Finnish, Swedish, English when missing).")
+
+
+class TranslatedTexts:
+    """Model mixin: read a trilingual text and learn which language was shown."""
+
+    def text_in(self, base: str, language: str | None = None) -> tuple[str, str]:
+        return pick_language({code: getattr(self, f"{base}_{code}") for code in TEXT_LANGUAGES}, language)
+
+
+def _legacy_name(name: str, prefix: str = "") -> str:
+    """Map a lookup on the old single `name` field of an organisation to the Finnish name."""
+    sign = "-" if name.startswith("-") else ""
+    bare = name.removeprefix("-")
+    old = f"{prefix}name"
+    if bare == old or bare.startswith(f"{old}__"):
+        return f"{sign}{prefix}name_fi{bare[len(old) :]}"
+    return name
+
+
+class LegacyOrganisationNameQuerySet(models.QuerySet):
+    """Lookups and orderings by an organisation's `name` mean its Finnish name.
+
+    `Organisation.name` was one field until the names became trilingual; it is now a property. Queries written
+    against the field (`get_or_create(name=...)`, `order_by("organisation__name")`) keep working.
+    """
+
+    organisation_prefix = ""
+
+    def _names(self, kwargs: dict) -> dict:
+        return {_legacy_name(key, self.organisation_prefix): value for key, value in kwargs.items()}
+
+    def filter(self, *args, **kwargs):
+        return super().filter(*args, **self._names(kwargs))
+
+    def exclude(self, *args, **kwargs):
+        return super().exclude(*args, **self._names(kwargs))
+
+    def get(self, *args, **kwargs):
+        return super().get(*args, **self._names(kwargs))
+
+    def get_or_create(self, defaults=None, **kwargs):
+        return super().get_or_create(defaults=defaults, **self._names(kwargs))
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        return super().update_or_create(defaults=defaults, create_defaults=create_defaults, **self._names(kwargs))
+
+    def order_by(self, *field_names):
+        return super().order_by(
+            *(_legacy_name(n, self.organisation_prefix) if isinstance(n, str) else n for n in field_names)
+        )
+
+
+class Organisation(TranslatedTexts, TimeStampedModel):
     """The controller (rekisterinpitäjä): a city board or a company."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = PersonalCharField(_("name"), max_length=200, unique=True)
+    name_fi = PersonalCharField(_("name in Finnish"), max_length=200, unique=True)
+    name_sv = PersonalCharField(_("name in Swedish"), max_length=200, blank=True)
+    name_en = PersonalCharField(_("name in English"), max_length=200, blank=True)
+    public_authority = models.BooleanField(
+        _("public authority or body"),
+        default=True,
+        help_text=_("A public authority must name a data protection officer (GDPR art. 37(1)(a))."),
+    )
     address = PersonalTextField(_("address"), blank=True)
     phone = PersonalCharField(_("phone"), max_length=50, blank=True)
     registry_email = PersonalEmailField(_("registry office e-mail"), blank=True)
 
+    objects = LegacyOrganisationNameQuerySet.as_manager()
+
+    name = translated_text("name")
+
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        ordering = ["name"]
+        ordering = ["name_fi"]
 
     def __str__(self) -> str:
         return self.name
@@ -66,7 +157,42 @@ class CustomerField(models.TextChoices):
     EXTRA_INFO = "extra_info", _("extra information given by the customer")
 
 
-class Register(TimeStampedModel):
+_LANGUAGE_NAMES = {"fi": _("Finnish"), "sv": _("Swedish"), "en": _("English")}
+_OPENNESS_ACT = _("disclosures under the Act on the Openness of Government Activities (621/1999)")
+
+
+def _text(label, language: str, **kwargs) -> PersonalTextField:
+    """One language of a text the register description publishes; every language may be empty on its own."""
+    return PersonalTextField(format_lazy("{} ({})", label, _LANGUAGE_NAMES[language]), blank=True, **kwargs)
+
+
+# Texts of the register description, each kept in Finnish, Swedish and English (`<name>_fi` ...).
+DESCRIPTION_TEXTS = (
+    "owner",
+    "handlers",
+    "contact_person",
+    "dpo_contact",
+    "processors",
+    "purposes",
+    "national_basis",
+    "automated_decision_details",
+    "data_categories",
+    "regular_sources",
+    "recipients",
+    "openness_act_disclosures",
+    "transfers_outside_eea",
+    "retention_text",
+    "protection_principles",
+)
+# Texts a register cannot be saved without, in at least one language.
+REQUIRED_TEXTS = {
+    "owner": _("Name the register owner in at least one language."),
+    "purposes": _("State the purposes of processing in at least one language."),
+    "data_categories": _("State the categories of personal data in at least one language."),
+}
+
+
+class Register(TranslatedTexts, TimeStampedModel):
     """A personal-data register and everything its public description states."""
 
     class Kind(models.TextChoices):
@@ -90,32 +216,75 @@ class Register(TimeStampedModel):
     name_fi = PersonalCharField(_("name in Finnish"), max_length=200)
     name_sv = PersonalCharField(_("name in Swedish"), max_length=200)
     name_en = PersonalCharField(_("name in English"), max_length=200)
-    owner = PersonalTextField(_("register owner"), help_text=_("Name, title and contact details."))
-    handlers = PersonalTextField(_("register handlers"), blank=True)
-    contact_person = PersonalTextField(_("contact person in register matters"), blank=True)
-    dpo_contact = PersonalTextField(_("data protection officer"), blank=True)
-    processors = PersonalTextField(_("processors and outsourced services"), blank=True)
-    purposes = PersonalTextField(_("purposes of processing"))
+    owner_fi = _text(_("register owner"), "fi", help_text=_("Name, title and contact details."))
+    owner_sv = _text(_("register owner"), "sv", help_text=_("Name, title and contact details."))
+    owner_en = _text(_("register owner"), "en", help_text=_("Name, title and contact details."))
+    owner = translated_text("owner")
+    handlers_fi = _text(_("register handlers"), "fi")
+    handlers_sv = _text(_("register handlers"), "sv")
+    handlers_en = _text(_("register handlers"), "en")
+    handlers = translated_text("handlers")
+    contact_person_fi = _text(_("contact person in register matters"), "fi")
+    contact_person_sv = _text(_("contact person in register matters"), "sv")
+    contact_person_en = _text(_("contact person in register matters"), "en")
+    contact_person = translated_text("contact_person")
+    dpo_contact_fi = _text(_("data protection officer"), "fi", help_text=_("Name or title and contact details."))
+    dpo_contact_sv = _text(_("data protection officer"), "sv", help_text=_("Name or title and contact details."))
+    dpo_contact_en = _text(_("data protection officer"), "en", help_text=_("Name or title and contact details."))
+    dpo_contact = translated_text("dpo_contact")
+    processors_fi = _text(_("processors and outsourced services"), "fi")
+    processors_sv = _text(_("processors and outsourced services"), "sv")
+    processors_en = _text(_("processors and outsourced services"), "en")
+    processors = translated_text("processors")
+    purposes_fi = _text(_("purposes of processing"), "fi")
+    purposes_sv = _text(_("purposes of processing"), "sv")
+    purposes_en = _text(_("purposes of processing"), "en")
+    purposes = translated_text("purposes")
     legal_bases = models.JSONField(_("legal bases (GDPR art. 6(1))"), default=list)
-    national_basis = PersonalTextField(_("national legal basis"), blank=True)
+    national_basis_fi = _text(_("national legal basis"), "fi")
+    national_basis_sv = _text(_("national legal basis"), "sv")
+    national_basis_en = _text(_("national legal basis"), "en")
+    national_basis = translated_text("national_basis")
     automated_decision_making = models.BooleanField(_("automated decision-making or profiling"), default=False)
-    automated_decision_details = PersonalTextField(_("automated decision-making details"), blank=True)
-    data_categories = PersonalTextField(_("data categories"))
+    automated_decision_details_fi = _text(_("automated decision-making details"), "fi")
+    automated_decision_details_sv = _text(_("automated decision-making details"), "sv")
+    automated_decision_details_en = _text(_("automated decision-making details"), "en")
+    automated_decision_details = translated_text("automated_decision_details")
+    data_categories_fi = _text(_("data categories"), "fi")
+    data_categories_sv = _text(_("data categories"), "sv")
+    data_categories_en = _text(_("data categories"), "en")
+    data_categories = translated_text("data_categories")
     collected_fields = models.JSONField(_("optional customer fields collected"), default=list, blank=True)
-    regular_sources = PersonalTextField(_("regular sources of data"), blank=True)
-    recipients = PersonalTextField(_("regular disclosures and recipients"), blank=True)
-    openness_act_disclosures = PersonalTextField(
-        _("disclosures under the Act on the Openness of Government Activities (621/1999)"), blank=True
-    )
-    transfers_outside_eea = PersonalTextField(_("transfers outside the EU/EEA"), blank=True)
+    regular_sources_fi = _text(_("regular sources of data"), "fi")
+    regular_sources_sv = _text(_("regular sources of data"), "sv")
+    regular_sources_en = _text(_("regular sources of data"), "en")
+    regular_sources = translated_text("regular_sources")
+    recipients_fi = _text(_("regular disclosures and recipients"), "fi")
+    recipients_sv = _text(_("regular disclosures and recipients"), "sv")
+    recipients_en = _text(_("regular disclosures and recipients"), "en")
+    recipients = translated_text("recipients")
+    openness_act_disclosures_fi = _text(_OPENNESS_ACT, "fi")
+    openness_act_disclosures_sv = _text(_OPENNESS_ACT, "sv")
+    openness_act_disclosures_en = _text(_OPENNESS_ACT, "en")
+    openness_act_disclosures = translated_text("openness_act_disclosures")
+    transfers_outside_eea_fi = _text(_("transfers outside the EU/EEA"), "fi")
+    transfers_outside_eea_sv = _text(_("transfers outside the EU/EEA"), "sv")
+    transfers_outside_eea_en = _text(_("transfers outside the EU/EEA"), "en")
+    transfers_outside_eea = translated_text("transfers_outside_eea")
     retention_months = models.PositiveIntegerField(
         _("retention after inactivity (months)"),
         null=True,
         blank=True,
         help_text=_("Empty: kept until erasure is requested."),
     )
-    retention_text = PersonalTextField(_("retention periods or criteria"), blank=True)
-    protection_principles = PersonalTextField(_("protection principles"), blank=True)
+    retention_text_fi = _text(_("retention periods or criteria"), "fi")
+    retention_text_sv = _text(_("retention periods or criteria"), "sv")
+    retention_text_en = _text(_("retention periods or criteria"), "en")
+    retention_text = translated_text("retention_text")
+    protection_principles_fi = _text(_("protection principles"), "fi")
+    protection_principles_sv = _text(_("protection principles"), "sv")
+    protection_principles_en = _text(_("protection principles"), "en")
+    protection_principles = translated_text("protection_principles")
     access_answer_days = models.PositiveSmallIntegerField(_("days to answer an access request"), default=7)
     description_created_on = models.DateField(_("description created"), null=True, blank=True)
     description_updated_on = models.DateField(_("description updated"), null=True, blank=True)
@@ -156,6 +325,9 @@ class Register(TimeStampedModel):
 
     def clean(self) -> None:
         errors = {}
+        for base, message in REQUIRED_TEXTS.items():
+            if not self.text_in(base)[0].strip():
+                errors[f"{base}_fi"] = message
         valid_bases = set(LegalBasis.values)
         if not self.legal_bases or not set(self.legal_bases) <= valid_bases:
             errors["legal_bases"] = _("Choose at least one legal basis from GDPR art. 6(1) points a-f.")
@@ -314,7 +486,9 @@ class RegisterDescriptionVersion(models.Model):
         return f"{self.register} v{self.number}"
 
 
-class ConfidentialityCommitmentQuerySet(models.QuerySet):
+class ConfidentialityCommitmentQuerySet(LegacyOrganisationNameQuerySet):
+    organisation_prefix = "organisation__"
+
     def current(self):
         """Keep only the newest version of each organisation's commitment."""
         newest = (

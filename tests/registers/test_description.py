@@ -130,10 +130,10 @@ def test_publishing_keeps_each_version_with_who_when_and_what_changed(described,
     second = description_publish(actor=owner_a, register=described, note="Events added")
     assert [v.number for v in RegisterDescriptionVersion.objects.filter(register=described)] == [2, 1]
     assert second.published_by == owner_a
-    assert second.changed_fields == ["purposes"]
+    assert second.changed_fields == ["purposes_fi"]
     assert second.change_note == "Events added"
-    assert first.content["purposes"] == "Yritysasiakkaiden palvelu"
-    assert second.content["purposes"] == "Yritysasiakkaiden palvelu ja tapahtumat"
+    assert first.content["purposes_fi"] == "Yritysasiakkaiden palvelu"
+    assert second.content["purposes_fi"] == "Yritysasiakkaiden palvelu ja tapahtumat"
 
 
 def test_publishing_an_unchanged_description_is_refused(described, owner_a):
@@ -183,7 +183,15 @@ def test_an_unpublished_register_shows_its_current_data(client, described):
 # Owner preview and publication.
 
 
-def test_the_owner_previews_and_publishes(client, register_a, owner_a):
+@pytest.fixture
+def publishable_a(register_a):
+    """Register A with the data protection officer its public-authority controller must name."""
+    register_a.dpo_contact = "tietosuojavastaava@example.fi"
+    register_a.save()
+    return register_a
+
+
+def test_the_owner_previews_and_publishes(client, publishable_a, register_a, owner_a):
     client.force_login(owner_a)
     preview = client.get(f"/registers/{register_a.slug}/description/preview/", HTTP_ACCEPT_LANGUAGE="en")
     assert preview.status_code == 200
@@ -196,7 +204,7 @@ def test_the_owner_previews_and_publishes(client, register_a, owner_a):
     assert version.published_by == owner_a
 
 
-def test_a_main_user_may_publish(client, register_a, main_user):
+def test_a_main_user_may_publish(client, publishable_a, register_a, main_user):
     client.force_login(main_user)
     client.post(f"/registers/{register_a.slug}/description/publish/")
     assert RegisterDescriptionVersion.objects.filter(register=register_a, published_by=main_user).exists()
@@ -231,7 +239,7 @@ def test_publish_is_post_only(client, register_a, owner_a):
     assert client.get(f"/registers/{register_a.slug}/description/publish/").status_code == 405
 
 
-def test_the_admin_action_publishes_for_a_main_user(client, register_a, main_user):
+def test_the_admin_action_publishes_for_a_main_user(client, publishable_a, register_a, main_user):
     client.force_login(main_user)
     response = client.post(
         "/admin/registers/register/",
