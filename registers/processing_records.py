@@ -1,10 +1,16 @@
-"""The record of processing activities (GDPR art. 30(1)) built from the same data as the public descriptions."""
+"""The record of processing activities (GDPR art. 30(1)) built from the same data as the public descriptions.
+
+`processing_records` is the machine-readable export (JSON); `processing_record_rows` turns one register's record
+into the rows of the readable table that the HTML page and its PDF show. Texts are in the reader's language when
+the controller wrote them in it, else in the language they exist in, marked with the "only available in" note.
+"""
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .description import description_content_on, description_snapshot
+from .description import ONLY_IN, description_content_on, description_snapshot
 from .models import CustomerField, LegalBasis, Register
 
 
@@ -29,7 +35,7 @@ def processing_record(register: Register, *, base_url: str) -> dict:
             "kind": register.kind,
         },
         # (a) controller, DPO and the persons in charge
-        "controller": current["organisation"],
+        "controller": {"name": register.organisation.name, **current["organisation"]},
         "data_protection_officer": register.dpo_contact,
         "owner": register.owner,
         "handlers": register.handlers,
@@ -79,3 +85,64 @@ def processing_records(*, registers, base_url: str) -> dict:
             processing_record(register, base_url=base_url) for register in registers.select_related("parent")
         ],
     }
+
+
+def _lines(register: Register, base: str) -> list[str]:
+    text, language = register.text_in(base)
+    if not text:
+        return []
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if language != _reader_language():
+        lines.append(f"({ONLY_IN[language]})")
+    return lines
+
+
+def _reader_language() -> str:
+    return (get_language() or "fi")[:2]
+
+
+def processing_record_rows(register: Register) -> list[dict]:
+    """Return the art. 30(1) items of one register as table rows: point, item and the lines stating it."""
+    legal = dict(LegalBasis.choices)
+    fields = dict(CustomerField.choices)
+    organisation = register.organisation
+    controller = [organisation.name, organisation.address, organisation.phone, organisation.registry_email]
+    if organisation.text_in("name")[1] != _reader_language():
+        controller.append(f"({ONLY_IN[organisation.text_in('name')[1]]})")
+    retention = []
+    if register.retention_months is not None:
+        retention.append(_("Deleted after %(months)s months without activity.") % {"months": register.retention_months})
+    retention += _lines(register, "retention_text")
+    automated = [
+        _("yes") if register.automated_decision_making else _("no"),
+        *_lines(register, "automated_decision_details"),
+    ]
+    rows = [
+        ("30(1)(a)", _("Controller"), [line for line in controller if line]),
+        ("30(1)(a)", _("Data protection officer"), _lines(register, "dpo_contact")),
+        ("30(1)(a)", _("Register owner"), _lines(register, "owner")),
+        ("30(1)(a)", _("Register handlers"), _lines(register, "handlers")),
+        ("30(1)(a)", _("Contact person in register matters"), _lines(register, "contact_person")),
+        ("", _("Processors and outsourced services"), _lines(register, "processors")),
+        ("30(1)(b)", _("Purposes of processing"), _lines(register, "purposes")),
+        ("30(1)(b)", _("Legal bases (GDPR art. 6(1))"), [str(legal.get(c, c)) for c in register.legal_bases]),
+        ("30(1)(b)", _("National legal basis"), _lines(register, "national_basis")),
+        ("", _("Automated decision-making and profiling"), automated),
+        ("30(1)(c)", _("Categories of data subjects"), _subject_categories(register.kind)),
+        (
+            "30(1)(c)",
+            _("Categories of personal data"),
+            [*_lines(register, "data_categories"), *(str(fields.get(f, f)) for f in register.collected_fields)],
+        ),
+        ("", _("Regular sources of data"), _lines(register, "regular_sources")),
+        ("30(1)(d)", _("Recipients"), _lines(register, "recipients")),
+        (
+            "30(1)(d)",
+            _("Disclosures under the Act on the Openness of Government Activities (621/1999)"),
+            _lines(register, "openness_act_disclosures"),
+        ),
+        ("30(1)(e)", _("Transfers outside the EU/EEA"), _lines(register, "transfers_outside_eea") or [_("none")]),
+        ("30(1)(f)", _("Time limits for erasure"), retention),
+        ("30(1)(g)", _("Technical and organisational security measures"), _lines(register, "protection_principles")),
+    ]
+    return [{"point": point, "item": item, "lines": lines} for point, item, lines in rows]

@@ -22,6 +22,7 @@ from .description import (
     description_changed_fields,
     description_content_on,
     description_dates,
+    description_missing,
     description_publish,
     description_sections,
     description_snapshot,
@@ -30,7 +31,7 @@ from .description import (
 )
 from .fields import PersonalCharFormField
 from .models import Register
-from .processing_records import processing_records
+from .processing_records import processing_record_rows, processing_records
 from .selectors import register_get_for_owner, register_list_for_owner
 
 
@@ -104,7 +105,13 @@ def description_preview(request, slug):
     changed = description_changed_fields(published if version else None, content)
     context = _context(register, content, None, None)
     context.update(
-        {"preview": True, "published_version": version, "changed": changed, "form": DescriptionPublishForm()}
+        {
+            "preview": True,
+            "published_version": version,
+            "changed": changed,
+            "missing": description_missing(content),
+            "form": DescriptionPublishForm(),
+        }
     )
     return render(request, "registers/description_preview.html", context)
 
@@ -139,4 +146,40 @@ def processing_records_export(request):
     )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.json"'
+    return response
+
+
+def _records_context(request) -> dict:
+    registers = register_list_for_owner(user=request.user)
+    if not registers.exists():
+        raise Http404
+    return {
+        "records": [
+            {"register": register, "rows": processing_record_rows(register)}
+            for register in registers.select_related("organisation", "parent").order_by("organisation__name_fi", "slug")
+        ],
+        "generated_at": timezone.now(),
+    }
+
+
+@require_GET
+def processing_records_table(request):
+    """The art. 30 record as a readable page: one table per register, for owners and main users."""
+    return render(request, "registers/processing_records.html", _records_context(request))
+
+
+def _refuse_fetch(url, *args, **kwargs):
+    raise ValueError(f"The record of processing loads no outside resources: {url}")
+
+
+@require_GET
+def processing_records_pdf(request):
+    from weasyprint import HTML  # Imported on use: it loads Pango, which the rest of the app never needs.
+
+    html = render_to_string("registers/processing_records_print.html", _records_context(request), request)
+    # The template inlines its styles; nothing is fetched while rendering.
+    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}-{_language()}.pdf"'
     return response
