@@ -313,6 +313,23 @@ class RequestEvent(models.Model):
         NOTIFICATION_RESOLVED = "notification_resolved", _("recipient notification resolved")
         REFUSAL_DECIDED = "refusal_decided", _("refusal decided")
 
+    class Note(models.TextChoices):
+        """What the system says about a step, kept as a code in `payload["note"]` and worded in the reader's language.
+
+        `reason` holds only what a person typed; text the system made would
+        stay in the language of whoever happened to cause the step.
+        """
+
+        EMAIL_CONFIRMED = "email_confirmed", _("e-mail confirmed")
+        RECORDED_BY_STAFF = "recorded_by_staff", _("recorded by staff")
+        ANSWERED_ON_SITE = "answered_on_site", _("oral access request answered on site")
+        WITHDRAWN_BY_REQUESTER = "withdrawn_by_requester", _("withdrawn by the requester")
+        ANSWER_PREPARED = "answer_prepared", _("answer prepared")
+        ANSWER_APPROVED = "answer_approved", _("answer approved")
+        APPROVER_NOTE_ADDED = "approver_note_added", _("note of the approver added")
+        REPEAT = "repeat", _("repeat of an earlier request")
+        DECIDED = "decided", _("decided")
+
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(

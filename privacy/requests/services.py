@@ -42,6 +42,7 @@ from .ratelimit import rate_limit_exceeded
 from .workflow import request_actor_may_act, request_event_add, request_instance_sync, request_transition
 
 State = DataSubjectRequest.State
+Note = RequestEvent.Note
 
 ERROR_RATE_LIMITED = _(
     "Too many requests have been sent from this address or for this e-mail address in a short time. "
@@ -117,8 +118,8 @@ def _create(*, organisation: Organisation, registers, data: dict[str, Any], acto
         actor=actor,
         from_state="",
         to_state=request.state,
-        reason=str(request.get_channel_display()),
-        payload={"registers": sorted(r.slug for r in registers)},
+        # The channel as a code: its name is worded in the reader's language.
+        payload={"registers": sorted(r.slug for r in registers), "channel": channel},
     )
     return request
 
@@ -246,11 +247,16 @@ def request_confirm_email(*, request: DataSubjectRequest) -> DataSubjectRequest:
     current.save(update_fields=["email_confirmed_at", "duplicate_of", "updated_at"])
     if original is not None:
         current = request_transition(
-            request=current, to=State.DUPLICATE, actor=None, reason=f"repeat of {original.reference}"
+            request=current,
+            to=State.DUPLICATE,
+            actor=None,
+            payload={"note": Note.REPEAT, "original": original.reference},
         )
         correspondence_queue(request=original, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
         return current
-    current = request_transition(request=current, to=State.VERIFYING, actor=None, reason="e-mail confirmed")
+    current = request_transition(
+        request=current, to=State.VERIFYING, actor=None, payload={"note": Note.EMAIL_CONFIRMED}
+    )
     correspondence_queue(request=current, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
     return current
 
@@ -291,14 +297,16 @@ def request_intake(*, actor, registers: list[Register], data: dict[str, Any]) ->
         actor=actor,
         channel=channel,
     )
-    request = request_transition(request=request, to=State.VERIFYING, actor=actor, reason="recorded by staff")
+    request = request_transition(
+        request=request, to=State.VERIFYING, actor=actor, payload={"note": Note.RECORDED_BY_STAFF}
+    )
     if request.requester_email:
         correspondence_queue(request=request, kind=Correspondence.Kind.ACKNOWLEDGEMENT)
     if method:
         request = request_verify_identity(request=request, actor=actor, method=method, note=note)
     if answer_now:
         request = request_transition(
-            request=request, to=State.IN_PROGRESS, actor=actor, reason="oral access request answered on site"
+            request=request, to=State.IN_PROGRESS, actor=actor, payload={"note": Note.ANSWERED_ON_SITE}
         )
     return request
 
@@ -325,9 +333,7 @@ def request_verify_identity(*, request: DataSubjectRequest, actor, method: str, 
     request_event_add(
         request=current, actor=actor, action=RequestEvent.Action.IDENTITY_VERIFIED, payload={"method": method}
     )
-    return request_transition(
-        request=current, to=State.TRIAGE, actor=actor, reason=str(current.get_identity_method_display())
-    )
+    return request_transition(request=current, to=State.TRIAGE, actor=actor, payload={"method": method})
 
 
 @transaction.atomic
@@ -365,13 +371,17 @@ def request_mark_duplicate(*, request: DataSubjectRequest, actor, reference: str
     current.duplicate_of = original
     with set_actor(actor):
         current.save(update_fields=["duplicate_of", "updated_at"])
-    return request_transition(request=current, to=State.DUPLICATE, actor=actor, reason=original.reference)
+    return request_transition(
+        request=current, to=State.DUPLICATE, actor=actor, payload={"original": original.reference}
+    )
 
 
 @transaction.atomic
 def request_withdraw_by_requester(*, request: DataSubjectRequest) -> DataSubjectRequest:
     """Withdraw the request on the requester's own word (through the status link)."""
-    return request_transition(request=request, to=State.WITHDRAWN, actor=None, reason="withdrawn by the requester")
+    return request_transition(
+        request=request, to=State.WITHDRAWN, actor=None, payload={"note": Note.WITHDRAWN_BY_REQUESTER}
+    )
 
 
 @transaction.atomic
@@ -501,7 +511,7 @@ def request_prepare(*, request: DataSubjectRequest, actor) -> DataSubjectRequest
     _require_state(request, State.IN_PROGRESS)
     if request.kind == DataSubjectRequest.Kind.ACCESS:
         package_build(request=request, actor=actor)
-    return request_transition(request=request, to=State.REVIEW, actor=actor, reason="answer prepared")
+    return request_transition(request=request, to=State.REVIEW, actor=actor, payload={"note": Note.ANSWER_PREPARED})
 
 
 @transaction.atomic
@@ -512,7 +522,9 @@ def request_approve(*, request: DataSubjectRequest, actor, decision_text: str = 
         current.decision_text = decision_text
         with set_actor(actor):
             current.save(update_fields=["decision_text", "updated_at"])
-    current = request_transition(request=current, to=State.RESPONDED, actor=actor, reason="answer approved")
+    current = request_transition(
+        request=current, to=State.RESPONDED, actor=actor, payload={"note": Note.ANSWER_APPROVED}
+    )
     package = current.packages.order_by("-generated_at").first()
     if package is not None:
         if decision_text:
@@ -555,8 +567,12 @@ def _package_note_add(*, package: ResponsePackage, note: str, actor) -> Response
         request=locked.request,
         actor=actor,
         action=RequestEvent.Action.PACKAGE_BUILT,
-        reason="note of the approver added",
-        payload={"package": str(locked.code), "sha256": locked.sha256, "replaces": replaced, "note": True},
+        payload={
+            "package": str(locked.code),
+            "sha256": locked.sha256,
+            "replaces": replaced,
+            "note": Note.APPROVER_NOTE_ADDED,
+        },
     )
     # The reviewed files go once the new ones are committed; a rollback keeps them.
     transaction.on_commit(functools.partial(_files_delete, storage, old_files))

@@ -205,13 +205,23 @@ def _apply_effects(*, request: DataSubjectRequest, actor, source: str, to: str, 
 
 
 @transaction.atomic
-def request_transition(*, request: DataSubjectRequest, to: str, actor, reason: str = "") -> DataSubjectRequest:
-    """Move a request to state `to`, or raise ValidationError/PermissionDenied if the move is not allowed."""
+def request_transition(
+    *, request: DataSubjectRequest, to: str, actor, reason: str = "", payload: dict | None = None
+) -> DataSubjectRequest:
+    """Move a request to state `to`, or raise ValidationError/PermissionDenied if the move is not allowed.
+
+    `reason` is what a person typed; the system explains its own moves with
+    codes in `payload` (`RequestEvent.Note` in `payload["note"]`, identifiers),
+    worded when read, in the reader's language.
+    """
+    payload = payload or {}
     current = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     source = current.state
     MACHINE.check(source, to)
     _guard_actor(request=current, actor=actor, source=source, to=to)
-    _guard_state(request=current, actor=actor, source=source, to=to, reason=reason)
+    # A system note explains a move (the requester's withdrawal) as a typed reason does.
+    explained = reason if reason.strip() else payload.get("note", "")
+    _guard_state(request=current, actor=actor, source=source, to=to, reason=explained)
     now = timezone.now()
     _apply_effects(request=current, actor=actor, source=source, to=to, now=now)
     current.state = to
@@ -223,7 +233,7 @@ def request_transition(*, request: DataSubjectRequest, to: str, actor, reason: s
     finally:
         current._via_workflow = False
     RequestEvent.objects.create(
-        request=current, at=now, actor=actor, from_state=source, to_state=to, reason=reason.strip()
+        request=current, at=now, actor=actor, from_state=source, to_state=to, reason=reason.strip(), payload=payload
     )
     request_instance_sync(request, current)
     return current

@@ -75,8 +75,10 @@ def decide(*, request: DataSubjectRequest, actor, outcome: str, grounds=(), text
     elif request.kind == Kind.PORTABILITY:
         _package_release(request)
     letter_create(request=request, actor=actor, outcome=outcome, refusal=refusal)
-    reason = (text or "").strip() or "decided"
-    return request_transition(request=request, to=outcome, actor=actor, reason=reason)
+    reason = (text or "").strip()
+    # Without a typed text the step says "decided" in the reader's language, not in the code's.
+    payload = {} if reason else {"note": RequestEvent.Note.DECIDED}
+    return request_transition(request=request, to=outcome, actor=actor, reason=reason, payload=payload)
 
 
 @transaction.atomic

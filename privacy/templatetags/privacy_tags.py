@@ -1,7 +1,10 @@
-"""Template helpers of data-subject requests: the home-page deadline list and day counts."""
+"""Template helpers of data-subject requests: the home-page deadline list, day counts and the history lines."""
 
 from django import template
+from django.utils import formats
+from django.utils.dateparse import parse_date
 
+from privacy import event_text
 from privacy.requests import selectors
 
 register = template.Library()
@@ -20,3 +23,21 @@ def due_requests(context):
     if user is None or not user.is_authenticated or not selectors.request_register_ids(user=user):
         return {"show": False}
     return {"show": True, "due": list(selectors.request_due_soon(user=user).prefetch_related("registers")[:20])}
+
+
+@register.filter
+def event_details(event) -> list[str]:
+    """What a line of a request's history says, in the reader's language (privacy.event_text)."""
+    return event_text.event_details(event)
+
+
+@register.filter
+def iso_date(value) -> str:
+    """Show an ISO date kept as text (the answer's JSON content) in the reader's short date format."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = parse_date(value)
+    except ValueError:  # shaped like a date but not one (2026-02-30)
+        return value
+    return formats.date_format(parsed, "SHORT_DATE_FORMAT") if parsed else value
