@@ -51,7 +51,7 @@ BATCH = 5000
 
 def build(customers: int, entries: int) -> None:
     rng = random.Random(4)
-    organisation, _ = Organisation.objects.get_or_create(name="Bench-organisaatio")
+    organisation, _ = Organisation.objects.get_or_create(name_fi="Bench-organisaatio")
     users = [get_user_model().objects.get_or_create(username=f"bench{i}")[0] for i in range(50)]
     ct = ContentType.objects.get_for_model(Customer)
     now = timezone.now()

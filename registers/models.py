@@ -58,49 +58,6 @@ class TranslatedTexts:
         return pick_language({code: getattr(self, f"{base}_{code}") for code in TEXT_LANGUAGES}, language)
 
 
-def _legacy_name(name: str, prefix: str = "") -> str:
-    """Map a lookup on the old single `name` field of an organisation to the Finnish name."""
-    sign = "-" if name.startswith("-") else ""
-    bare = name.removeprefix("-")
-    old = f"{prefix}name"
-    if bare == old or bare.startswith(f"{old}__"):
-        return f"{sign}{prefix}name_fi{bare[len(old) :]}"
-    return name
-
-
-class LegacyOrganisationNameQuerySet(models.QuerySet):
-    """Lookups and orderings by an organisation's `name` mean its Finnish name.
-
-    `Organisation.name` was one field until the names became trilingual; it is now a property. Queries written
-    against the field (`get_or_create(name=...)`, `order_by("organisation__name")`) keep working.
-    """
-
-    organisation_prefix = ""
-
-    def _names(self, kwargs: dict) -> dict:
-        return {_legacy_name(key, self.organisation_prefix): value for key, value in kwargs.items()}
-
-    def filter(self, *args, **kwargs):
-        return super().filter(*args, **self._names(kwargs))
-
-    def exclude(self, *args, **kwargs):
-        return super().exclude(*args, **self._names(kwargs))
-
-    def get(self, *args, **kwargs):
-        return super().get(*args, **self._names(kwargs))
-
-    def get_or_create(self, defaults=None, **kwargs):
-        return super().get_or_create(defaults=defaults, **self._names(kwargs))
-
-    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
-        return super().update_or_create(defaults=defaults, create_defaults=create_defaults, **self._names(kwargs))
-
-    def order_by(self, *field_names):
-        return super().order_by(
-            *(_legacy_name(n, self.organisation_prefix) if isinstance(n, str) else n for n in field_names)
-        )
-
-
 class Organisation(TranslatedTexts, TimeStampedModel):
     """The controller (rekisterinpitäjä): a city board or a company."""
 
@@ -116,8 +73,6 @@ class Organisation(TranslatedTexts, TimeStampedModel):
     address = PersonalTextField(_("address"), blank=True)
     phone = PersonalCharField(_("phone"), max_length=50, blank=True)
     registry_email = PersonalEmailField(_("registry office e-mail"), blank=True)
-
-    objects = LegacyOrganisationNameQuerySet.as_manager()
 
     name = translated_text("name")
 
@@ -486,9 +441,7 @@ class RegisterDescriptionVersion(models.Model):
         return f"{self.register} v{self.number}"
 
 
-class ConfidentialityCommitmentQuerySet(LegacyOrganisationNameQuerySet):
-    organisation_prefix = "organisation__"
-
+class ConfidentialityCommitmentQuerySet(models.QuerySet):
     def current(self):
         """Keep only the newest version of each organisation's commitment."""
         newest = (

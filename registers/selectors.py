@@ -88,7 +88,7 @@ def commitment_pending_list(*, user) -> QuerySet[ConfidentialityCommitment]:
     return (
         _unaccepted_commitments(user=user, of_all_organisations=is_main_user(user))
         .select_related("organisation")
-        .order_by("organisation__name")
+        .order_by("organisation__name_fi")
     )
 
 

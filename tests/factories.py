@@ -42,9 +42,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
-        django_get_or_create = ("name",)
+        django_get_or_create = ("name_fi",)
 
-    name = factory.Sequence(lambda n: f"Kaupunki {n}")
+    name_fi = factory.Sequence(lambda n: f"Kaupunki {n}")
     address = "Kaupungintalo, 00100 Helsinki"
     registry_email = "kirjaamo@example.fi"
 
@@ -58,10 +58,10 @@ class RegisterFactory(factory.django.DjangoModelFactory):
     name_fi = factory.Sequence(lambda n: f"Asiakasrekisteri {n}")
     name_sv = factory.Sequence(lambda n: f"Kundregister {n}")
     name_en = factory.Sequence(lambda n: f"Customer register {n}")
-    owner = "Elinkeinopäällikkö"
-    purposes = "Asiakkuuksien hoito"
+    owner_fi = "Elinkeinopäällikkö"
+    purposes_fi = "Asiakkuuksien hoito"
     legal_bases = factory.LazyFunction(lambda: ["e"])
-    data_categories = "Nimi ja yhteystiedot"
+    data_categories_fi = "Nimi ja yhteystiedot"
     collected_fields = factory.LazyFunction(lambda: list(CustomerField.values))
     retention_months = 36
 

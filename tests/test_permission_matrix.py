@@ -182,6 +182,8 @@ TABLE: dict[str, Rule] = {
     # Register descriptions are public; preview, publication and the art. 30 record are the owner's.
     # The art. 30 record lists every register the user owns (the main user: all); nobody else has one.
     "descriptions:processing-records": R("-", who(OK=A_OWNER | {"main"}), post=405),
+    "descriptions:processing-records-table": R("-", who(OK=A_OWNER | {"main"}), post=405),
+    "descriptions:processing-records-pdf": R("-", who(OK=A_OWNER | {"main"}), post=405),
     "descriptions:detail": R("reg", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
     # The same public PDF for everybody: rendered for three personas only, to keep the matrix fast.
     "descriptions:pdf": R(
@@ -572,7 +574,7 @@ def _customer_scope(register, scope, *, owner, staff, approver):
 
 def _build_world(tmp_media) -> World:
     world = World()
-    org = OrganisationFactory(name="Matriisikaupunki")
+    org = OrganisationFactory(name_fi="Matriisikaupunki")
     reg_a = RegisterFactory(slug="mx-a", organisation=org)
     reg_b = RegisterFactory(slug="mx-b", organisation=org)
     reg_c = ContactCentreRegisterFactory(slug="mx-c", organisation=org)

@@ -283,7 +283,7 @@ def package_by_download_token(*, token: str) -> ResponsePackage:
 
 def public_organisation_list() -> QuerySet[Organisation]:
     """Return the controllers that keep at least one register, for the public request form."""
-    return Organisation.objects.filter(registers__isnull=False).distinct().order_by("name")
+    return Organisation.objects.filter(registers__isnull=False).distinct().order_by("name_fi")
 
 
 def public_register_list(*, organisation: Organisation) -> QuerySet[Register]:

@@ -129,13 +129,13 @@ def _organisations(database: Path) -> list[str]:
     import sqlite3
 
     with sqlite3.connect(database) as db:
-        return [row[0] for row in db.execute("SELECT name FROM registers_organisation ORDER BY name")]
+        return [row[0] for row in db.execute("SELECT name_fi FROM registers_organisation ORDER BY name_fi")]
 
 
 def test_a_sqlite_backup_is_a_consistent_copy_that_restores(tmp_path):
     database = tmp_path / "quick.sqlite3"
     _manage("migrate", "--noinput", "-v0", database=database)
-    create = "from registers.models import Organisation; Organisation.objects.create(name='{}')"
+    create = "from registers.models import Organisation; Organisation.objects.create(name_fi='{}')"
     _manage("shell", "-c", create.format("Ennen varmuuskopiota"), database=database)
     output = _manage("backup", "--directory", str(tmp_path / "backups"), database=database)
     [copy] = backups_list(directory=tmp_path / "backups")

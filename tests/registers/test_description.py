@@ -40,7 +40,7 @@ HEADINGS_EN = [
 
 @pytest.fixture
 def described(db):
-    organisation = OrganisationFactory(name="Kemin kaupunki", address="Valtakatu 26, 94100 Kemi")
+    organisation = OrganisationFactory(name_fi="Kemin kaupunki", address="Valtakatu 26, 94100 Kemi")
     return RegisterFactory(
         slug="kemi-crm",
         organisation=organisation,

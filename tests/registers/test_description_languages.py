@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 
 from registers.description import ONLY_IN, description_sections, description_snapshot
-from registers.models import ConfidentialityCommitment, Organisation, RegisterDescriptionVersion
+from registers.models import RegisterDescriptionVersion
 
 from ..factories import OrganisationFactory, RegisterFactory
 
@@ -67,16 +67,6 @@ def test_organisation_name_follows_the_active_language(helsinki):
         assert organisation.name == "Helsingin kaupungin elinkeinopalvelu"
     with translation.override("en"):
         assert organisation.name == "Helsingin kaupungin elinkeinopalvelu"
-
-
-def test_queries_written_for_the_single_name_field_mean_the_finnish_name(helsinki):
-    found, created = Organisation.objects.get_or_create(name="Helsingin kaupungin elinkeinopalvelu")
-    assert (found, created) == (helsinki.organisation, False)
-    other = Organisation.objects.create(name="Aurajoen kaupunki")
-    assert other.name_fi == "Aurajoen kaupunki"
-    assert list(Organisation.objects.order_by("name")) == [other, helsinki.organisation]
-    assert list(Organisation.objects.filter(name__startswith="Helsingin")) == [helsinki.organisation]
-    assert list(ConfidentialityCommitment.objects.order_by("organisation__name")) == []
 
 
 def test_a_swedish_reader_sees_the_swedish_section_text(client, helsinki):

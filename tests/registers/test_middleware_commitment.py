@@ -73,7 +73,7 @@ def test_a_new_version_must_be_accepted_again(client, main_user, staff_a, regist
 def test_a_user_of_two_organisations_accepts_both(client, main_user, staff_a, register_a, commitment_a):
     from ..conftest import grant
 
-    other = RegisterFactory(organisation=OrganisationFactory(name="Naantalin kaupunki"))
+    other = RegisterFactory(organisation=OrganisationFactory(name_fi="Naantalin kaupunki"))
     grant(staff_a, other, "staff")
     second = accounts.commitment_publish(
         actor=main_user, organisation=other.organisation, text_fi="N", text_sv="N", text_en="N"
@@ -87,7 +87,7 @@ def test_a_user_of_two_organisations_accepts_both(client, main_user, staff_a, re
 
 def test_another_organisations_commitment_does_not_apply(client, main_user, staff_a):
     accounts.commitment_publish(
-        actor=main_user, organisation=OrganisationFactory(name="Muu"), text_fi="x", text_sv="x", text_en="x"
+        actor=main_user, organisation=OrganisationFactory(name_fi="Muu"), text_fi="x", text_sv="x", text_en="x"
     )
     client.force_login(staff_a)
     assert client.get("/").status_code == 200
@@ -100,7 +100,7 @@ def test_a_main_user_accepts_every_organisations_commitment(client, main_user, c
 
 def test_a_commitment_of_another_organisation_cannot_be_accepted_through_the_url(client, main_user, staff_a):
     foreign = accounts.commitment_publish(
-        actor=main_user, organisation=OrganisationFactory(name="Muu"), text_fi="x", text_sv="x", text_en="x"
+        actor=main_user, organisation=OrganisationFactory(name_fi="Muu"), text_fi="x", text_sv="x", text_en="x"
     )
     client.force_login(staff_a)
     assert client.post(f"/registers/commitment/{foreign.code}/accept/").status_code == 404
@@ -114,7 +114,7 @@ def test_anonymous_visitors_still_reach_the_login_page(client, commitment_a):
 def _commitments_of_other_organisations(main_user, count):
     return [
         accounts.commitment_publish(
-            actor=main_user, organisation=OrganisationFactory(name=f"Kunta {n}"), text_fi="x", text_sv="x", text_en="x"
+            actor=main_user, organisation=OrganisationFactory(name_fi=f"Kunta {n}"), text_fi="x", text_sv="x", text_en="x"
         )
         for n in range(count)
     ]

@@ -100,7 +100,7 @@ class Command(BaseCommand):
     def _register(self, slug: str) -> Register:
         register = Register.objects.filter(slug=slug).first()
         if register is None:
-            organisation, _ = Organisation.objects.get_or_create(name="Benchmark organisation")
+            organisation, _ = Organisation.objects.get_or_create(name_fi="Benchmark organisation")
             register = Register(
                 slug=slug,
                 organisation=organisation,

@@ -85,7 +85,7 @@ class Command(BaseCommand):
         organisations = {}
         for data in demo_registers.ORGANISATIONS:
             values = {k: v for k, v in data.items() if k != "key"}
-            organisations[data["key"]], _ = Organisation.objects.get_or_create(name=data["name"], defaults=values)
+            organisations[data["key"]], _ = Organisation.objects.get_or_create(name_fi=data["name"], defaults=values)
         registers: dict[str, Register] = {}
         for data in demo_registers.REGISTERS:
             values = {k: v for k, v in data.items() if k not in {"slug", "organisation", "parent"}}
