@@ -243,6 +243,23 @@ class CustomerFilterForm(forms.Form):
                 self.cleaned_data.pop(name, None)
 
 
+class CustomerSearchForm(forms.Form):
+    """The front page's search across every customer register the user may see."""
+
+    q = forms.CharField(
+        label=_("Search customers and contact persons in all your registers"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _text_validators(self.fields["q"])
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+
 class ArchiveFilterForm(forms.Form):
     ordering_client = forms.ModelChoiceField(
         label=_("Ordering client"),
