@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.validators import NOTE_MAX_LENGTH, validate_business_id
 from registers.fields import PersonalCharFormField, PersonalEmailFormField
+from registers.forms import DateInput
 from registers.models import Register
 
 from .models import DataSubjectRequest
@@ -194,9 +195,7 @@ class StaffIntakeForm(RequesterFieldsMixin):
         label=_("Received through"),
         choices=[c for c in DataSubjectRequest.Channel.choices if c[0] != DataSubjectRequest.Channel.WEB],
     )
-    received_on = forms.DateField(
-        label=_("Received on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_on = forms.DateField(label=_("Received on"), initial=timezone.localdate, widget=DateInput)
     registers = forms.ModelMultipleChoiceField(
         label=_("Registers"),
         queryset=Register.objects.none(),
@@ -284,9 +283,7 @@ class SubjectSearchForm(forms.Form):
     name = personal_text_field(_("Name"), max_length=200)
     email = PersonalCharFormField(label=_("E-mail"), required=False, max_length=254)
     phone = personal_text_field(_("Phone"), max_length=50)
-    date_of_birth = forms.DateField(
-        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
     business_id = PersonalCharFormField(
         label=_("Business ID"), required=False, max_length=20, validators=[validate_business_id]
     )

@@ -35,7 +35,7 @@ def correspondence_queue(
         action=RequestEvent.Action.LETTER_QUEUED,
         from_state=request.state,
         to_state=request.state,
-        payload={"kind": kind},
+        payload={"kind": kind, "language": request.language},
     )
     transaction.on_commit(functools.partial(_announce_letter, correspondence.pk))
     return correspondence

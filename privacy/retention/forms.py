@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers.fields import PersonalCharFormField
+from registers.forms import DateInput
 
 
 class LegalHoldForm(forms.Form):
@@ -15,7 +16,7 @@ class LegalHoldForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Name the matter (e.g. the case number of a claim), not the person."),
     )
-    ends_on = forms.DateField(label=_("Hold until"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Hold until"), widget=DateInput)
 
     def clean_ends_on(self):
         ends_on = self.cleaned_data["ends_on"]

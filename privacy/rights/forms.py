@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.requests.forms import personal_text_field
+from registers.forms import DateInput
 
 from .models import ConsentRecord, Disclosure, ErasureAction, NotificationTask, RefusalGround
 from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
@@ -88,9 +89,7 @@ class DisclosureForm(forms.Form):
         help_text=_("For example: Act 621/1999 16(3) §, or the contract."),
     )
     purpose = personal_text_field(_("Purpose"), max_length=300)
-    disclosed_on = forms.DateField(
-        label=_("Disclosed on"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    disclosed_on = forms.DateField(label=_("Disclosed on"), widget=DateInput, initial=timezone.localdate)
 
     def clean_disclosed_on(self):
         value = self.cleaned_data["disclosed_on"]
