@@ -58,6 +58,8 @@ def review_detail(request, register, code):
         for item in items:
             if item.user_id in facts:
                 access_review._snapshot(item, facts[item.user_id])
+    for item in items:
+        item.role_rows = _role_rows(item.roles)
     can_review = access_review.access_review_can_decide(user=request.user, register=register)
     return render(
         request,
@@ -105,6 +107,20 @@ def review_item_decide(request, register, code, item):
     return redirect(review)
 
 
+def _role_rows(snapshot: list[dict]) -> list[dict]:
+    """The roles of a snapshot for the screen: names in the reader's language, dates as dates."""
+    return [
+        {
+            # The snapshot keeps the role's code, and its name in the language of the day it was taken.
+            "label": _label(Role, role["role"]) if role.get("role") else role.get("role_label", ""),
+            "granted_by": role.get("granted_by", ""),
+            "granted_on": parse_date(role.get("granted_on") or "") or role.get("granted_on", ""),
+            "ends_on": parse_date(role.get("ends_on") or "") or role.get("ends_on", ""),
+        }
+        for role in snapshot
+    ]
+
+
 def _revoke_may_proceed(user, register, review, item) -> bool:
     """Whether the service would accept the revoke; if not, its own error explains why, without a detour."""
     return (
@@ -122,7 +138,7 @@ def _render_revoke_confirmation(request, register, review, item, reason):
         "review": review,
         "item": item,
         "name": item.user.get_full_name() or item.user.get_username(),
-        "roles": [role["role_label"] for role in facts["roles"]],
+        "roles": [role["label"] for role in _role_rows(facts["roles"])],
         "reason": reason,
     }
     return render(request, "registers/access_review_confirm.html", context)

@@ -170,3 +170,17 @@ def test_keeping_a_users_access_needs_no_confirmation(client, owner_a, staff_a, 
     assert client.post(decide_url(review, item), {"decision": "keep"}).status_code == 302
     item.refresh_from_db()
     assert item.decision == AccessReviewItem.Decision.KEEP
+
+
+def test_a_decided_users_roles_show_in_the_readers_language(client, owner_a, staff_a, review):
+    item = review.items.get(user=staff_a)
+    # The decision snapshots the roles while the owner works in English.
+    with translation.override("en"):
+        ar.access_review_item_decide(item=item, decision="keep", reason="", actor=owner_a)
+    client.force_login(owner_a)
+    page = client.get(review.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    row = re.search(rf'<tr id="item-{item.code}">(.*?)</tr>', page, flags=re.S)[1]
+    with translation.override("sv"):
+        assert gettext("staff user") in row
+    assert "staff user" not in row
+    assert f"{item.roles[0]['granted_on']}" not in row  # The date as a date, not in ISO.
