@@ -19,7 +19,12 @@ ERROR_ROLE_KIND = _("The role “%(role)s” does not fit a %(kind)s.")
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker: its value must be ISO (yyyy-mm-dd) whatever the page's language writes dates as."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
 
 
 class ReasonForm(forms.Form):

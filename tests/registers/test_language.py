@@ -1,9 +1,14 @@
-"""The language switcher remembers each user's choice across sessions and browsers."""
+"""The language switcher remembers each user's choice across sessions and browsers; dates follow the language."""
+
+import datetime
 
 import pytest
+from django import forms
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
+from registers.forms import DateInput
 from registers.models import UserProfile
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +74,13 @@ def test_visitors_who_are_not_signed_in_can_switch_for_the_sign_in_page(client):
 def test_switching_needs_post(client, staff_a):
     client.force_login(staff_a)
     assert client.get(reverse("set_language") + "?language=sv").status_code == 405
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_a_date_picker_holds_an_iso_value_in_every_language(language):
+    class PeriodForm(forms.Form):
+        day = forms.DateField(widget=DateInput)
+
+    with translation.override(language):
+        html = str(PeriodForm(initial={"day": datetime.date(2026, 11, 30)})["day"])
+    assert 'value="2026-11-30"' in html
