@@ -339,6 +339,8 @@ class _ValueFormatter:
             return str(labels.get(raw, raw))
         if isinstance(field, models.BooleanField):
             return {"True": str(_("yes")), "False": str(_("no"))}.get(raw, raw)
+        if isinstance(field, models.JSONField):
+            return _json_display(field, raw)
         try:
             if isinstance(field, models.DateTimeField):
                 value = datetime.datetime.fromisoformat(raw)
@@ -352,6 +354,27 @@ class _ValueFormatter:
         except (ValueError, decimal.InvalidOperation):
             return raw
         return raw
+
+
+def _json_display(field, raw: str) -> str:
+    """Show a list kept as JSON by the labels of its codes (the model's AUDIT_JSON_CHOICES), not as JSON text."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(value, list):
+        return raw
+    if not value:
+        return EMPTY
+    choices, key = getattr(field.model, "AUDIT_JSON_CHOICES", {}).get(field.name, (None, None))
+    labels = []
+    for item in value:
+        code = item.get(key) if key and isinstance(item, dict) else item
+        try:
+            labels.append(str(choices(code).label) if choices else str(code))
+        except ValueError:
+            labels.append(str(code))
+    return ", ".join(labels)
 
 
 def _model_field(model, name: str):

@@ -150,6 +150,9 @@ REQUIRED_TEXTS = {
 class Register(TranslatedTexts, TimeStampedModel):
     """A personal-data register and everything its public description states."""
 
+    # How the audit screens name the codes in the JSON lists (registers.audit).
+    AUDIT_JSON_CHOICES = {"legal_bases": (LegalBasis, None), "collected_fields": (CustomerField, None)}
+
     class Kind(models.TextChoices):
         CUSTOMER = "customer", _("customer register")
         CONTACT_CENTRE = "contact_centre", _("contact-centre archive")
@@ -358,8 +361,12 @@ class Membership(TimeStampedModel):
     """A user's role in a register: who granted it, when, and until when."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    register = models.ForeignKey(
+        Register, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("register")
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -590,6 +597,9 @@ class AccessReviewItem(models.Model):
         PENDING = "pending", _("not decided")
         KEEP = "keep", _("keep")
         REVOKE = "revoke", _("revoke")
+
+    # How the audit screens name the codes in the JSON lists (registers.audit).
+    AUDIT_JSON_CHOICES = {"roles": (Role, "role")}
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")

@@ -61,6 +61,11 @@ class Table:
         return any(None in row.cells or (self.has_total and row.total is None) for row in self.rows)
 
 
+def round_to_tens(count: int) -> int:
+    """Round half up: Python's round() goes to even, which showed a register of 5 or 25 customers as 0 or 20."""
+    return (count + 5) // 10 * 10
+
+
 def periods_for(granularity: str, year: int) -> list[Period]:
     """Return the months of a year, the eight quarters of it and the year before, or the five years up to it."""
     if granularity == YEAR:
@@ -126,7 +131,7 @@ def _customers_table(register: Register, periods: list[Period], granularity: str
     for count in _series(new, periods):
         running += count
         stock.append(running)
-    rounded = [None if 0 < s < settings.STATISTICS_MIN_CELL else round(s, -1) for s in stock]
+    rounded = [None if 0 < s < settings.STATISTICS_MIN_CELL else round_to_tens(s) for s in stock]
     return Table(
         key="customers",
         title=str(_("Customers")),

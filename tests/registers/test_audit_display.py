@@ -4,6 +4,7 @@ import csv
 import datetime
 import importlib
 import io
+import json
 import re
 import uuid
 from html import unescape
@@ -15,8 +16,10 @@ from django.apps import apps
 from django.core import signing
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import translation
 
 from crm.models import Customer
+from registers import audit
 from registers.access_log import REDACTION_MARK, log_access
 
 from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory
@@ -214,3 +217,19 @@ def test_the_migration_redacts_tokens_already_stored(staff_a, register_a):
     assert entry.additional_data["path"] == f"/privacy/request/answer/{REDACTION_MARK}/html/"
     assert entry.additional_data["register"] == register_a.pk
     assert plain.additional_data["path"] == "/crm/register-a/customers/"
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "stored", "choices"),
+    [
+        ("registers.AccessReviewItem", "roles", [{"role": "owner"}, {"role": "staff"}], ("owner", "staff")),
+        ("registers.Register", "legal_bases", ["e", "c"], ("e", "c")),
+    ],
+)
+def test_a_list_kept_as_json_reads_as_the_labels_of_its_codes(model, field, stored, choices):
+    model_field = apps.get_model(model)._meta.get_field(field)
+    labels, _key = model_field.model.AUDIT_JSON_CHOICES[field]
+    with translation.override("fi"):
+        shown = audit._ValueFormatter().display(model_field, json.dumps(stored))
+        assert shown == ", ".join(str(labels(code).label) for code in choices)
+    assert not set("[{") & set(shown)

@@ -81,17 +81,18 @@ def _state(customer_pk) -> tuple:
 
 
 @pytest.fixture
-def restricted_world(register_a, staff_a):
+def restricted_world(register_a, owner_a):
     """An organisation with a contact person, an interaction and an invoice, and the same objects as loaded before
-    the restriction (an edit form left open while it was applied)."""
+    the restriction (an edit form left open while it was applied). The owner acts: only the owner may delete a
+    customer or change a colleague's entry, so every guarded step is theirs to try."""
     customer = CustomerFactory(register=register_a, city="Turku")
     person = ContactPersonFactory(customer=customer)
     interaction = InteractionFactory(customer=customer, contact_person=person)
     InvoiceFactory(customer=customer)
-    stale = World(staff_a, Customer.objects.get(pk=customer.pk), person, Interaction.objects.get(pk=interaction.pk))
-    crm_services.customer_restriction_set(actor=staff_a, customer=customer, restricted=True)
+    stale = World(owner_a, Customer.objects.get(pk=customer.pk), person, Interaction.objects.get(pk=interaction.pk))
+    crm_services.customer_restriction_set(actor=owner_a, customer=customer, restricted=True)
     fresh = World(
-        staff_a,
+        owner_a,
         Customer.objects.get(pk=customer.pk),
         ContactPerson.objects.get(pk=person.pk),
         Interaction.objects.select_related("customer").get(pk=interaction.pk),

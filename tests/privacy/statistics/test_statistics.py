@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from crm.models import Interaction
 from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
-from privacy.statistics import charts
+from privacy.statistics import charts, selectors
 from privacy.statistics.selectors import (
     MONTH,
     QUARTER,
@@ -293,3 +293,8 @@ def test_the_svg_carries_its_title_and_description(client, register_a, owner_a):
     assert 'font-size="16"' in page
     assert 'href="#table-services"' in page
     assert 'id="table-services"' in page
+
+
+@pytest.mark.parametrize(("count", "shown"), [(0, 0), (5, 10), (14, 10), (15, 20), (25, 30), (1234, 1230)])
+def test_stock_figures_round_half_up_to_tens(count, shown):
+    assert selectors.round_to_tens(count) == shown
