@@ -602,8 +602,12 @@ class AccessReviewItem(models.Model):
     AUDIT_JSON_CHOICES = {"roles": (Role, "role")}
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(
+        AccessReview, on_delete=models.CASCADE, related_name="items", verbose_name=_("access review")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
     # Snapshots taken when the campaign opens and again at the decision, so
     # the completed review stays valid evidence after memberships change.
     roles = models.JSONField(_("roles"), default=list)

@@ -142,7 +142,12 @@ class DataSubjectRequest(TimeStampedModel):
     extended_at = models.DateTimeField(_("deadline extended"), null=True, blank=True)
     extension_reason = PersonalTextField(_("reason for the extension"), blank=True)
     extended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("extended by"),
     )
     identity_method = models.CharField(
         _("identity verified by"), max_length=20, choices=IdentityMethod.choices, blank=True
@@ -150,7 +155,12 @@ class DataSubjectRequest(TimeStampedModel):
     identity_note = PersonalCharField(_("identity note"), max_length=300, blank=True)
     verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("identity verified by"),
     )
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -370,12 +380,32 @@ class RequestEvent(models.Model):
 class SubjectMatch(models.Model):
     """A record the handler confirmed to be the requesting person's own."""
 
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="matches")
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    contact_person = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    message = models.ForeignKey(ContactCentreMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="matches", verbose_name=_("request")
+    )
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="+", verbose_name=_("register"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("customer")
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person"),
+    )
+    message = models.ForeignKey(
+        ContactCentreMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact-centre message"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("confirmed by")
+    )
     confirmed_at = models.DateTimeField(_("confirmed"))
 
     class Meta:
@@ -434,17 +464,21 @@ class ResponsePackage(models.Model):
     """The answer to an access request: a letter (HTML, PDF) and the data as JSON."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="packages")
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.PROTECT, related_name="packages", verbose_name=_("request")
+    )
     generated_at = models.DateTimeField(_("generated"))
-    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    html = models.FileField(upload_to=package_upload_to, blank=True)
-    pdf = models.FileField(upload_to=package_upload_to, blank=True)
-    json = models.FileField(upload_to=package_upload_to, blank=True)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("built by")
+    )
+    html = models.FileField(_("HTML file"), upload_to=package_upload_to, blank=True)
+    pdf = models.FileField(_("PDF file"), upload_to=package_upload_to, blank=True)
+    json = models.FileField(_("JSON file"), upload_to=package_upload_to, blank=True)
     # sha256 of the JSON document (the content); the per-file sums pin the
     # letter the approver saw to the one the requester downloads.
-    sha256 = models.CharField(max_length=64)
-    file_sha256 = models.JSONField(default=dict)
-    record_count = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(_("checksum (SHA-256)"), max_length=64)
+    file_sha256 = models.JSONField(_("checksums of the files"), default=dict)
+    record_count = models.PositiveIntegerField(_("records"), default=0)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     expires_at = models.DateTimeField(_("download link expires"), null=True, blank=True)
     download_count = models.PositiveIntegerField(_("downloads"), default=0)
