@@ -200,6 +200,7 @@ FORM_ARGUMENTS = {
     "crm.forms.ArchiveFilterForm": [lambda w: {"clients": OrderingClient.objects.none()}],
     "privacy.requests.forms.PublicRequestForm": [lambda w: {"registers": Register.objects.all()}],
     "privacy.requests.forms.StaffIntakeForm": [lambda w: {"registers": Register.objects.all()}],
+    "registers.forms.MembershipGrantForm": [lambda w: {"register": w["register"]}],
 }
 
 

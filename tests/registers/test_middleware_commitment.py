@@ -114,7 +114,11 @@ def test_anonymous_visitors_still_reach_the_login_page(client, commitment_a):
 def _commitments_of_other_organisations(main_user, count):
     return [
         accounts.commitment_publish(
-            actor=main_user, organisation=OrganisationFactory(name_fi=f"Kunta {n}"), text_fi="x", text_sv="x", text_en="x"
+            actor=main_user,
+            organisation=OrganisationFactory(name_fi=f"Kunta {n}"),
+            text_fi="x",
+            text_sv="x",
+            text_en="x",
         )
         for n in range(count)
     ]

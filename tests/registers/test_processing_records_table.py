@@ -31,7 +31,7 @@ def test_the_owner_reads_the_record_as_a_table(client, described_a, register_b, 
         ("30(1)(f)", "Time limits for erasure"),
         ("30(1)(g)", "Technical and organisational security measures"),
     ):
-        assert f"<td>{point}</td>" in page
+        assert f'<td class="nowrap">{point}</td>' in page
         assert f'<th scope="row">{item}</th>' in page
     assert "Tietosuojavastaava, tietosuoja@example.fi" in page
     assert "Deleted after 36 months without activity." in page
