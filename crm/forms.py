@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from registers.forms import DateInput
 from registers.models import Register
 
 from .models import ERROR_INTERACTION_IN_FUTURE, ContactPerson, Customer, Interaction, OrderingClient
@@ -86,7 +87,7 @@ class CustomerForm(VersionedForm):
             self.fields["business_id"].widget.attrs.update(maxlength=12, inputmode="text", autocomplete="off")
             self.fields["business_id"].help_text = _("For example 1234567-1.")
         if "date_of_birth" in self.fields:
-            self.fields["date_of_birth"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            self.fields["date_of_birth"].widget = DateInput()
             self.fields["date_of_birth"].validators.append(validate_not_in_future)
         if "email" in self.fields:
             self.fields["email"].widget.attrs.setdefault("autocomplete", "off")
