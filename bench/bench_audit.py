@@ -1,23 +1,27 @@
-"""Benchmark the register owner's audit screens and the access-review facts on PostgreSQL.
+"""Benchmark the register owner's audit screens at 1,000,000 log entries on PostgreSQL.
 
-    createdb -h 127.0.0.1 -U postgres rekisteri_bench_audit
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/rekisteri_bench_audit \\
-        SECRET_KEY=$(python3 -c 'print("x"*60)') ALLOWED_HOSTS=localhost HTTPS=false
+    createdb -h 127.0.0.1 -U postgres rekisteri_audit_bench
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/rekisteri_audit_bench \\
+        SECRET_KEY=$(python3 -c 'print("x"*60)') ALLOWED_HOSTS=localhost,testserver HTTPS=false
     .venv/bin/python manage.py migrate
-    .venv/bin/python bench/bench_audit.py --customers 20000 --entries 300000
+    .venv/bin/python bench/bench_audit.py --fresh            # 100,000 customers, 200,000 interactions, 1M entries
+    .venv/bin/python bench/bench_audit.py --old              # also time the query the change screen ran before
 
-Builds two registers of customers with a change trail (create and update entries,
-a share of customers deleted) and access entries, then times what the owner's
-screens run: the first page and the count of the change list (live and deleted
-rows of the register), of the access list, of the login log, and the review
-facts (last access per user). Run again with --fresh to rebuild the data.
-
-Measured on the project's 2-core machine (PostgreSQL 15, 300,000 log entries, 2 x 20,000
-customers): change list first page 20 ms, its count 120 ms; access list first page 4 ms,
-count 52 ms; login log first page 2 ms; review facts for 50 users 71 ms.
+Builds three registers of customers and interactions, and a log of create,
+update and delete entries (deleted customers and interactions among them) and
+access entries, written with COPY, each carrying its register as the code
+writes them since registers migration 0012. Then times what the owner's screens
+run: the first page of the change and access lists (the query, and the whole
+page through Django's test client with its query count), their capped counts,
+a filtered change list, the login log and the review facts. `--old` times the
+change list as it was before entries carried their register (every row id of
+the register, deleted rows through their delete entries, compared with each
+entry's object id as text), with a statement timeout.
 """
 
 import argparse
+import io
+import json
 import os
 import random
 import statistics
@@ -38,23 +42,28 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import CharField, Q, QuerySet  # noqa: E402
+from django.db.models.fields.json import KT  # noqa: E402
+from django.db.models.functions import Cast  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from crm.models import Customer  # noqa: E402
+from crm.models import Customer, Interaction  # noqa: E402
 from registers import audit  # noqa: E402
-from registers.models import Organisation, Register  # noqa: E402
-from registers.services import register_role_groups_ensure  # noqa: E402
+from registers.models import Organisation, Register, Role  # noqa: E402
+from registers.services import membership_grant, register_role_groups_ensure  # noqa: E402
 
-SLUGS = ("bench-audit-a", "bench-audit-b")
+SLUGS = ("bench-audit-a", "bench-audit-b", "bench-audit-c")
+OWNER = "bench.audit.owner"
 BATCH = 5000
 
 
-def build(customers: int, entries: int) -> None:
+def build(customers: int, interactions: int, entries: int) -> None:
     rng = random.Random(4)
     organisation, _ = Organisation.objects.get_or_create(name_fi="Bench-organisaatio")
     users = [get_user_model().objects.get_or_create(username=f"bench{i}")[0] for i in range(50)]
-    ct = ContentType.objects.get_for_model(Customer)
+    user_ids = [user.pk for user in users]
     now = timezone.now()
+    registers, customer_pks, interaction_pks = [], {}, {}
     for slug in SLUGS:
         register = Register.objects.create(
             slug=slug,
@@ -68,80 +77,219 @@ def build(customers: int, entries: int) -> None:
             data_categories="x",
         )
         register_role_groups_ensure(register=register)
-        rows = [
-            Customer(register=register, kind=Customer.Kind.ORGANISATION, organisation_name=f"Yritys {slug} {i}")
-            for i in range(customers)
-        ]
-        for start in range(0, len(rows), BATCH):
-            Customer.objects.bulk_create(rows[start : start + BATCH])
-        pks = list(register.customers.values_list("pk", flat=True))
-        log = []
-        for n in range(entries // 2):
-            pk = rng.choice(pks)
+        registers.append(register.pk)
+        count = customers // len(SLUGS)
+        for start in range(0, count, BATCH):
+            Customer.objects.bulk_create(
+                Customer(register=register, kind=Customer.Kind.ORGANISATION, organisation_name=f"Yritys {slug} {i}")
+                for i in range(start, min(start + BATCH, count))
+            )
+        customer_pks[register.pk] = list(register.customers.values_list("pk", flat=True))
+        count = interactions // len(SLUGS)
+        for start in range(0, count, BATCH):
+            Interaction.objects.bulk_create(
+                Interaction(
+                    customer_id=rng.choice(customer_pks[register.pk]),
+                    kind=Interaction.Kind.MEETING,
+                    subject=f"Tapaaminen {i}",
+                    occurred_at=now,
+                )
+                for i in range(start, min(start + BATCH, count))
+            )
+        interaction_pks[register.pk] = list(
+            Interaction.objects.filter(customer__register=register).values_list("pk", flat=True)
+        )
+    customer_ct = ContentType.objects.get_for_model(Customer).pk
+    interaction_ct = ContentType.objects.get_for_model(Interaction).pk
+    update = json.dumps({"email": ["a@x.fi", "b@x.fi"]})
+    columns = (
+        "content_type_id, object_pk, object_id, object_repr, action, changes, changes_text, actor_id, "
+        "timestamp, additional_data"
+    )
+    gone = 10_000_000
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY auditlog_logentry ({columns}) FROM STDIN") as copy:
+        for n in range(entries):
+            register_pk = rng.choice(registers)
             kind = rng.random()
-            if kind < 0.6:
-                action, changes = LogEntry.Action.UPDATE, {"email": ["a@x.fi", "b@x.fi"]}
-            elif kind < 0.62:
-                action, changes = LogEntry.Action.DELETE, {"register": [str(register.pk), "None"]}
-                pk = 10_000_000 + n  # a row that no longer exists
+            changes = update
+            if kind < 0.35:
+                ct, pk, action, changes = customer_ct, rng.choice(customer_pks[register_pk]), 3, None
+            elif kind < 0.60:
+                ct, pk, action = customer_ct, rng.choice(customer_pks[register_pk]), 1
+            elif kind < 0.65:
+                ct, pk, action = customer_ct, rng.choice(customer_pks[register_pk]), 0
+            elif kind < 0.95:
+                ct, pk, action = interaction_ct, rng.choice(interaction_pks[register_pk]), rng.choice((0, 1))
+            elif kind < 0.98:
+                gone += 1
+                ct, pk, action = customer_ct, gone, 2
+                changes = json.dumps({"register": [str(register_pk), "None"], "organisation_name": ["X", "None"]})
             else:
-                action, changes = LogEntry.Action.ACCESS, None
-            log.append(
-                LogEntry(
-                    content_type=ct,
-                    object_pk=str(pk),
-                    object_id=pk,
-                    object_repr=f"Yritys {pk}",
-                    action=action,
-                    changes=changes,
-                    actor=rng.choice(users),
-                    timestamp=now - timezone.timedelta(minutes=n),
-                    additional_data={"register": register.pk} if action == LogEntry.Action.ACCESS else None,
+                gone += 1
+                parent = rng.choice(customer_pks[register_pk])
+                ct, pk, action = interaction_ct, gone, 2
+                changes = json.dumps({"customer": [str(parent), "None"], "subject": ["X", "None"]})
+            copy.write_row(
+                (
+                    ct,
+                    str(pk),
+                    pk,
+                    f"Kohde {pk}",
+                    action,
+                    changes,
+                    "",
+                    rng.choice(user_ids),
+                    now - timezone.timedelta(seconds=30 * (entries - n)),
+                    json.dumps({"register": register_pk}),
                 )
             )
-            if len(log) == BATCH:
-                LogEntry.objects.bulk_create(log)
-                log = []
-        LogEntry.objects.bulk_create(log)
 
 
-def timed(label: str, fn, repeat: int = 5) -> None:
+def old_change_list(register: Register) -> QuerySet:
+    """The change list's query before entries carried their register (registers/audit.py until migration 0012)."""
+
+    def pk_sets(model, path, register):
+        if not path:
+            return [Register.objects.filter(pk=register.pk).annotate(pk_text=Cast("pk", CharField())).values("pk_text")]
+        live = (
+            model._default_manager.filter(**{"__".join(path): register})
+            .annotate(pk_text=Cast("pk", CharField()))
+            .values("pk_text")
+        )
+        first = path[0]
+        if len(path) == 1:
+            parent_match = Q(fk_text=str(register.pk))
+        else:
+            parent_model = model._meta.get_field(first).related_model
+            parent_match = Q()
+            for parent_pks in pk_sets(parent_model, path[1:], register):
+                parent_match |= Q(fk_text__in=parent_pks)
+        deleted = (
+            LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(model), action=LogEntry.Action.DELETE
+            )
+            .annotate(fk_text=Cast(KT(f"changes__{first}__0"), output_field=CharField()))
+            .filter(parent_match)
+            .values("object_pk")
+        )
+        return [live, deleted]
+
+    scope = Q(pk__in=[])
+    for model, path in audit.audited_models():
+        rows = Q()
+        for pks in pk_sets(model, path, register):
+            rows |= Q(object_pk__in=pks)
+        scope |= Q(content_type=ContentType.objects.get_for_model(model)) & rows
+    return (
+        LogEntry.objects.filter(action__in=audit.CHANGE_ACTIONS)
+        .filter(scope)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def timed(label: str, fn, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    print(f"{label:<45} median {statistics.median(times) * 1000:8.1f} ms   max {max(times) * 1000:8.1f} ms")
+    median = statistics.median(times) * 1000
+    print(f"{label:<52} median {median:9.1f} ms   max {max(times) * 1000:9.1f} ms")
+    return median
+
+
+def owner_client(register: Register):
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from registers.totp import TOTPDevice
+
+    users = get_user_model().objects
+    owner, _ = users.get_or_create(username=OWNER)
+    if not register.memberships.filter(user=owner, role=Role.OWNER, ended_at__isnull=True).exists():
+        grantor, _ = users.get_or_create(username="bench.grantor", defaults={"is_superuser": True})
+        membership_grant(actor=grantor, user=owner, register=register, role=Role.OWNER, reason="benchmark")
+    client = Client()
+    client.force_login(owner)
+    device, _ = TOTPDevice.objects.get_or_create(user=owner, confirmed=True, defaults={"name": "bench"})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def page_timed(client, label: str, url: str, repeat: int = 5) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url}: {response.status_code}"
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    # Not CaptureQueriesContext: the request_started signal empties the connection's query log.
+    with connection.execute_wrapper(count):
+        client.get(url)
+    timed(f"{label}, {len(queries)} queries", lambda: client.get(url), repeat)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=20000)
-    parser.add_argument("--entries", type=int, default=300000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=200_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--old", action="store_true", help="also time the change list's query before 0012")
+    parser.add_argument("--old-timeout", type=int, default=120, help="seconds before the old query is cancelled")
     args = parser.parse_args()
     if args.fresh or not Register.objects.filter(slug=SLUGS[0]).exists():
         call_command("flush", "--noinput", verbosity=0)
         started = time.perf_counter()
         with transaction.atomic():
-            build(args.customers, args.entries)
+            build(args.customers, args.interactions, args.entries)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
         print(f"built in {time.perf_counter() - started:.1f} s")
     register = Register.objects.get(slug=SLUGS[0])
     print(
-        f"log entries: {LogEntry.objects.count()}, customers per register: {register.customers.count()}",
+        f"log entries: {LogEntry.objects.count()}, registers: {len(SLUGS)}, "
+        f"customers per register: {register.customers.count()}, "
+        f"interactions per register: {Interaction.objects.filter(customer__register=register).count()}",
     )
+    if args.old:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = '{args.old_timeout}s'")
+            old = old_change_list(register)
+            try:
+                timed("BEFORE change list: first page (50)", lambda: list(old[:50]), repeat=1)
+            except django.db.utils.OperationalError:
+                print(f"BEFORE change list: first page (50)                   cancelled after {args.old_timeout} s")
     changes = audit.change_list(register=register)
     timed("change list: first page (50)", lambda: list(changes[:50]))
-    timed("change list: count", changes.count)
-    timed("change list: deletes only, count", audit.change_list(register=register, action=2).count)
+    timed("change list: page 100", lambda: list(changes[4950:5000]))
+    timed("change list: count capped at 1,001", lambda: changes[:1001].count())
+    deletes = audit.change_list(register=register, action=LogEntry.Action.DELETE)
+    timed("change list, deletes only: first page", lambda: list(deletes[:50]))
+    since = timezone.localdate() - timezone.timedelta(days=30)
+    timed("change list, last 30 days: first page", lambda: list(audit.change_list(register=register, since=since)[:50]))
     access = audit.access_list(register=register)
     timed("access list: first page (50)", lambda: list(access[:50]))
-    timed("access list: count", access.count)
+    timed("access list: count capped at 1,001", lambda: access[:1001].count())
+    timed("access list: full count (what the page waited on)", access.count, repeat=3)
     timed("login log of the register: first page", lambda: list(audit.login_list(register=register)[:50]))
     user_ids = list(get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True))
     timed("review facts for 50 users", lambda: audit.user_access_facts(register=register, user_ids=user_ids))
+    client = owner_client(register)
+    base = f"/registers/{register.slug}/audit"
+    page_timed(client, "changes page (view, first page)", f"{base}/changes/")
+    page_timed(client, "changes page (view, page 20)", f"{base}/changes/?page=20")
+    page_timed(client, "access page (view, first page)", f"{base}/access/")
+    with connection.cursor() as cursor:
+        sql, params = changes[:50].query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        print("\nplan of the change list's first page:")
+        print(io.StringIO("\n".join("  " + row[0] for row in cursor.fetchall())).getvalue())
 
 
 if __name__ == "__main__":

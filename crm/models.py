@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registers.audit_scope import RegisterAuditMixin
 from registers.fields import (
     PersonalCharField,
     PersonalEmailField,
@@ -76,7 +77,7 @@ class CustomerQuerySet(PersonalDataQuerySet):
         return self.filter(marketing_objection=False, processing_restricted=False)
 
 
-class Customer(PersonalDataModel):
+class Customer(RegisterAuditMixin, PersonalDataModel):
     class Kind(models.TextChoices):
         PERSON = "person", _("person")
         ORGANISATION = "organisation", _("organisation")
@@ -253,7 +254,7 @@ class Customer(PersonalDataModel):
             raise ValidationError(errors)
 
 
-class ContactPerson(PersonalDataModel):
+class ContactPerson(RegisterAuditMixin, PersonalDataModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contact_persons", verbose_name=_("organisation")
     )
@@ -293,7 +294,7 @@ class ContactPerson(PersonalDataModel):
             raise ValidationError({"customer": _("Only an organisation customer has contact persons.")})
 
 
-class Interaction(PersonalDataModel):
+class Interaction(RegisterAuditMixin, PersonalDataModel):
     class Kind(models.TextChoices):
         CALL_IN = "call_in", _("incoming call")
         CALL_OUT = "call_out", _("outgoing call")
@@ -361,7 +362,7 @@ class Interaction(PersonalDataModel):
             raise ValidationError(errors)
 
 
-class Invoice(PersonalDataModel):
+class Invoice(RegisterAuditMixin, PersonalDataModel):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
         PAID = "paid", _("paid")
@@ -393,7 +394,7 @@ class Invoice(PersonalDataModel):
         return self.status in {self.Status.OPEN, self.Status.IN_COLLECTION}
 
 
-class OrderingClient(TimeStampedModel):
+class OrderingClient(RegisterAuditMixin, TimeStampedModel):
     """A city department that buys the contact-centre service (beställarklient)."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -458,7 +459,7 @@ class ArchiveItem(PersonalDataModel):
             raise ValidationError({"ordering_client": _("The ordering client belongs to another register.")})
 
 
-class ContactCentreMessage(ArchiveItem):
+class ContactCentreMessage(RegisterAuditMixin, ArchiveItem):
     """An e-mail to or from a client, archived exactly as sent (seed 004)."""
 
     class Direction(models.TextChoices):
@@ -483,7 +484,7 @@ class ContactCentreMessage(ArchiveItem):
         return self.subject or str(self.code)
 
 
-class CallRecording(ArchiveItem):
+class CallRecording(RegisterAuditMixin, ArchiveItem):
     """Metadata of a call recording; the recording itself lives on the contact-centre server."""
 
     recorded_at = models.DateTimeField(_("time"))

@@ -20,7 +20,7 @@ Usage from a view, after the permission check has passed::
     for reg in registers:
         log_access(request, dsr, {"register": reg, "purpose": "access_request"})
 
-The register is found from the object's foreign keys (`registers.scoping`);
+The register is found from the object's foreign keys (`registers.audit_scope`);
 pass `extra={"register": register}` when it cannot be. Values in `extra` must
 be JSON-serialisable after `str()` of dates, UUIDs and model instances.
 
@@ -42,8 +42,8 @@ from django.urls import Resolver404, resolve
 
 # The same rule as the change entries (registers.middleware.AuditlogMiddleware),
 # so one user's access and change entries show the same address.
+from .audit_scope import register_pk_of
 from .client_address import client_address
-from .scoping import register_of
 
 __all__ = ["REDACTION_MARK", "client_address", "log_access", "redact_path", "redact_secrets"]
 
@@ -106,9 +106,9 @@ def log_access(request, obj: models.Model, extra: dict | None = None) -> LogEntr
     """Record that the request's user viewed `obj` (an ACCESS entry with address and register)."""
     extra = dict(extra or {})
     register = extra.pop("register", None)
-    if register is None:
-        register = register_of(obj)
     register_pk = register.pk if isinstance(register, models.Model) else register
+    if register_pk is None:
+        register_pk = register_pk_of(obj)
     match = getattr(request, "resolver_match", None)
     data = {"register": register_pk, "path": redact_path(request.path, match.kwargs if match is not None else None)}
     data.update(redact_secrets(_jsonable(extra)))

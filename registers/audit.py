@@ -22,9 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Case, CharField, F, Max, Q, QuerySet, Value, When
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Case, F, Max, QuerySet, Value, When
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -69,52 +67,16 @@ def audited_content_types() -> list[ContentType]:
     return [ContentType.objects.get_for_model(model) for model, _path in audited_models()]
 
 
-def _pk_sets(model, path: tuple[str, ...], register: Register) -> list[QuerySet]:
-    """Return querysets whose union is the text pks of the model's rows in the register, deleted rows too."""
-    if not path:
-        return [Register.objects.filter(pk=register.pk).annotate(pk_text=Cast("pk", CharField())).values("pk_text")]
-    live = (
-        model._default_manager.filter(**{"__".join(path): register})
-        .annotate(pk_text=Cast("pk", CharField()))
-        .values("pk_text")
-    )
-    # A deleted row is found through its delete entry, whose change set holds
-    # the foreign key it had (as text): follow the same chain through the log.
-    first = path[0]
-    if len(path) == 1:
-        parent_match = Q(fk_text=str(register.pk))
-    else:
-        parent_model = model._meta.get_field(first).related_model
-        parent_match = Q()
-        for parent_pks in _pk_sets(parent_model, path[1:], register):
-            parent_match |= Q(fk_text__in=parent_pks)
-    deleted = (
-        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), action=LogEntry.Action.DELETE)
-        .annotate(fk_text=Cast(KT(f"changes__{first}__0"), output_field=CharField()))
-        .filter(parent_match)
-        .values("object_pk")
-    )
-    return [live, deleted]
-
-
-def _scope(register: Register, content_type: ContentType | None) -> Q:
-    scope = Q(pk__in=[])
-    for model, path in audited_models():
-        content = ContentType.objects.get_for_model(model)
-        if content_type is not None and content != content_type:
-            continue
-        rows = Q()
-        for pks in _pk_sets(model, path, register):
-            rows |= Q(object_pk__in=pks)
-        scope |= Q(content_type=content) & rows
-    return scope
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def _time_filter(queryset, field: str, since: datetime.date | None, until: datetime.date | None):
+    # Days in the reader's time zone, as a range of the stored time (not `__date`): the indexes stay usable.
     if since:
-        queryset = queryset.filter(**{f"{field}__date__gte": since})
+        queryset = queryset.filter(**{f"{field}__gte": _day_start(since)})
     if until:
-        queryset = queryset.filter(**{f"{field}__date__lte": until})
+        queryset = queryset.filter(**{f"{field}__lt": _day_start(until + datetime.timedelta(days=1))})
     return queryset
 
 
@@ -127,8 +89,14 @@ def change_list(
     since: datetime.date | None = None,
     until: datetime.date | None = None,
 ) -> QuerySet[LogEntry]:
-    """Return the change entries of rows that belong (or belonged) to the register, newest first."""
-    entries = LogEntry.objects.filter(action__in=CHANGE_ACTIONS).filter(_scope(register, content_type))
+    """Return the change entries of rows that belong (or belonged) to the register, newest first.
+
+    Each entry carries its register from when it was written (`registers.audit_scope`), so a deleted row's
+    entries stay on its register's list.
+    """
+    entries = LogEntry.objects.filter(action__in=CHANGE_ACTIONS, additional_data__register=register.pk)
+    if content_type is not None:
+        entries = entries.filter(content_type=content_type)
     if action is not None:
         entries = entries.filter(action=action)
     if actor is not None:

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from .audit_scope import RegisterAuditMixin
 from .fields import PersonalCharField, PersonalEmailField, PersonalTextField
 
 
@@ -147,7 +148,7 @@ REQUIRED_TEXTS = {
 }
 
 
-class Register(TranslatedTexts, TimeStampedModel):
+class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
     """A personal-data register and everything its public description states."""
 
     # How the audit screens name the codes in the JSON lists (registers.audit).
@@ -357,7 +358,7 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(ended_at__isnull=True, ends_on__lt=today)
 
 
-class Membership(TimeStampedModel):
+class Membership(RegisterAuditMixin, TimeStampedModel):
     """A user's role in a register: who granted it, when, and until when."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -530,7 +531,7 @@ class AccessReviewQuerySet(models.QuerySet):
         return self.open().filter(due_at__lt=now or timezone.now())
 
 
-class AccessReview(TimeStampedModel):
+class AccessReview(RegisterAuditMixin, TimeStampedModel):
     """A campaign in which the register owner confirms or revokes every user's access."""
 
     class Status(models.TextChoices):
@@ -590,7 +591,7 @@ class AccessReview(TimeStampedModel):
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
 
 
-class AccessReviewItem(models.Model):
+class AccessReviewItem(RegisterAuditMixin, models.Model):
     """One user's access in a review, with the facts the owner decided on."""
 
     class Decision(models.TextChoices):

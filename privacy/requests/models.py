@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer
+from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField, PersonalEmailField, PersonalTextField
 from registers.models import Organisation, Register, TimeStampedModel
 
@@ -377,7 +378,7 @@ class RequestEvent(models.Model):
         raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
 
 
-class SubjectMatch(models.Model):
+class SubjectMatch(RegisterAuditMixin, models.Model):
     """A record the handler confirmed to be the requesting person's own."""
 
     request = models.ForeignKey(

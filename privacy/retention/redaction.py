@@ -26,6 +26,8 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from registers.audit_scope import REGISTER_KEY, register_pk_of, register_pks_of, with_register
+
 REDACTED_VALUE = "[redacted]"
 
 
@@ -36,6 +38,11 @@ def _fast_path() -> bool:
         and LogEntry._meta.db_table == "auditlog_logentry"
         and AdminLogEntry._meta.db_table == "django_admin_log"
     )
+
+
+def _with_register(additional: dict, register_pk) -> dict:
+    # The marker's keys, and the register the entry belongs to (`registers.audit_scope`).
+    return with_register(additional, register_pk) or {}
 
 
 def _redacted_pair() -> str:
@@ -50,10 +57,13 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
     if _fast_path():
         # One statement per model and batch, the ids as one typed array (so the object_id index is used).
         # Field names stay (they are not personal data and show what had changed); old and new values go.
+        # The entry's register stays too: the entry stays on that register's change and access screens.
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE auditlog_logentry SET object_repr = %s, changes_text = '', "
-                "serialized_data = NULL, additional_data = %s::jsonb, changes = CASE "
+                "serialized_data = NULL, "
+                "additional_data = jsonb_strip_nulls(jsonb_build_object('register', additional_data -> 'register')) "
+                "|| %s::jsonb, changes = CASE "
                 "WHEN jsonb_typeof(changes) = 'object' THEN "
                 "(SELECT jsonb_object_agg(key, %s::jsonb) FROM jsonb_object_keys(changes) AS key) END "
                 "WHERE content_type_id = %s AND object_id = ANY(%s::bigint[])",
@@ -65,23 +75,24 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
                 [object_repr, content_type.pk, [str(pk) for pk in pks]],
             )
         return
-    # The same result as the SQL above: field names stay, values go. Entries are grouped by the set of names they
-    # changed, so one UPDATE serves every entry of a group.
+    # The same result as the SQL above: field names and register stay, values go. Entries are grouped by the set of
+    # names they changed and their register, so one UPDATE serves every entry of a group.
     entries = LogEntry.objects.filter(content_type=content_type, object_id__in=pks)
-    groups: dict[tuple[str, ...] | None, list[int]] = {}
-    for pk, changes in entries.values_list("pk", "changes").iterator():
+    groups: dict[tuple, list[int]] = {}
+    for pk, changes, data in entries.values_list("pk", "changes", "additional_data").iterator():
         if isinstance(changes, str):
             changes = json.loads(changes or "null")
         names = tuple(sorted(changes)) if isinstance(changes, dict) else None
-        groups.setdefault(names, []).append(pk)
+        register_pk = data.get(REGISTER_KEY) if isinstance(data, dict) else None
+        groups.setdefault((names, register_pk), []).append(pk)
     pair = [REDACTED_VALUE, REDACTED_VALUE]
-    for names, group in groups.items():
+    for (names, register_pk), group in groups.items():
         for start in range(0, len(group), 500):
             LogEntry.objects.filter(pk__in=group[start : start + 500]).update(
                 object_repr=object_repr,
                 changes_text="",
                 serialized_data=None,
-                additional_data=additional,
+                additional_data=_with_register(additional, register_pk),
                 changes=None if names is None else dict.fromkeys(names, pair),
             )
     AdminLogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]).update(
@@ -89,20 +100,29 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
     )
 
 
-def audit_trail_log_deleted(*, model, pks: list, actor_id: int | None, object_repr: str, additional: dict) -> None:
-    """Write one DELETE entry per destroyed row: the trail shows the deletion, by whom and when, with no values."""
+def audit_trail_log_deleted(
+    *, model, pks: list, actor_id: int | None, object_repr: str, additional: dict, registers: dict | None = None
+) -> None:
+    """Write one DELETE entry per destroyed row: the trail shows the deletion, by whom and when, with no values.
+
+    `registers` maps a row's pk to its register's (`registers.audit_scope.register_pks_of`, taken before the rows
+    went): each entry carries its register like the entries auditlog writes.
+    """
     if not pks:
         return
+    registers = registers or {}
     content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
     now = timezone.now()
     if _fast_path():
-        # INSERT ... SELECT over an id array: one statement however many rows, no per-row Python objects.
+        # INSERT ... SELECT over id arrays: one statement however many rows, no per-row Python objects.
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO auditlog_logentry "
                 "(content_type_id, object_pk, object_id, object_repr, action, changes_text, actor_id, "
                 "timestamp, additional_data) "
-                "SELECT %s, id::text, id, %s, %s, '', %s, %s, %s::jsonb FROM unnest(%s::bigint[]) AS id",
+                "SELECT %s, id::text, id, %s, %s, '', %s, %s, "
+                "%s::jsonb || jsonb_strip_nulls(jsonb_build_object('register', register_id)) "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, register_id)",
                 [
                     content_type.pk,
                     object_repr,
@@ -111,6 +131,7 @@ def audit_trail_log_deleted(*, model, pks: list, actor_id: int | None, object_re
                     now,
                     json.dumps(additional),
                     list(pks),
+                    [registers.get(pk) for pk in pks],
                 ],
             )
         return
@@ -126,7 +147,7 @@ def audit_trail_log_deleted(*, model, pks: list, actor_id: int | None, object_re
                 changes_text="",
                 actor_id=actor_id,
                 timestamp=now,
-                additional_data=additional,
+                additional_data=_with_register(additional, registers.get(pk)),
             )
             for pk in pks
         ],
@@ -143,6 +164,12 @@ def delete_with_redacted_trail(queryset, *, actor_id: int | None, object_repr: s
     collector = Collector(using=using, origin=queryset)
     collector.collect(queryset)
     deleted = {model: [obj.pk for obj in instances] for model, instances in collector.data.items()}
+    # The register of each row, while the rows (and the parents a chain runs through) are still there.
+    registers = {
+        model: register_pks_of(model, instances)
+        for model, instances in collector.data.items()
+        if instances and auditlog.contains(model)
+    }
     for model, pks in deleted.items():
         if pks and auditlog.contains(model):
             audit_trail_redact(model=model, pks=pks, object_repr=object_repr, additional=additional)
@@ -151,7 +178,12 @@ def delete_with_redacted_trail(queryset, *, actor_id: int | None, object_repr: s
     for model, pks in deleted.items():
         if pks and auditlog.contains(model):
             audit_trail_log_deleted(
-                model=model, pks=pks, actor_id=actor_id, object_repr=object_repr, additional=additional
+                model=model,
+                pks=pks,
+                actor_id=actor_id,
+                object_repr=object_repr,
+                additional=additional,
+                registers=registers.get(model),
             )
     return Counter(per_model)
 
@@ -253,5 +285,5 @@ def audit_trail_log_update(*, instance, fields: list[str], actor_id: int | None,
         changes_text="",
         actor_id=actor_id,
         timestamp=timezone.now(),
-        additional_data=additional,
+        additional_data=_with_register(additional, register_pk_of(instance)),
     )
