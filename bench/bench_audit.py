@@ -17,6 +17,13 @@ a filtered change list, the login log and the review facts. `--old` times the
 change list as it was before entries carried their register (every row id of
 the register, deleted rows through their delete entries, compared with each
 entry's object id as text), with a statement timeout.
+
+Measured on the project's 2-core machine (PostgreSQL 15, 1,000,000 entries, 3 registers of
+33,333 customers and 66,666 interactions, other workers busy): change list first page 2,379 ms
+before (the old query), 13-24 ms after; capped count 5-12 ms; access list first page 12-55 ms,
+its full count 345-389 ms (what the page used to wait on), capped 4-10 ms. Through the test
+client the changes page takes 120-145 ms with 13 queries and the access page 97 ms with 8: the
+rest is Python (turning 50 entries into rows, names of related rows, the template).
 """
 
 import argparse
