@@ -40,9 +40,13 @@ def test_users_hold_their_roles_through_memberships_and_role_groups():
     register = Register.objects.get(slug="benchmark")
     memberships = Membership.objects.filter(register=register, user__username__startswith="bench.user.")
     assert memberships.count() == 30
+    assert memberships.filter(ended_at__isnull=False).exists()
     for membership in memberships.select_related("user"):
-        held = user_roles(user=membership.user, register=register)
-        assert (membership.role in held) == (membership.ended_at is None)
+        in_force = membership.ended_at is None
+        # Permissions come from the register's role group, as when a role is granted.
+        in_group = membership.user.groups.filter(register_role__register=register, register_role__role=membership.role)
+        assert in_group.exists() == in_force
+        assert (membership.role in user_roles(user=membership.user, register=register)) == in_force
     # A second call adds new users, never the same names twice.
     generate(users=5)
     assert Membership.objects.filter(register=register, user__username__startswith="bench.user.").count() == 35

@@ -79,8 +79,8 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No register '{register}': run generate_data first.")
         customers = Customer.objects.filter(register=target)
-        total = customers.count()
-        if not total:
+        keys = list(customers.values_list("pk", flat=True))  # 100,000 integers: a few megabytes.
+        if not keys:
             raise CommandError(f"Register '{register}' has no customers: run generate_data first.")
         started = time.monotonic()
         rng = random.Random(seed)  # nosec B311
@@ -89,9 +89,8 @@ class Command(BaseCommand):
         states = Counter()
         for start in range(0, requests, BATCH):
             size = min(BATCH, requests - start)
-            # Requesters: customers picked at random positions of the register (one query per batch).
-            offsets = sorted(rng.randrange(total) for _ in range(size))
-            people = self._requesters(customers, offsets)
+            # Requesters: customers of the register picked at random (one query per batch).
+            people = self._requesters(customers, [rng.choice(keys) for _ in range(size)])
             with transaction.atomic():
                 rows = [self._request(rng, target, people[n], now, open_share) for n in range(size)]
                 self._number(rows)
@@ -110,15 +109,10 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _requesters(customers, offsets: list[int]) -> list[Customer]:
-        # Fetch the customers between the lowest and the highest offset by key order, then take those asked for.
-        low, high = offsets[0], offsets[-1]
-        window = list(
-            customers.order_by("pk").only("kind", "first_name", "last_name", "organisation_name", "email", "mobile")[
-                low : high + 1
-            ]
-        )
-        return [window[offset - low] for offset in offsets]
+    def _requesters(customers, keys: list[int]) -> list[Customer]:
+        fields = ("kind", "first_name", "last_name", "organisation_name", "email", "mobile")
+        found = customers.only(*fields).in_bulk(set(keys))
+        return [found[key] for key in keys]
 
     @staticmethod
     def _request(rng, register, customer, now, open_share) -> DataSubjectRequest:
