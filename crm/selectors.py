@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     CharField,
     DateField,
     DecimalField,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -31,8 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
-from registers.models import Membership, Register, Role
-from registers.selectors import register_list, user_roles
+from registers.access import user_access
+from registers.models import Register, Role
+from registers.selectors import register_list, user_can, user_roles
 
 from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
 from .validators import normalise_business_id
@@ -105,17 +104,6 @@ def months_ago(months: int, *, now: datetime.datetime | None = None) -> datetime
     return now.replace(year=year, month=month, day=min(now.day, last_day))
 
 
-def _registers(user, perm: str = roles.VIEW_DATA) -> QuerySet[Register]:
-    # Building the permission query costs more than running it, and a request
-    # asks several times: the unevaluated queryset is kept on the user instance.
-    # SQL checks the permissions each time it runs, so a revoked role is gone
-    # at the next query (and request.user is loaded afresh for every request).
-    cache = user.__dict__.setdefault("_crm_registers", {})
-    if perm not in cache:
-        cache[perm] = register_list(user=user, perm=perm)
-    return cache[perm]
-
-
 def customer_list(
     *,
     user,
@@ -128,18 +116,14 @@ def customer_list(
     ordering: str = "name",
 ) -> QuerySet[Customer]:
     """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
-    registers = _registers(user).filter(kind=Register.Kind.CUSTOMER)
-    checked = user.__dict__.get("_crm_customer_register_ids")
     if register is None:
-        queryset = Customer.objects.filter(register__in=registers)
-    elif checked is not None:
-        # register_list_with_access already asked guardian in this request.
-        queryset = Customer.objects.filter(register=register) if register.pk in checked else Customer.objects.none()
+        queryset = Customer.objects.filter(register__in=register_list(user=user).filter(kind=Register.Kind.CUSTOMER))
+    elif register.kind == Register.Kind.CUSTOMER and user_can(user=user, register=register, perm=roles.VIEW_DATA):
+        # The right is checked here, once, so the customer scan sees a plain equality
+        # and a rare search term keeps its trigram bitmap scan.
+        queryset = Customer.objects.filter(register=register)
     else:
-        # An uncorrelated EXISTS is a one-time check in PostgreSQL: unlike a
-        # semi-join it leaves the row estimates of the customer scan intact,
-        # so a rare search term still gets its trigram bitmap scan.
-        queryset = Customer.objects.filter(Exists(registers.filter(pk=register.pk)), register=register)
+        queryset = Customer.objects.none()
     search = search.strip()
     if search:
         queryset = queryset.filter(_search_q(search))
@@ -181,7 +165,7 @@ def customer_get_for_user(*, user, register: Register, code) -> Customer:
 def customer_get_for_user_rw(*, user, register: Register, code) -> Customer:
     """Return the customer for a change, raising 403 for read-only roles."""
     customer = customer_get_for_user(user=user, register=register, code=code)
-    if not register_list(user=user, perm=roles.CHANGE_DATA).filter(pk=register.pk).exists():
+    if not user_can(user=user, register=register, perm=roles.CHANGE_DATA):
         raise PermissionDenied(ERROR_READ_ONLY)
     return customer
 
@@ -338,31 +322,42 @@ def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
     return customer.contact_persons.all()
 
 
-def _holds_right_here(user, right: str) -> Exists:
-    # The same rule as user_holds_right, as a subquery on the outer register row.
-    holding = [role for role, rights in roles.ROLE_DATA_RIGHTS.items() if right in rights]
-    return Exists(Membership.objects.active().filter(user=user, register=OuterRef("pk"), role__in=holding))
-
-
 def register_list_with_access(*, user) -> list[Register]:
-    """Return the registers the user may see, each annotated with what the user may do there (one query).
+    """Return the registers the user may see, each marked with what the user may do there (one query).
 
-    `can_change` (CHANGE_DATA), `can_delete_customers` and `can_change_others_entries` (roles.ROLE_DATA_RIGHTS).
+    `can_change` (CHANGE_DATA), `can_delete_customers` and `can_change_others_entries` (roles.ROLE_DATA_RIGHTS),
+    all read from the request's `user_access`.
     """
-    changeable = _registers(user, roles.CHANGE_DATA).filter(pk=OuterRef("pk"))
-    registers = list(
-        _registers(user).annotate(
-            can_change=Exists(changeable),
-            can_delete_customers=_holds_right_here(user, roles.DELETE_CUSTOMERS),
-            can_change_others_entries=_holds_right_here(user, roles.CHANGE_OTHERS_ENTRIES),
-        )
-    )
-    # The answer holds for the rest of this request (request.user is loaded
-    # per request): customer queries reuse it instead of repeating the check.
-    user.__dict__["_crm_customer_register_ids"] = frozenset(
-        register.pk for register in registers if register.kind == Register.Kind.CUSTOMER
-    )
+    registers = list(register_list(user=user))
+    for register in registers:
+        _mark_access(user, register)
     return registers
+
+
+def _mark_access(user, register: Register) -> Register:
+    access = user_access(user)
+    held = access.roles_in(register.pk)
+    rights = set().union(*(roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held))
+    register.can_change = register.pk in access.register_pks(roles.CHANGE_DATA)
+    register.can_delete_customers = roles.DELETE_CUSTOMERS in rights
+    register.can_change_others_entries = roles.CHANGE_OTHERS_ENTRIES in rights
+    return register
+
+
+def customer_get_with_register(*, user, register_slug: str, code) -> Customer:
+    """Return the customer with its register (marked as `register_list_with_access` marks it) in one query.
+
+    404 when the register is not one of the user's customer registers or the customer is not in it.
+    """
+    visible = sorted(user_access(user).register_pks(roles.VIEW_DATA)) if user.is_active else []
+    try:
+        customer = Customer.objects.select_related("register__organisation").get(
+            register__slug=register_slug, register__kind=Register.Kind.CUSTOMER, register_id__in=visible, code=code
+        )
+    except (Customer.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+    _mark_access(user, customer.register)
+    return customer
 
 
 def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:
@@ -374,7 +369,8 @@ def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient
 
 
 def _archive_scope(*, user, register: Register, model):
-    if register.kind != Register.Kind.CONTACT_CENTRE or not register_list(user=user).filter(pk=register.pk).exists():
+    readable = user_can(user=user, register=register, perm=roles.VIEW_DATA)
+    if register.kind != Register.Kind.CONTACT_CENTRE or not readable:
         raise Http404
     queryset = model.objects.filter(register=register).select_related("ordering_client")
     held = user_roles(user=user, register=register)

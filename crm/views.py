@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from registers import roles
+from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
 
@@ -182,8 +184,9 @@ def _changeable_entry_urls(user, register: Register, timeline, rows) -> set[str]
 
 @require_GET
 def customer_detail(request, register, code):
-    register, registers = _workspace(request, register)
-    customer = selectors.customer_get_for_user(user=request.user, register=register, code=code)
+    # The most visited page reads its register with the customer; the header comes from `user_access`.
+    customer = selectors.customer_get_with_register(user=request.user, register_slug=register, code=code)
+    register, registers = customer.register, user_access(request.user).links_for(roles.VIEW_DATA)
     log_access(request, customer)
     timeline = selectors.customer_timeline_page(
         customer=customer, page=display.page_number(request.GET.get("page")), per_page=TIMELINE_PAGE_SIZE

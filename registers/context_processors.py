@@ -1,4 +1,5 @@
-from .selectors import register_list
+from . import roles
+from .access import user_access
 
 
 def user_registers(request):
@@ -6,6 +7,6 @@ def user_registers(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"user_registers": []}
-    # A callable: the template calls it only if the page renders the header,
-    # and views that already hold the list pass it instead.
-    return {"user_registers": lambda: register_list(user=user)}
+    # A callable: the template calls it only if the page renders the header, and views that
+    # already hold the list pass it instead. Read from the request's `user_access`: no query of its own.
+    return {"user_registers": lambda: user_access(user).links_for(roles.VIEW_DATA)}

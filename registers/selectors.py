@@ -3,38 +3,23 @@ this user see, edit or administer". Every query of personal data starts here."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
 from . import roles
+from .access import user_access
 from .models import ConfidentialityCommitment, Membership, Register
 from .services import is_main_user
 
 
 def register_list(*, user, perm: str = roles.VIEW_DATA) -> QuerySet[Register]:
-    """Return the registers on which the user holds `perm` through an active role."""
+    """Return the registers on which the user holds `perm` through an active role (see `access.UserAccess`)."""
     if not user.is_authenticated or not user.is_active:
         return Register.objects.none()
-    # The role must not have expired: a role past its end date keeps its group
-    # until the hourly sync runs, and must not give access meanwhile. (A role
-    # that has not started yet gets its group only from the sync.)
-    roles_with_perm = [role for role, perms in roles.ROLE_PERMISSIONS.items() if perm in perms]
-    in_force = Membership.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=timezone.localdate()),
-        user=user,
-        register=OuterRef("pk"),
-        role__in=roles_with_perm,
-        ended_at__isnull=True,
-    )
-    return get_objects_for_user(
-        user,
-        f"registers.{perm}",
-        klass=Register.objects.select_related("organisation"),
-        accept_global_perms=False,
-        with_superuser=False,
-    ).filter(Exists(in_force))
+    pks = user_access(user).register_pks(perm)
+    if not pks:
+        return Register.objects.none()
+    return Register.objects.select_related("organisation").filter(pk__in=sorted(pks))
 
 
 def register_get_for_user(*, user, slug: str, perm: str = roles.VIEW_DATA) -> Register:
@@ -47,12 +32,12 @@ def register_get_for_user(*, user, slug: str, perm: str = roles.VIEW_DATA) -> Re
 
 def user_can(*, user, register: Register, perm: str) -> bool:
     """Tell whether the user holds `perm` on the register."""
-    return register_list(user=user, perm=perm).filter(pk=register.pk).exists()
+    return user.is_authenticated and user.is_active and register.pk in user_access(user).register_pks(perm)
 
 
 def user_roles(*, user, register: Register) -> set[str]:
     """Return the roles the user holds in the register today."""
-    return set(Membership.objects.active().filter(user=user, register=register).values_list("role", flat=True))
+    return user_access(user).roles_in(register.pk)
 
 
 def register_get_for_owner(*, user, slug: str) -> Register:
@@ -101,38 +86,19 @@ def _unaccepted_commitments(*, user, of_all_organisations: bool) -> QuerySet[Con
 
 
 def request_gate_facts(*, user) -> dict[str, bool]:
-    """Answer in one query the questions the sign-in gates ask on every request.
+    """Answer the questions the sign-in gates ask on every request (one query per request, `user_access`).
 
     Is the user a main user, an owner somewhere (both need a second factor), and is a
-    confidentiality commitment still unaccepted. The answer is kept on the user
-    instance, which lives for one request.
+    confidentiality commitment still unaccepted.
     """
-    facts = getattr(user, "_gate_facts", None)
-    if facts is None:
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
-
-        row = (
-            get_user_model()
-            .objects.filter(pk=user.pk)
-            .annotate(
-                main=Exists(Group.objects.filter(user=OuterRef("pk"), name=roles.MAIN_USERS_GROUP)),
-                owner=Exists(Membership.objects.active().filter(user=OuterRef("pk"), role=roles.Role.OWNER)),
-                pending_all=Exists(_unaccepted_commitments(user=user, of_all_organisations=True)),
-                pending_own=Exists(_unaccepted_commitments(user=user, of_all_organisations=False)),
-            )
-            .values("main", "owner", "pending_all", "pending_own")
-            .get()
-        )
-        user._in_main_users_group = row["main"]
-        main = is_main_user(user)
-        facts = {
-            "main_user": main,
-            "owner": row["owner"],
-            "commitment_pending": row["pending_all"] if main else row["pending_own"],
-        }
-        user._gate_facts = facts
-    return facts
+    access = user_access(user)
+    user._in_main_users_group = access.in_main_users_group
+    main = is_main_user(user)
+    return {
+        "main_user": main,
+        "owner": access.owner,
+        "commitment_pending": access.pending_all if main else access.pending_own,
+    }
 
 
 def register_get_for_manager(*, user, slug: str) -> Register:

@@ -124,7 +124,7 @@ def test_purged_records_leave_no_personal_data_in_the_audit_log(register_a, staf
     deletion = entries.last()
     assert deletion.action == LogEntry.Action.DELETE
     assert deletion.actor is None
-    assert deletion.additional_data == {"purge_run": str(result.code), "reason": "retention"}
+    assert deletion.additional_data == {"purge_run": str(result.code), "reason": "retention", "register": register_a.pk}
     created = entries.first()
     assert created.object_repr == REDACTED_REPR
     assert "organisation_name" in created.changes

@@ -38,7 +38,7 @@ def test_the_trail_keeps_who_when_and_which_fields_and_loses_the_values(register
     assert all(value == [REDACTED_VALUE, REDACTED_VALUE] for value in update.changes.values())
     assert update.changes_text == ""
     assert update.object_repr == "[erased]"
-    assert update.additional_data == MARKER
+    assert update.additional_data == {**MARKER, "register": register_a.pk}
     assert entries.get(action=LogEntry.Action.ACCESS).changes is None
     assert entries.filter(action=LogEntry.Action.DELETE, actor=owner_a).count() == 1
     stored = " ".join(str(e.changes) + e.object_repr + str(e.serialized_data) for e in entries)
