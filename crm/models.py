@@ -280,6 +280,11 @@ class ContactPerson(RegisterAuditMixin, PersonalDataModel):
             GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="contact_last_name_trgm"),
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
             GinIndex(OpClass("phone", name="gin_trgm_ops"), name="contact_phone_trgm"),
+            # A data-subject request's search matches an e-mail address or a phone number exactly
+            # (privacy.requests.selectors.subject_candidates): a trigram index answers equality only by
+            # rechecking every address sharing the domain's trigrams (crm/migrations/0007).
+            models.Index(Upper("email"), name="contact_email_upper"),
+            models.Index(fields=["phone"], name="contact_phone"),
         ]
 
     def __str__(self) -> str:
