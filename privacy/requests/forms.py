@@ -298,3 +298,37 @@ class MatchConfirmForm(forms.Form):
         # Any well-formed item passes here; the service checks that each one
         # really is a record of the register.
         self.fields["record"].valid_value = lambda value: bool(RECORD_ITEM.match(value))
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's tab and filters; a value that is not on offer is ignored, never an error page."""
+
+    OPEN, CLOSED = "", "closed"
+
+    show = forms.ChoiceField(choices=[(OPEN, OPEN), (CLOSED, CLOSED)], required=False, widget=forms.HiddenInput)
+    register = forms.ChoiceField(label=_("Register"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Request type"),
+        required=False,
+        choices=[("", _("all request types")), *DataSubjectRequest.Kind.choices],
+    )
+
+    def __init__(self, data=None, *, registers: list[Register] = ()):
+        super().__init__(data)
+        self.registers = {register.slug: register for register in registers}
+        self.fields["register"].choices = [("", _("all registers"))] + [
+            (register.slug, register.name) for register in registers
+        ]
+        if len(registers) < 2:
+            # One register is no choice: the list holds only its requests anyway.
+            self.fields["register"].widget = forms.HiddenInput()
+
+    def filters(self) -> tuple[str, Register | None, str]:
+        """Return the tab, the register (or None) and the request type (or "") of the valid values."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return (
+            data.get("show") or self.OPEN,
+            self.registers.get(data.get("register") or ""),
+            data.get("kind") or "",
+        )

@@ -9,8 +9,8 @@ import datetime
 
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactCentreMessage, ContactPerson, Customer
 from crm.validators import normalise_business_id
 from registers import roles
+from registers.access import user_access
 from registers.models import Organisation, Register
-from registers.selectors import register_list
 
 from . import tokens
 from .models import DataSubjectRequest, RequestRegister, ResponsePackage, SubjectMatch
@@ -31,11 +31,17 @@ NEAR_DUE_DAYS = 2
 
 
 def request_register_ids(*, user, perms=STAFF_PERMS) -> set[int]:
-    """Return the ids of the registers where the user holds any of `perms`."""
-    ids: set[int] = set()
-    for perm in perms:
-        ids |= set(register_list(user=user, perm=perm).values_list("pk", flat=True))
-    return ids
+    """Return the ids of the registers where the user holds any of `perms` (no query: `registers.access`)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    access = user_access(user)
+    return set().union(*(access.register_pks(perm) for perm in perms))
+
+
+def request_register_list(*, user, perms=STAFF_PERMS) -> QuerySet[Register]:
+    """Return the registers where the user holds any of `perms`."""
+    ids = request_register_ids(user=user, perms=perms)
+    return Register.objects.filter(pk__in=sorted(ids)).select_related("organisation").order_by("name_fi", "pk")
 
 
 def actor_holds(*, actor, request: DataSubjectRequest, perm: str, every: bool = False) -> bool:
@@ -43,13 +49,13 @@ def actor_holds(*, actor, request: DataSubjectRequest, perm: str, every: bool = 
     wanted = set(request.register_parts.values_list("register_id", flat=True))
     if not wanted:
         return False
-    held = set(register_list(user=actor, perm=perm).filter(pk__in=wanted).values_list("pk", flat=True))
+    held = request_register_ids(user=actor, perms=(perm,)) & wanted
     return held == wanted if every else bool(held)
 
 
 def request_list(*, user) -> QuerySet[DataSubjectRequest]:
     """Return the requests concerning a register where the user handles or approves requests."""
-    ids = request_register_ids(user=user)
+    ids = sorted(request_register_ids(user=user))
     request_ids = RequestRegister.objects.filter(register_id__in=ids).values("request_id")
     return DataSubjectRequest.objects.filter(pk__in=request_ids).select_related("organisation")
 
@@ -63,7 +69,7 @@ def request_get_for_user(*, user, code) -> DataSubjectRequest:
     concerned = set(request.register_parts.values_list("register_id", flat=True))
     if concerned & request_register_ids(user=user):
         return request
-    if concerned & set(register_list(user=user).values_list("pk", flat=True)):
+    if concerned & request_register_ids(user=user, perms=(roles.VIEW_DATA,)):
         raise PermissionDenied(ERROR_NO_REQUEST_RIGHTS)
     raise Http404
 
@@ -90,14 +96,26 @@ def request_match_list(*, request: DataSubjectRequest, user) -> QuerySet[Subject
     )
 
 
-def request_queue(*, user, closed: bool = False) -> QuerySet[DataSubjectRequest]:
-    """Return the user's open (or finished) requests, the earliest deadline (overdue) first."""
-    queryset = request_list(user=user).prefetch_related("registers")
+def request_queue(
+    *, user, closed: bool = False, register: Register | None = None, kind: str = ""
+) -> QuerySet[DataSubjectRequest]:
+    """Return the user's open (or finished) requests, the earliest deadline (overdue) first.
+
+    `register` (one of the user's request registers) and `kind` narrow the
+    list. The order ends in the primary key, so that pages never overlap.
+    """
+    # The queue names the registers of each row; their other columns (the descriptions) stay unread.
+    names = Register.objects.only("pk", "name_fi", "name_sv", "name_en")
+    queryset = request_list(user=user).prefetch_related(Prefetch("registers", queryset=names))
+    if register is not None:
+        queryset = queryset.filter(pk__in=RequestRegister.objects.filter(register=register).values("request_id"))
+    if kind:
+        queryset = queryset.filter(kind=kind)
     if closed:
-        return queryset.exclude(state__in=DataSubjectRequest.OPEN_STATES).order_by("-created_at")
+        return queryset.exclude(state__in=DataSubjectRequest.OPEN_STATES).order_by("-created_at", "-id")
     return queryset.filter(
         Q(state__in=DataSubjectRequest.OPEN_STATES) | Q(state=DataSubjectRequest.State.RECEIVED)
-    ).order_by("service_due_at", "legal_due_at", "created_at")
+    ).order_by("service_due_at", "legal_due_at", "created_at", "id")
 
 
 def request_due_soon(*, user, days: int = NEAR_DUE_DAYS) -> QuerySet[DataSubjectRequest]:
@@ -112,9 +130,11 @@ def request_due_soon(*, user, days: int = NEAR_DUE_DAYS) -> QuerySet[DataSubject
 
 
 def request_registers_for_checking(*, request: DataSubjectRequest, user) -> QuerySet[RequestRegister]:
-    """Return the request's registers the user may search for the person's records."""
-    ids = request_register_ids(user=user, perms=(roles.HANDLE_REQUESTS,))
-    return request.register_parts.filter(register_id__in=ids).select_related("register", "checked_by")
+    """Return the request's registers the user may search for the person's records (one query)."""
+    handled = sorted(request_register_ids(user=user, perms=(roles.HANDLE_REQUESTS,)))
+    return (
+        request.register_parts.filter(register_id__in=handled).select_related("register", "checked_by").order_by("pk")
+    )
 
 
 def _name_q(field: str, name: str) -> Q:
@@ -139,61 +159,77 @@ def _any(alternatives: list[Q]) -> Q:
     return combined
 
 
-def subject_candidates(*, request: DataSubjectRequest, user, query: dict) -> dict[int, dict[str, list]]:
+def _first_per_register(queryset: QuerySet, *, register: str, order: tuple[str, ...]) -> list:
+    """Return the first CANDIDATE_LIMIT rows of `queryset` in each register, in one query."""
+    ranked = queryset.annotate(
+        candidate_rank=Window(RowNumber(), partition_by=F(register), order_by=list(order))
+    ).filter(candidate_rank__lte=CANDIDATE_LIMIT)
+    return list(ranked.order_by(register, *order))
+
+
+def subject_candidates(
+    *, request: DataSubjectRequest, user, query: dict, parts: list[RequestRegister] | None = None
+) -> dict[int, dict[str, list]]:
     """Return, per register the user may check, the records that may belong to the person.
 
     `query` holds name, email, phone, date_of_birth and business_id; any one
     of them is enough to list a record, and the handler confirms which are
-    really the person's.
+    really the person's. `parts` are the request's registers the user may
+    check (`request_registers_for_checking`), when the caller has them
+    already. One query per kind of record, however many registers.
     """
+    if parts is None:
+        parts = list(request_registers_for_checking(request=request, user=user))
     name = (query.get("name") or "").strip()
     email = (query.get("email") or "").strip()
     phones = _phone_values(query.get("phone") or "") if query.get("phone") else []
     birth = query.get("date_of_birth")
     business_id = normalise_business_id(query.get("business_id") or "")
-    results: dict[int, dict[str, list]] = {}
-    for part in request_registers_for_checking(request=request, user=user):
-        register = part.register
-        found: dict[str, list] = {"customers": [], "contact_persons": [], "messages": []}
-        if register.kind == Register.Kind.CUSTOMER:
-            customer_q = []
-            if name:
-                customer_q.append(_name_q("sort_name", name) & Q(kind=Customer.Kind.PERSON))
-            if email:
-                customer_q.append(Q(email__iexact=email))
-            if phones:
-                customer_q.append(Q(mobile__in=phones) | Q(landline__in=phones))
-            if birth:
-                customer_q.append(Q(date_of_birth=birth))
-            if business_id:
-                customer_q.append(Q(business_id=business_id))
-            if customer_q:
-                found["customers"] = list(
-                    Customer.objects.filter(register=register).filter(_any(customer_q))[:CANDIDATE_LIMIT]
-                )
-            person_q = []
-            if name:
-                tokens_q = Q()
-                for token in name.split():
-                    tokens_q &= Q(first_name__icontains=token) | Q(last_name__icontains=token)
-                person_q.append(tokens_q)
-            if email:
-                person_q.append(Q(email__iexact=email))
-            if phones:
-                person_q.append(Q(phone__in=phones))
-            if person_q:
-                found["contact_persons"] = list(
-                    ContactPerson.objects.filter(customer__register=register)
-                    .filter(_any(person_q))
-                    .select_related("customer")[:CANDIDATE_LIMIT]
-                )
-        elif register.kind == Register.Kind.CONTACT_CENTRE and email:
-            found["messages"] = list(
-                ContactCentreMessage.objects.filter(register=register)
-                .filter(Q(sender__iexact=email) | Q(recipient__iexact=email))
-                .select_related("ordering_client")[:CANDIDATE_LIMIT]
-            )
-        results[register.pk] = found
+    results: dict[int, dict[str, list]] = {
+        part.register_id: {"customers": [], "contact_persons": [], "messages": []} for part in parts
+    }
+    customer_registers = [p.register_id for p in parts if p.register.kind == Register.Kind.CUSTOMER]
+    centre_registers = [p.register_id for p in parts if p.register.kind == Register.Kind.CONTACT_CENTRE]
+    if customer_registers:
+        customer_q = []
+        if name:
+            customer_q.append(_name_q("sort_name", name) & Q(kind=Customer.Kind.PERSON))
+        if email:
+            customer_q.append(Q(email__iexact=email))
+        if phones:
+            customer_q.append(Q(mobile__in=phones) | Q(landline__in=phones))
+        if birth:
+            customer_q.append(Q(date_of_birth=birth))
+        if business_id:
+            customer_q.append(Q(business_id=business_id))
+        if customer_q:
+            customers = Customer.objects.filter(_any(customer_q), register_id__in=customer_registers)
+            for customer in _first_per_register(customers, register="register_id", order=("sort_name", "id")):
+                results[customer.register_id]["customers"].append(customer)
+        person_q = []
+        if name:
+            tokens_q = Q()
+            for token in name.split():
+                tokens_q &= Q(first_name__icontains=token) | Q(last_name__icontains=token)
+            person_q.append(tokens_q)
+        if email:
+            person_q.append(Q(email__iexact=email))
+        if phones:
+            person_q.append(Q(phone__in=phones))
+        if person_q:
+            persons = ContactPerson.objects.filter(
+                _any(person_q), customer__register_id__in=customer_registers
+            ).select_related("customer")
+            for person in _first_per_register(
+                persons, register="customer__register_id", order=("last_name", "first_name", "id")
+            ):
+                results[person.customer.register_id]["contact_persons"].append(person)
+    if centre_registers and email:
+        messages = ContactCentreMessage.objects.filter(
+            Q(sender__iexact=email) | Q(recipient__iexact=email), register_id__in=centre_registers
+        ).select_related("ordering_client")
+        for message in _first_per_register(messages, register="register_id", order=("-sent_at", "-id")):
+            results[message.register_id]["messages"].append(message)
     return results
 
 

@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registers import roles
-from registers.access_log import client_address, log_access
+from registers.access_log import client_address
 from registers.models import Organisation, Register
 from registers.selectors import register_list
 
-from . import forms, selectors, services, tokens, workflow
+from . import forms, queue_pages, selectors, services, tokens, workflow
+from .access_entries import access_entries_create
 from .models import DataSubjectRequest, ResponsePackage
 from .ratelimit import rate_limit_exceeded
 from .view_helpers import STORED_LETTER_CSP, form_data, request_action, show_errors
@@ -214,17 +215,29 @@ def package_file(request, token, fmt):
 
 
 def queue(request):
-    show_closed = request.GET.get("show") == "closed"
-    requests = selectors.request_queue(user=request.user, closed=show_closed)
-    review_waiting = [r for r in requests if r.state == State.REVIEW] if not show_closed else []
+    registers = list(selectors.request_register_list(user=request.user))
+    form = forms.QueueFilterForm(request.GET, registers=registers)
+    tab, register, kind = form.filters()
+    show_closed = tab == forms.QueueFilterForm.CLOSED
+    requests = selectors.request_queue(user=request.user, closed=show_closed, register=register, kind=kind)
+    page = queue_pages.QueuePage(requests, request.GET.get("page"))
+    review_waiting, review_more = [], False
+    if not show_closed and page.number == 1:
+        # Answers waiting for approval come first, whatever their deadline: at most a page of them.
+        review_waiting = list(requests.filter(state=State.REVIEW)[: queue_pages.PAGE_SIZE + 1])
+        review_more = len(review_waiting) > queue_pages.PAGE_SIZE
+        review_waiting = review_waiting[: queue_pages.PAGE_SIZE]
     return render(
         request,
         "privacy/request_queue.html",
         {
-            "requests": requests,
+            "form": form,
+            "page": page,
+            "rows": queue_pages.queue_rows(page.object_list),
             "show_closed": show_closed,
-            "review_waiting": review_waiting,
-            "can_intake": register_list(user=request.user, perm=roles.HANDLE_REQUESTS).exists(),
+            "review_rows": queue_pages.queue_rows(review_waiting),
+            "review_more": review_more,
+            "can_intake": bool(selectors.request_register_ids(user=request.user, perms=(roles.HANDLE_REQUESTS,))),
         },
     )
 
@@ -251,8 +264,9 @@ def request_new(request):
 def request_detail(request, code):
     dsr = selectors.request_get_for_user(user=request.user, code=code)
     parts = list(dsr.register_parts.select_related("register", "checked_by"))
-    for part in parts:
-        log_access(request, dsr, {"register": part.register_id, "purpose": "data_subject_request"})
+    access_entries_create(
+        request, dsr, registers=[p.register_id for p in parts], extra={"purpose": "data_subject_request"}
+    )
     checkable = {p.pk for p in selectors.request_registers_for_checking(request=dsr, user=request.user)}
     # The whole answer, and the steps of the whole request, only for someone
     # with the right in every register; others see their registers' part.
@@ -358,15 +372,16 @@ def request_move(request, code):
 def request_search(request, code):
     # Each handler checks the registers they handle, so one of them is enough here.
     dsr = selectors.request_get_for_user(user=request.user, code=code)
-    if not selectors.request_registers_for_checking(request=dsr, user=request.user).exists():
+    # The one answer to "which of the request's registers may this user check", used by all below.
+    parts = list(selectors.request_registers_for_checking(request=dsr, user=request.user))
+    if not parts:
         raise PermissionDenied(selectors.ERROR_NO_REQUEST_RIGHTS)
     if request.method == "POST":
         form = forms.MatchConfirmForm(request.POST)
         if form.is_valid():
-            part = get_object_or_404(
-                selectors.request_registers_for_checking(request=dsr, user=request.user),
-                register__slug=form.cleaned_data["register"],
-            )
+            part = next((p for p in parts if p.register.slug == form.cleaned_data["register"]), None)
+            if part is None:
+                raise Http404
             try:
                 services.subject_matches_confirm(
                     request=dsr, actor=request.user, register=part.register, records=form.cleaned_data["record"]
@@ -381,35 +396,31 @@ def request_search(request, code):
     initial = {"name": dsr.requester_name, "email": dsr.requester_email, "phone": dsr.requester_phone}
     search = forms.SubjectSearchForm(request.GET if "name" in request.GET else None, initial=initial)
     query = search.cleaned_data if search.is_bound and search.is_valid() else initial
-    candidates = selectors.subject_candidates(request=dsr, user=request.user, query=query)
+    candidates = selectors.subject_candidates(request=dsr, user=request.user, query=query, parts=parts)
+    matches = list(dsr.matches.select_related("customer", "contact_person__customer", "message"))
+    kinds = (("customer", "customers"), ("contact_person", "contact_persons"), ("message", "messages"))
     matched = {
         f"{kind}:{getattr(match, kind).code}"
-        for match in dsr.matches.select_related("customer", "contact_person", "message")
-        for kind in ("customer", "contact_person", "message")
+        for match in matches
+        for kind, _key in kinds
         if getattr(match, f"{kind}_id")
     }
     # Records confirmed earlier stay on the list whatever the search, so that
     # confirming a register again never drops them unseen.
-    for match in dsr.matches.select_related("customer", "contact_person__customer", "message"):
+    for match in matches:
         found = candidates.get(match.register_id)
         if found is None:
             continue
-        for kind, key in (("customer", "customers"), ("contact_person", "contact_persons"), ("message", "messages")):
+        for kind, key in kinds:
             record = getattr(match, kind)
             if record is not None and record.pk not in {r.pk for r in found[key]}:
                 found[key].append(record)
     for found in candidates.values():
-        for kind, rows in (
-            ("customer", found["customers"]),
-            ("contact_person", found["contact_persons"]),
-            ("message", found["messages"]),
-        ):
-            for row in rows:
+        for kind, key in kinds:
+            for row in found[key]:
                 row.is_matched = f"{kind}:{row.code}" in matched
-    parts = selectors.request_registers_for_checking(request=dsr, user=request.user)
     groups = [(part, candidates.get(part.register_id, {})) for part in parts]
-    for part in parts:
-        log_access(request, dsr, {"register": part.register_id, "purpose": "subject_search"})
+    access_entries_create(request, dsr, registers=[p.register_id for p in parts], extra={"purpose": "subject_search"})
     return render(
         request,
         "privacy/request_search.html",
