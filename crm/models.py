@@ -179,6 +179,11 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
             GinIndex(OpClass("business_id", name="gin_trgm_ops"), name="customer_business_id_trgm"),
             GinIndex(OpClass("mobile", name="gin_trgm_ops"), name="customer_mobile_trgm"),
             GinIndex(OpClass("landline", name="gin_trgm_ops"), name="customer_landline_trgm"),
+            # A data-subject request's search matches an e-mail address or a phone number exactly
+            # (privacy.requests.selectors.subject_candidates): b-trees answer equality directly (crm/migrations/0008).
+            models.Index(Upper("email"), name="customer_email_upper"),
+            models.Index(fields=["mobile"], name="customer_mobile"),
+            models.Index(fields=["landline"], name="customer_landline"),
         ]
         constraints = [
             models.UniqueConstraint(
