@@ -154,6 +154,29 @@ def contact_person_search(*, user, search: str, register: Register | None = None
     )
 
 
+CONTACT_SEARCH_MIN_LENGTH = 3
+
+
+def contact_person_hits(
+    *, user, search: str, limit: int, register: Register | None = None
+) -> tuple[list[ContactPerson], bool]:
+    """Return up to `limit` contact persons the search finds, by name, and whether there are more.
+
+    The newest matches are taken, then sorted by name. Taking the first by name would make
+    PostgreSQL walk the name index until enough match: a surname late in the alphabet
+    ("Virtanen") is found only after most of the index, 250 ms at 130,000 contact persons.
+    The key order is independent of the search, so the walk stops after a few rows for a
+    common term, and a rare term is read through the trigram indexes. Terms shorter than
+    three characters find customers only.
+    """
+    if len(search.strip()) < CONTACT_SEARCH_MIN_LENGTH:
+        # Shorter than a trigram: no index can answer it, and "oy" would read every contact person.
+        return [], False
+    found = list(contact_person_search(user=user, search=search, register=register).order_by("-id")[: limit + 1])
+    hits = sorted(found[:limit], key=lambda person: (person.last_name, person.first_name, person.pk))
+    return hits, len(found) > limit
+
+
 def customer_get_for_user(*, user, register: Register, code) -> Customer:
     """Return the customer or raise 404, also when it belongs to a register the user may not see."""
     try:

@@ -83,8 +83,8 @@ def _contact_hits(user, register: Register, form) -> dict:
     search = form.selector_kwargs()["search"]
     if not search:
         return {"contact_hits": [], "contact_hits_more": False}
-    hits = list(selectors.contact_person_search(user=user, register=register, search=search)[: CONTACT_HITS + 1])
-    return {"contact_hits": hits[:CONTACT_HITS], "contact_hits_more": len(hits) > CONTACT_HITS}
+    hits, more = selectors.contact_person_hits(user=user, register=register, search=search, limit=CONTACT_HITS)
+    return {"contact_hits": hits, "contact_hits_more": more}
 
 
 @vary_on_headers("HX-Request")

@@ -28,13 +28,13 @@ def customer_search(context):
     if form.is_bound and form.is_valid():
         search = form.cleaned_data["q"]
         customers = list(selectors.customer_list(user=request.user, search=search)[: HOME_HITS + 1])
-        people = list(selectors.contact_person_search(user=request.user, search=search)[: HOME_HITS + 1])
+        people, people_more = selectors.contact_person_hits(user=request.user, search=search, limit=HOME_HITS)
         result.update(
             searched=True,
             customers=customers[:HOME_HITS],
             customers_more=len(customers) > HOME_HITS,
-            contact_hits=people[:HOME_HITS],
-            contact_hits_more=len(people) > HOME_HITS,
+            contact_hits=people,
+            contact_hits_more=people_more,
             show_register=True,
         )
     return result

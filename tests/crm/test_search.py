@@ -78,3 +78,27 @@ def test_contact_persons_of_another_register_are_never_found(register_a, registe
 def test_a_whole_business_id_does_not_find_others_that_share_digits(register_a, staff_a, merituuli):
     CustomerFactory(register=register_a, organisation_name="Kivi Oy", business_id="1234567-1")
     assert [c.organisation_name for c in customer_list(user=staff_a, search="12345671")] == ["Kivi Oy"]
+
+
+def test_the_contact_hits_are_the_newest_matches_listed_by_name(client, staff_a, register_a, merituuli):
+    from crm.views import CONTACT_HITS
+
+    people = [
+        ContactPersonFactory(customer=merituuli, first_name=f"Henkilö {number}", last_name=f"Östman {number % 7}")
+        for number in range(CONTACT_HITS + 2)
+    ]
+    client.force_login(staff_a)
+    response = client.get(list_url(register_a, q="stman"))
+    assert response.context["contact_hits_more"]
+    newest = sorted(people[2:], key=lambda person: (person.last_name, person.first_name))
+    assert [person.pk for person in response.context["contact_hits"]] == [person.pk for person in newest]
+
+
+def test_a_term_shorter_than_three_characters_finds_customers_but_no_contact_persons(
+    client, staff_a, register_a, merituuli
+):
+    client.force_login(staff_a)
+    response = client.get(list_url(register_a, q="Ma"))
+    assert response.status_code == 200
+    assert response.context["contact_hits"] == []
+    assert not response.context["contact_hits_more"]
