@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db.models import (
     CharField,
     DateField,
@@ -52,6 +53,14 @@ _BUSINESS_ID_LIKE = re.compile(r"^[\d-]+$")
 _PHONE_LIKE = re.compile(r"^[\d\s()+-]+$")
 
 
+def _is_email_address(search: str) -> bool:
+    try:
+        validate_email(search)
+    except ValidationError:
+        return False
+    return True
+
+
 def _phone_digits(search: str) -> str:
     """Return the digits of a phone-like search to look for in E.164 numbers, or "" when too few."""
     if not _PHONE_LIKE.match(search):
@@ -66,6 +75,11 @@ def _search_q(search: str) -> Q:
     # Each branch matches an expression that a pg_trgm GIN index covers
     # (crm/migrations/0003_customer_search_indexes), so a substring search is
     # a bitmap index scan, not a sequential scan.
+    if _is_email_address(search):
+        # A whole address is looked up whole, through the b-tree on UPPER(email): the trigram
+        # index answers a long pattern by intersecting the posting lists of some thirty
+        # trigrams, most shared by every address of the domain (20 ms at 100,000 customers).
+        return Q(email__iexact=search)
     query = Q(sort_name__contains=search.casefold()) | Q(email__icontains=search)
     if _BUSINESS_ID_LIKE.match(search):
         query |= Q(business_id__contains=search)
@@ -86,7 +100,7 @@ def _contact_person_q(search: str) -> Q:
     words = Q()
     for word in search.split():
         words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    query = words | Q(email__icontains=search)
+    query = words | (Q(email__iexact=search) if _is_email_address(search) else Q(email__icontains=search))
     digits = _phone_digits(search)
     if digits:
         query |= Q(phone__contains=digits)

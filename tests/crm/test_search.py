@@ -102,3 +102,33 @@ def test_a_term_shorter_than_three_characters_finds_customers_but_no_contact_per
     assert response.status_code == 200
     assert response.context["contact_hits"] == []
     assert not response.context["contact_hits_more"]
+
+
+def test_a_whole_e_mail_address_finds_that_address_in_any_case_and_no_longer_one(register_a, staff_a):
+    CustomerFactory(register=register_a, organisation_name="Oikea Oy", email="info@kivi.example.fi")
+    CustomerFactory(register=register_a, organisation_name="Pidempi Oy", email="myinfo@kivi.example.fi")
+    found = customer_list(user=staff_a, search="INFO@Kivi.example.fi")
+    assert [c.organisation_name for c in found] == ["Oikea Oy"]
+    # Part of an address is still searched as a substring.
+    assert {c.organisation_name for c in customer_list(user=staff_a, search="info@kivi")} == {"Oikea Oy", "Pidempi Oy"}
+
+
+def test_a_contact_persons_whole_e_mail_address_finds_that_person(register_a, staff_a, merituuli):
+    ContactPersonFactory(customer=merituuli, first_name="Toinen", last_name="Henkilö", email="xmaija.virtanen@merituuli.example.fi")
+    people = contact_person_search(user=staff_a, search="Maija.Virtanen@merituuli.example.fi")
+    assert [person.email for person in people] == ["maija.virtanen@merituuli.example.fi"]
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name", "activity", "-activity"])
+def test_the_pages_of_a_search_follow_the_list_order_without_gaps_or_repeats(client, staff_a, register_a, ordering):
+    for number in range(120):
+        CustomerFactory(register=register_a, organisation_name=f"Haku {number:03d} Oy")
+    CustomerFactory(register=register_a, organisation_name="Muu Oy")
+    client.force_login(staff_a)
+    shown = []
+    for page in (1, 2, 3):
+        response = client.get(list_url(register_a, q="haku", sort=ordering, page=page))
+        shown += [row.name for row in response.context["rows"]]
+    expected = [c.display_name for c in customer_list(user=staff_a, register=register_a, search="haku", ordering=ordering)]
+    assert len(shown) == 120
+    assert shown == expected
