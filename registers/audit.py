@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Case, F, Max, QuerySet, Value, When
+from django.db.models import Case, F, Max, Q, QuerySet, Value, When
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -73,11 +73,48 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 def _time_filter(queryset, field: str, since: datetime.date | None, until: datetime.date | None):
     # Days in the reader's time zone, as a range of the stored time (not `__date`): the indexes stay usable.
-    if since:
+    # A day at either end of the calendar bounds nothing, and its start has no time in UTC: left out.
+    if since and since > datetime.date.min + datetime.timedelta(days=1):
         queryset = queryset.filter(**{f"{field}__gte": _day_start(since)})
-    if until:
+    if until and until < datetime.date.max - datetime.timedelta(days=1):
         queryset = queryset.filter(**{f"{field}__lt": _day_start(until + datetime.timedelta(days=1))})
     return queryset
+
+
+def _newest_first(entries: QuerySet[LogEntry]) -> QuerySet[LogEntry]:
+    # The screens never show a row's serialized copy or auditlog's change text: not read.
+    # Of the actor only the name is shown: read as a column, not as a whole user row per entry.
+    return (
+        entries.select_related("content_type")
+        .annotate(actor_username=F(f"actor__{get_user_model().USERNAME_FIELD}"))
+        .defer("serialized_data", "changes_text")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def microseconds(at: datetime.datetime) -> int:
+    """Return a time as whole microseconds since 1970 (UTC): the time part of a list cursor."""
+    return (at - EPOCH) // datetime.timedelta(microseconds=1)
+
+
+def from_microseconds(value: int) -> datetime.datetime | None:
+    """Return the time of `microseconds`, or None for a number no time has."""
+    try:
+        return EPOCH + datetime.timedelta(microseconds=value)
+    except OverflowError:
+        return None
+
+
+def entries_before(entries: QuerySet[LogEntry], at: datetime.datetime, pk: int) -> QuerySet[LogEntry]:
+    """Return the entries of a newest-first list that come after the entry (at, pk): (timestamp, id) < (at, pk).
+
+    The bound on the time alone lets the register index start at the cursor; entries of the same
+    time are told apart by their id, so none is shown twice or skipped.
+    """
+    return entries.filter(Q(timestamp__lt=at) | Q(timestamp=at, pk__lt=pk), timestamp__lte=at)
 
 
 def change_list(
@@ -101,8 +138,7 @@ def change_list(
         entries = entries.filter(action=action)
     if actor is not None:
         entries = entries.filter(actor=actor)
-    entries = _time_filter(entries, "timestamp", since, until)
-    return entries.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+    return _newest_first(_time_filter(entries, "timestamp", since, until))
 
 
 def access_list(
@@ -119,8 +155,7 @@ def access_list(
         entries = entries.filter(content_type=content_type)
     if actor is not None:
         entries = entries.filter(actor=actor)
-    entries = _time_filter(entries, "timestamp", since, until)
-    return entries.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+    return _newest_first(_time_filter(entries, "timestamp", since, until))
 
 
 def register_user_list(*, register: Register) -> QuerySet:
@@ -133,6 +168,27 @@ def register_user_list(*, register: Register) -> QuerySet:
     )
 
 
+# The parts of the login log, in the order they hold between events of the same time (see `login_key`).
+LOGIN_SOURCES = {LoginKind.LOGIN: 0, LoginKind.LOGOUT: 1, LoginKind.FAILURE: 2}
+
+
+def login_key(event: dict) -> tuple:
+    """Return the key a login event is listed by, newest first: its time, its part, its row's id."""
+    return (event["at"], event["source"], event["row_id"])
+
+
+def _login_events_before(part, source: int, time_field: str, before: tuple):
+    # (at, source, row id) < before, for a part whose source is fixed.
+    at, before_source, row_id = before
+    if source < before_source:
+        return part.filter(**{f"{time_field}__lte": at})
+    if source > before_source:
+        return part.filter(**{f"{time_field}__lt": at})
+    return part.filter(
+        Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "pk__lt": row_id}), **{f"{time_field}__lte": at}
+    )
+
+
 def login_list(
     *,
     register: Register | None,
@@ -140,22 +196,33 @@ def login_list(
     kind: str = "",
     since: datetime.date | None = None,
     until: datetime.date | None = None,
+    before: tuple | None = None,
 ) -> QuerySet:
-    """Return sign-ins, sign-outs, failures and lockouts as rows (at, kind, username, address, agent).
+    """Return sign-ins, sign-outs, failures and lockouts as rows (at, kind, username, address, agent), newest first.
 
     With a register only the events of its present and former users are
     returned; without one (main users) every event, unknown usernames included.
+    With `before` (a `login_key`) only the events listed after that one.
     """
-    columns = ("at", "event", "username", "ip_address", "user_agent")
-    logins = AccessLog.objects.annotate(at=F("attempt_time"), event=Value(LoginKind.LOGIN)).values(*columns)
+    columns = ("at", "event", "username", "ip_address", "user_agent", "source", "row_id")
+    logins = AccessLog.objects.annotate(
+        at=F("attempt_time"), event=Value(LoginKind.LOGIN), source=Value(LOGIN_SOURCES[LoginKind.LOGIN]), row_id=F("pk")
+    ).values(*columns)
     logouts = (
         AccessLog.objects.filter(logout_time__isnull=False)
-        .annotate(at=F("logout_time"), event=Value(LoginKind.LOGOUT))
+        .annotate(
+            at=F("logout_time"),
+            event=Value(LoginKind.LOGOUT),
+            source=Value(LOGIN_SOURCES[LoginKind.LOGOUT]),
+            row_id=F("pk"),
+        )
         .values(*columns)
     )
     failures = AccessFailureLog.objects.annotate(
         at=F("attempt_time"),
         event=Case(When(locked_out=True, then=Value(LoginKind.LOCKOUT)), default=Value(LoginKind.FAILURE)),
+        source=Value(LOGIN_SOURCES[LoginKind.FAILURE]),
+        row_id=F("pk"),
     ).values(*columns)
     parts = {LoginKind.LOGIN: logins, LoginKind.LOGOUT: logouts, LoginKind.FAILURE: failures}
     if kind in (LoginKind.FAILURE, LoginKind.LOCKOUT):
@@ -169,9 +236,12 @@ def login_list(
             part = part.filter(username__in=register_user_list(register=register).values("username"))
         if username:
             part = part.filter(username=username)
+        if before is not None:
+            part = _login_events_before(part, LOGIN_SOURCES[part_kind], time_field, before)
         selected.append(_time_filter(part, time_field, since, until))
     first, *rest = selected
-    return first.union(*rest, all=True).order_by("-at") if rest else first.order_by("-at")
+    listed = first.union(*rest, all=True) if rest else first
+    return listed.order_by("-at", "-source", "-row_id")
 
 
 # What the codes in access entries mean to a register owner. The codes are
@@ -264,11 +334,20 @@ class EntryRow:
     description: str = ""
     raw: str = ""
 
+    @property
+    def at_iso(self) -> str:
+        """The time in the reader's time zone as ISO 8601 (what the `date:'c'` filter gives)."""
+        return timezone.localtime(self.at).isoformat()
 
-def _reveal_for(entry: LogEntry, reveal_personal_data: bool) -> bool:
-    # Accounts, roles and reviews are about staff, whom main users administer;
-    # rows of other apps hold data subjects' personal data.
-    return reveal_personal_data or entry.content_type.app_label in ("registers", "auth")
+    @property
+    def at_text(self) -> str:
+        """The time in the reader's time zone and date format (what `date:"SHORT_DATETIME_FORMAT"` gives)."""
+        return formats.date_format(timezone.localtime(self.at), "SHORT_DATETIME_FORMAT")
+
+
+# The related rows whose names (`__str__`) are made of another row's: read in the same query.
+# tests/registers/test_audit_queries.py checks that naming any row a change can point to reads nothing more.
+NAMED_WITH = {"registers.AccessReview": ("register",)}
 
 
 class _ValueFormatter:
@@ -276,15 +355,58 @@ class _ValueFormatter:
 
     auditlog stores every value as text: `None` as "None", a foreign key as
     the related row's id, a choice as its code, a time as naive UTC with
-    microseconds. Related rows are looked up once per page.
+    microseconds. The names of related rows are read in one query per model
+    for a whole page (`want`, then `fetch`); what a field's choices mean is
+    worked out once per page.
     """
 
     def __init__(self):
         self._names: dict[tuple[type, str], str | None] = {}
+        self._wanted: dict[type, set[str]] = {}
+        self._choices: dict[object, dict[str, str]] = {}
+
+    @staticmethod
+    def _names_a_row(field) -> bool:
+        return field is not None and field.is_relation and (field.many_to_one or field.one_to_one)
+
+    def want(self, field, raw) -> None:
+        """Note a stored value whose related row's name `display` will show."""
+        if not self._names_a_row(field) or raw is None or raw in ("", "None") or raw == REDACTION_MARK:
+            return
+        raw = str(raw)
+        if (field.related_model, raw) not in self._names:
+            self._wanted.setdefault(field.related_model, set()).add(raw)
+
+    def fetch(self) -> None:
+        """Read the names of the related rows wanted so far: one query per model (per 500 rows)."""
+        for model, raws in self._wanted.items():
+            keys: dict[object, list[str]] = {}
+            for raw in raws:
+                self._names[(model, raw)] = None
+                try:
+                    # What `filter(pk=raw)` would compare: a value that is no key names no row.
+                    keys.setdefault(model._meta.pk.get_prep_value(raw), []).append(raw)
+                except (ValueError, TypeError, ValidationError):
+                    continue
+            manager = model._base_manager.order_by()
+            if model._meta.label in NAMED_WITH:
+                # Not `select_related()` without names: that would join every foreign key.
+                manager = manager.select_related(*NAMED_WITH[model._meta.label])
+            key_list = sorted(keys, key=str)
+            for start in range(0, len(key_list), 500):
+                try:
+                    found = manager.in_bulk(key_list[start : start + 500])
+                except (ValueError, TypeError, ValidationError):
+                    continue
+                for key, obj in found.items():
+                    for raw in keys.get(key, ()):
+                        self._names[(model, raw)] = str(obj)
+        self._wanted = {}
 
     def related_name(self, model, pk: str) -> str | None:
         key = (model, pk)
         if key not in self._names:
+            # Not announced with `want`: read on its own.
             try:
                 obj = model._base_manager.filter(pk=pk).first()
             except (ValueError, TypeError, ValidationError):
@@ -292,19 +414,24 @@ class _ValueFormatter:
             self._names[key] = str(obj) if obj is not None else None
         return self._names[key]
 
+    def _choice_labels(self, field) -> dict[str, str] | None:
+        if field not in self._choices:
+            choices = getattr(field, "flatchoices", None)
+            self._choices[field] = {str(key): str(label) for key, label in choices} if choices else None
+        return self._choices[field]
+
     def display(self, field, raw) -> str:
         if raw is None or raw in ("", "None"):
             return EMPTY
         raw = str(raw)
         if field is None or raw == REDACTION_MARK:
             return raw
-        if field.is_relation and (field.many_to_one or field.one_to_one):
+        if self._names_a_row(field):
             name = self.related_name(field.related_model, raw)
             return name if name is not None else str(_("deleted"))
-        choices = getattr(field, "flatchoices", None)
-        if choices:
-            labels = {str(key): label for key, label in choices}
-            return str(labels.get(raw, raw))
+        labels = self._choice_labels(field)
+        if labels:
+            return labels.get(raw, raw)
         if isinstance(field, models.BooleanField):
             return {"True": str(_("yes")), "False": str(_("no"))}.get(raw, raw)
         if isinstance(field, models.JSONField):
@@ -366,32 +493,97 @@ def _says_nothing(model_field) -> bool:
     return isinstance(model_field, models.UUIDField) and not model_field.editable
 
 
-def _change_rows(entry: LogEntry, model, reveal: bool, formatter: _ValueFormatter) -> list[ChangeRow]:
-    rows = []
-    for name, values in (entry.changes_dict or {}).items():
-        model_field = _model_field(model, name)
-        if _says_nothing(model_field):
+class _FieldLabels:
+    """Each changed field of a page once: the model field (None if the model has no such field) and its label.
+
+    Fields that say nothing to a reader (see `_says_nothing`) are None.
+    """
+
+    def __init__(self):
+        self._known: dict[tuple[type | None, str], tuple | None] = {}
+
+    def get(self, model, name: str) -> tuple | None:
+        key = (model, name)
+        if key not in self._known:
+            model_field = _model_field(model, name)
+            if _says_nothing(model_field):
+                self._known[key] = None
+            else:
+                label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
+                self._known[key] = (model_field, label)
+        return self._known[key]
+
+
+def _stored_pair(values) -> tuple:
+    return tuple(values) if isinstance(values, list) and len(values) == 2 else (None, values)
+
+
+def _is_m2m(values) -> bool:
+    return isinstance(values, dict) and values.get("type") == "m2m"
+
+
+def _want_names(changes: dict, model, fields: _FieldLabels, formatter: _ValueFormatter) -> None:
+    """Note the related rows whose names the entry's changes will show."""
+    for name, values in changes.items():
+        known = fields.get(model, name)
+        if known is None or _is_m2m(values):
             continue
-        label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
-        if isinstance(values, dict) and values.get("type") == "m2m":
+        old, new = _stored_pair(values)
+        formatter.want(known[0], old)
+        formatter.want(known[0], new)
+
+
+def _change_rows(
+    changes: dict, model, reveal: bool, formatter: _ValueFormatter, fields: _FieldLabels | None = None
+) -> list[ChangeRow]:
+    fields = fields or _FieldLabels()
+    rows = []
+    for name, values in changes.items():
+        known = fields.get(model, name)
+        if known is None:
+            continue
+        model_field, label = known
+        if not reveal:
+            # Nothing stored is shown (nor looked up): every changed field reads as redacted.
+            rows.append(ChangeRow(name, label, REDACTED, REDACTED, REDACTED, REDACTED))
+            continue
+        if _is_m2m(values):
             # A many-to-many change lists the related rows added or removed.
             objects = ", ".join(str(v) for v in values.get("objects", []))
             removed = values.get("operation") == "delete"
             old, new = (objects, "") if removed else ("", objects)
             old_display, new_display = (old or EMPTY, new or EMPTY)
         else:
-            if isinstance(values, list) and len(values) == 2:
-                old, new = values
-            else:
-                old, new = None, values
+            old, new = _stored_pair(values)
             old_display, new_display = formatter.display(model_field, old), formatter.display(model_field, new)
             old, new = str(old) if old is not None else "", str(new) if new is not None else ""
-        if not reveal:
-            old = new = old_display = new_display = REDACTED
-        elif old_display == EMPTY and new_display == EMPTY:
+        if old_display == EMPTY and new_display == EMPTY:
             continue
         rows.append(ChangeRow(name, label, old, new, old_display, new_display))
     return rows
+
+
+_encode_value = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_encode_key = json.encoder.encode_basestring
+
+
+def pretty_json(value, indent: str = "") -> str:
+    """Return `json.dumps(value, indent=2, ensure_ascii=False, default=str)`, several times faster.
+
+    With an indent the json module encodes in Python, one generator per value; here only the
+    nesting is Python and each single value is encoded by the C encoder.
+    """
+    if isinstance(value, dict) and value:
+        if not all(isinstance(key, str) for key in value):
+            return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n" + indent)
+        inner = indent + "  "
+        items = ",\n".join(f"{inner}{_encode_key(key)}: {pretty_json(item, inner)}" for key, item in value.items())
+        return f"{{\n{items}\n{indent}}}"
+    if isinstance(value, list | tuple) and value:
+        inner = indent + "  "
+        items = ",\n".join(f"{inner}{pretty_json(item, inner)}" for item in value)
+        return f"[\n{items}\n{indent}]"
+    return _encode_value(value)
 
 
 def _detail_value(value) -> str:
@@ -443,41 +635,75 @@ def _existing_pks(entries: list[LogEntry]) -> set[tuple[int, str]]:
     return found
 
 
+def _actor_name(entry: LogEntry) -> str:
+    if not hasattr(entry, "actor_username"):  # entries not read through `change_list` / `access_list`
+        return entry.actor.get_username() if entry.actor else (entry.actor_email or "")
+    if entry.actor_id is not None and entry.actor_username is not None:
+        return entry.actor_username
+    return entry.actor_email or ""
+
+
 def entry_rows(entries, *, reveal_personal_data: bool) -> list[EntryRow]:
     """Turn log entries into display rows, hiding personal data from viewers who may not see the record.
 
     Secret tokens in stored paths are redacted here too, for entries written
-    before `log_access` redacted them.
+    before `log_access` redacted them. The names of the rows the changes point
+    to are read in one query per model for all the entries; labels, types and
+    actions once each.
     """
     entries = list(entries)
     formatter = _ValueFormatter()
+    fields = _FieldLabels()
     accesses = [entry for entry in entries if entry.action == LogEntry.Action.ACCESS]
     existing = _existing_pks(accesses) if accesses else set()
-    rows = []
+    # The content type of each entry (ContentType's own cache), its model and its readable name.
+    types: dict[int, tuple[ContentType, type | None, str, str]] = {}
+    actions: dict[int, str] = {}
+    prepared = []
     for entry in entries:
-        reveal = _reveal_for(entry, reveal_personal_data)
-        model = entry.content_type.model_class()
+        if entry.content_type_id not in types:
+            content_type = ContentType.objects.get_for_id(entry.content_type_id)
+            model = content_type.model_class()
+            types[entry.content_type_id] = (
+                content_type,
+                model,
+                str(model._meta.verbose_name) if model else content_type.model,
+                f"{content_type.app_label}.{content_type.model}",
+            )
+        content_type, model, _name, _code = types[entry.content_type_id]
+        # Accounts, roles and reviews are about staff, whom main users administer;
+        # rows of other apps hold data subjects' personal data.
+        reveal = reveal_personal_data or content_type.app_label in ("registers", "auth")
+        changes = entry.changes_dict or {}
+        if reveal:
+            _want_names(changes, model, fields, formatter)
+        prepared.append((entry, reveal, changes))
+    formatter.fetch()
+    rows = []
+    for entry, reveal, changes in prepared:
+        _content_type, model, object_type, object_type_code = types[entry.content_type_id]
         is_access = entry.action == LogEntry.Action.ACCESS
         extra = redact_secrets({k: v for k, v in (entry.additional_data or {}).items() if k != "register"})
         # An export of the register is logged on the register row, but its filter holds the words searched for.
         if not (reveal_personal_data if is_access else reveal):
             extra = {k: v for k, v in extra.items() if k in PUBLIC_DETAIL_KEYS}
-        object_type = str(model._meta.verbose_name) if model else entry.content_type.model
         object_repr = entry.object_repr if reveal else REDACTED
         deleted = is_access and (entry.content_type_id, entry.object_pk) not in existing
-        changes = _change_rows(entry, model, reveal, formatter)
-        actor = entry.actor.get_username() if entry.actor else (entry.actor_email or "")
+        change_rows = _change_rows(changes, model, reveal, formatter, fields)
+        actor = _actor_name(entry)
         action_code = ACTION_CODES.get(entry.action, str(entry.action))
+        if entry.action not in actions:
+            actions[entry.action] = capfirst(str(entry.get_action_display()))
         purpose = extra.get("purpose")
         raw = {
             "id": entry.pk,
             "timestamp": entry.timestamp.isoformat(),
             "action": action_code,
             "actor": actor,
-            "content_type": f"{entry.content_type.app_label}.{entry.content_type.model}",
+            "content_type": object_type_code,
             "object_pk": entry.object_pk,
             "object_repr": object_repr,
-            "changes": {change.field: [change.old, change.new] for change in changes},
+            "changes": {change.field: [change.old, change.new] for change in change_rows},
             "remote_addr": entry.remote_addr or "",
             "additional_data": extra,
         }
@@ -487,14 +713,14 @@ def entry_rows(entries, *, reveal_personal_data: bool) -> list[EntryRow]:
                 pk=entry.pk,
                 at=entry.timestamp,
                 actor=actor,
-                action=capfirst(str(entry.get_action_display())),
+                action=actions[entry.action],
                 action_code=action_code,
                 object_type=object_type,
-                object_type_code=raw["content_type"],
+                object_type_code=object_type_code,
                 object_pk=entry.object_pk,
                 object_repr=object_repr,
                 object_deleted=deleted,
-                changes=changes,
+                changes=change_rows,
                 address=entry.remote_addr or "",
                 extra=extra,
                 details=[
@@ -504,7 +730,7 @@ def entry_rows(entries, *, reveal_personal_data: bool) -> list[EntryRow]:
                 ],
                 purpose=str(PURPOSE_LABELS.get(purpose, purpose)) if purpose else "",
                 description=_access_description(extra, object_type, object_repr, deleted) if is_access else "",
-                raw=json.dumps(raw, indent=2, ensure_ascii=False, default=str),
+                raw=pretty_json(raw),
             )
         )
     return rows

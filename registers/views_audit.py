@@ -23,48 +23,37 @@ PAGE_SIZE = 50
 # The lists are counted up to this many entries and no further: a count of a million entries
 # takes longer than the page itself, and "more than 1,000" tells the reader as much.
 COUNT_LIMIT = 1000
-MAX_PAGE = 100_000
+# The query parameter of the link to older entries: the key of the last entry shown.
+CURSOR = "before"
 
 
-class CappedPage:
-    """One page of a long list, found without counting the whole list.
+class KeysetPage:
+    """One page of a long list, newest first, found without counting or skipping over the list.
 
-    The rows are read with one more than a page, which tells whether a next
-    page exists; the count stops at `COUNT_LIMIT`. The template reads the same
-    names as Django's `Page` (`number`, `has_next`, `previous_page_number`, ...).
+    A later page continues from the key of the last entry shown (`cursor`,
+    read by `parse`), so page 100 costs what page 1 costs; the link is built
+    from `key` of the last row. The rows are read with one more than a page,
+    which tells whether older entries exist; the count stops at `COUNT_LIMIT`.
+    A cursor that cannot be read gives the first page.
     """
 
-    def __init__(self, queryset, number, *, per_page: int | None = None):
+    def __init__(self, queryset, cursor: str | None, *, continue_from, key, parts: int, per_page: int | None = None):
         per_page = per_page or PAGE_SIZE
-        try:
-            number = min(max(int(number), 1), MAX_PAGE)
-        except (TypeError, ValueError):
-            number = 1
-        start = (number - 1) * per_page
-        rows = list(queryset[start : start + per_page + 1])
+        self.cursor = parse_cursor(cursor, parts)
+        listed = continue_from(self.cursor) if self.cursor is not None else queryset
+        rows = list(listed[: per_page + 1])
         # A short first page is the whole list; otherwise count, but not past the limit.
-        count = len(rows) if number == 1 and len(rows) <= per_page else queryset[: COUNT_LIMIT + 1].count()
+        first_and_short = self.cursor is None and len(rows) <= per_page
+        count = len(rows) if first_and_short else queryset[: COUNT_LIMIT + 1].count()
         self.capped = count > COUNT_LIMIT
         self.count = min(count, COUNT_LIMIT)
-        self.num_pages = None if self.capped else max((count + per_page - 1) // per_page, 1)
-        if not rows and self.num_pages is not None and number > self.num_pages:
-            # Past the end of a list whose length is known: the last page, like Django's `get_page`.
-            number = self.num_pages
-            start = (number - 1) * per_page
-            rows = list(queryset[start : start + per_page + 1])
-        self.number = number
         self.object_list = rows[:per_page]
         self.has_next = len(rows) > per_page
-        self.has_previous = number > 1
+        self.has_previous = self.cursor is not None
+        self.next_cursor = format_cursor(key(self.object_list[-1])) if self.has_next else ""
 
     def has_other_pages(self) -> bool:
         return self.has_previous or self.has_next
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
 
     def count_text(self) -> str:
         if self.capped:
@@ -76,6 +65,25 @@ class CappedPage:
         }
 
 
+def format_cursor(key: tuple) -> str:
+    """Write a list key (a time, then whole numbers) as a cursor: microseconds since 1970, then the numbers."""
+    at, *numbers = key
+    return ".".join(str(n) for n in (audit.microseconds(at), *numbers))
+
+
+def parse_cursor(text, parts: int) -> tuple | None:
+    """Read a cursor of `parts` numbers back into a key, or None for anything else (garbage, out of range)."""
+    if not isinstance(text, str) or len(text) > 100:
+        return None
+    numbers = text.split(".")
+    if len(numbers) != parts or not all(n.isascii() and n.isdigit() and len(n) <= 18 for n in numbers):
+        return None
+    at = audit.from_microseconds(int(numbers[0]))
+    if at is None:
+        return None
+    return (at, *(int(n) for n in numbers[1:]))
+
+
 def _csv_response(request, text: str, name: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.csv"'
@@ -83,7 +91,8 @@ def _csv_response(request, text: str, name: str) -> HttpResponse:
 
 
 def _query_without_page(request) -> str:
-    return urlencode([(k, v) for k, v in request.GET.items() if k not in ("page", "format")])
+    # The filters stay in the paging links; the page (a cursor, or a page number of old links) does not.
+    return urlencode([(k, v) for k, v in request.GET.items() if k not in (CURSOR, "page", "format")])
 
 
 def _entries_screen(request, register, *, kind: str):
@@ -111,7 +120,13 @@ def _entries_screen(request, register, *, kind: str):
             {"export": f"audit_{kind}", "filter": {k: v for k, v in filters.items() if v}, "rows": len(rows)},
         )
         return _csv_response(request, audit.entry_rows_csv(rows), f"{kind}-{register.slug}")
-    page = CappedPage(entries, request.GET.get("page"))
+    page = KeysetPage(
+        entries,
+        request.GET.get(CURSOR),
+        continue_from=lambda cursor: audit.entries_before(entries, *cursor),
+        key=lambda entry: (entry.timestamp, entry.pk),
+        parts=2,
+    )
     return render(
         request,
         f"registers/audit_{kind}.html",
@@ -138,13 +153,14 @@ def audit_access(request, register):
 def _logins_screen(request, register):
     form = LoginFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    events = audit.login_list(
-        register=register,
-        username=filters.get("username", ""),
-        kind=filters.get("kind", ""),
-        since=filters.get("since"),
-        until=filters.get("until"),
-    )
+    criteria = {
+        "register": register,
+        "username": filters.get("username", ""),
+        "kind": filters.get("kind", ""),
+        "since": filters.get("since"),
+        "until": filters.get("until"),
+    }
+    events = audit.login_list(**criteria)
     if request.GET.get("format") == "csv":
         events = list(events)
         # The export is logged against the register, or the exporting main user's own account.
@@ -155,7 +171,15 @@ def _logins_screen(request, register):
         )
         name = f"logins-{register.slug}" if register else "logins"
         return _csv_response(request, audit.login_rows_csv(events), name)
-    page = CappedPage(events, request.GET.get("page"))
+    page = KeysetPage(
+        events,
+        request.GET.get(CURSOR),
+        continue_from=lambda cursor: audit.login_list(**criteria, before=cursor),
+        key=audit.login_key,
+        parts=3,
+    )
+    for event in page.object_list:
+        event["label"] = audit.LoginKind.labels.get(event["event"], event["event"])
     return render(
         request,
         "registers/audit_logins.html",
@@ -163,7 +187,6 @@ def _logins_screen(request, register):
             "register": register,
             "form": form,
             "page": page,
-            "labels": audit.LoginKind.labels,
             "query": _query_without_page(request),
             "tab": "logins",
         },
