@@ -11,19 +11,37 @@ Builds three registers of customers and interactions, and a log of create,
 update and delete entries (deleted customers and interactions among them) and
 access entries, written with COPY, each carrying its register as the code
 writes them since registers migration 0012. Then times what the owner's screens
-run: the first page of the change and access lists (the query, and the whole
-page through Django's test client with its query count), their capped counts,
-a filtered change list, the login log and the review facts. `--old` times the
-change list as it was before entries carried their register (every row id of
-the register, deleted rows through their delete entries, compared with each
-entry's object id as text), with a statement timeout.
+run: the first page of the change and access lists (the query), a deep page by
+OFFSET (what page 100 cost before the lists continued from their last entry)
+and by the cursor that replaced it, their capped counts, a filtered change
+list, the login log and the review facts; then the whole pages through Django's
+test client (DEBUG off, CONN_MAX_AGE as configured), each with its query count,
+next to the password-change page (the fixed cost of any signed-in page). `--old`
+times the change list as it was before entries carried their register (every
+row id of the register, deleted rows through their delete entries, compared
+with each entry's object id as text), with a statement timeout.
 
 Measured on the project's 2-core machine (PostgreSQL 15, 1,000,000 entries, 3 registers of
 33,333 customers and 66,666 interactions, other workers busy): change list first page 2,379 ms
 before (the old query), 13-24 ms after; capped count 5-12 ms; access list first page 12-55 ms,
-its full count 345-389 ms (what the page used to wait on), capped 4-10 ms. Through the test
-client the changes page takes 120-145 ms with 13 queries and the access page 97 ms with 8: the
-rest is Python (turning 50 entries into rows, names of related rows, the template).
+its full count 345-389 ms (what the page used to wait on), capped 4-10 ms.
+
+Whole pages through the test client (DEBUG off, CONN_MAX_AGE 60), medians of 15-25 requests, the
+same machine at a quiet moment, before (018e792^, page numbers by OFFSET, a name query per related
+row) and after (names read once per model for the page, cursor paging):
+
+    page                               before                    after
+    password change (the fixed cost)   7.9 ms, 4 queries         7.0-7.3 ms, 4 queries
+    changes, first page                41.3 ms, 13 queries       27.9-30.6 ms, 11 queries
+    changes, page 100                  353 ms, 8 (OFFSET 4,950)  27.2 ms, 8 (cursor)
+    access, first page                 26.7 ms, 8 queries        21.1-24.8 ms, 8 queries
+    access, page 100                   248 ms, 8 (OFFSET 4,950)  34.3 ms, 8 (cursor)
+    logins, first page                 18.6 ms, 6 queries        17.3-18.0 ms, 6 queries
+
+The change list's page-100 query alone: 385 ms by OFFSET, 5 ms from the cursor. With other
+workers busy every figure was 1.5-3x higher (the first change page 115-145 ms before, 38-45 ms
+after). The query count no longer follows the entries: one query per model whose rows the page's
+changes name, bounded by the models audited rows point to (tests/registers/test_audit_queries.py).
 """
 
 import argparse
@@ -45,6 +63,7 @@ import django  # noqa: E402
 django.setup()
 
 from auditlog.models import LogEntry  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -55,7 +74,7 @@ from django.db.models.functions import Cast  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from crm.models import Customer, Interaction  # noqa: E402
-from registers import audit  # noqa: E402
+from registers import audit, views_audit  # noqa: E402
 from registers.models import Organisation, Register, Role  # noqa: E402
 from registers.services import membership_grant, register_role_groups_ensure  # noqa: E402
 
@@ -249,6 +268,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--old", action="store_true", help="also time the change list's query before 0012")
     parser.add_argument("--old-timeout", type=int, default=120, help="seconds before the old query is cancelled")
+    parser.add_argument("--repeat", type=int, default=25, help="requests per page timed (the median is shown)")
     args = parser.parse_args()
     if args.fresh or not Register.objects.filter(slug=SLUGS[0]).exists():
         call_command("flush", "--noinput", verbosity=0)
@@ -274,7 +294,12 @@ def main() -> None:
                 print(f"BEFORE change list: first page (50)                   cancelled after {args.old_timeout} s")
     changes = audit.change_list(register=register)
     timed("change list: first page (50)", lambda: list(changes[:50]))
-    timed("change list: page 100", lambda: list(changes[4950:5000]))
+    timed("change list: page 100 by OFFSET (before)", lambda: list(changes[4950:5000]))
+    deep = changes[4949]
+    timed(
+        "change list: page 100 by cursor",
+        lambda: list(audit.entries_before(changes, deep.timestamp, deep.pk)[:51]),
+    )
     timed("change list: count capped at 1,001", lambda: changes[:1001].count())
     deletes = audit.change_list(register=register, action=LogEntry.Action.DELETE)
     timed("change list, deletes only: first page", lambda: list(deletes[:50]))
@@ -289,9 +314,19 @@ def main() -> None:
     timed("review facts for 50 users", lambda: audit.user_access_facts(register=register, user_ids=user_ids))
     client = owner_client(register)
     base = f"/registers/{register.slug}/audit"
-    page_timed(client, "changes page (view, first page)", f"{base}/changes/")
-    page_timed(client, "changes page (view, page 20)", f"{base}/changes/?page=20")
-    page_timed(client, "access page (view, first page)", f"{base}/access/")
+    cursor = views_audit.format_cursor((deep.timestamp, deep.pk))
+    access_deep = access[4949]
+    access_cursor = views_audit.format_cursor((access_deep.timestamp, access_deep.pk))
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    print(f"\nwhole pages through the test client (DEBUG {settings.DEBUG}, CONN_MAX_AGE {max_age}):")
+    repeat = args.repeat
+    page_timed(client, "password change page (fixed cost)", "/accounts/password/", repeat)
+    page_timed(client, "changes page, first", f"{base}/changes/", repeat)
+    page_timed(client, "changes page, page 100 (cursor)", f"{base}/changes/?before={cursor}", repeat)
+    page_timed(client, "changes page, updates only", f"{base}/changes/?action=1", repeat)
+    page_timed(client, "access page, first", f"{base}/access/", repeat)
+    page_timed(client, "access page, page 100 (cursor)", f"{base}/access/?before={access_cursor}", repeat)
+    page_timed(client, "logins page, first", f"{base}/logins/", repeat)
     with connection.cursor() as cursor:
         sql, params = changes[:50].query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
