@@ -35,7 +35,7 @@ row) and after (names read once per model for the page, cursor paging):
     changes, first page                41.3 ms, 13 queries       27.9-30.6 ms, 11 queries
     changes, page 100                  353 ms, 8 (OFFSET 4,950)  27.2 ms, 8 (cursor)
     access, first page                 26.7 ms, 8 queries        21.1-24.8 ms, 8 queries
-    access, page 100                   248 ms, 8 (OFFSET 4,950)  34.3 ms, 8 (cursor)
+    access, page 100                   248 ms, 8 (OFFSET 4,950)  22.0-34.3 ms, 8 (cursor)
     logins, first page                 18.6 ms, 6 queries        17.3-18.0 ms, 6 queries
 
 The change list's page-100 query alone: 385 ms by OFFSET, 5 ms from the cursor. With other
