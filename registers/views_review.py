@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access_review, roles
-from .audit import user_access_facts
 from .forms import ReviewDecisionForm
 from .models import AccessReview, AccessReviewItem, Role
 from .selectors import register_get_for_owner, user_can
@@ -54,7 +53,9 @@ def review_detail(request, register, code):
     items = list(review.items.select_related("user", "decided_by"))
     if review.status == AccessReview.Status.OPEN:
         # An open campaign shows today's facts; decided items keep their snapshot.
-        facts = user_access_facts(register=register, user_ids=[i.user_id for i in items if i.decided_at is None])
+        facts = access_review.user_access_facts(
+            register=register, user_ids=[i.user_id for i in items if i.decided_at is None]
+        )
         for item in items:
             if item.user_id in facts:
                 access_review._snapshot(item, facts[item.user_id])
@@ -132,7 +133,7 @@ def _revoke_may_proceed(user, register, review, item) -> bool:
 
 
 def _render_revoke_confirmation(request, register, review, item, reason):
-    facts = user_access_facts(register=register, user_ids=[item.user_id])[item.user_id]
+    facts = access_review.user_access_facts(register=register, user_ids=[item.user_id])[item.user_id]
     context = {
         "register": register,
         "review": review,
