@@ -102,22 +102,25 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
         }
         for user in users
     }
+    by = f"granted_by__{get_user_model().USERNAME_FIELD}"
     memberships = (
         Membership.objects.active()
         .filter(register=register, user_id__in=user_ids)
-        .select_related("granted_by")
         .order_by("role")
+        .values("user_id", "role", by, "starts_on", "created_at", "ends_on", "grant_reason")
     )
+    # Rows rather than objects, and each role's name translated once: a register has hundreds of memberships.
+    role_labels = {code: str(label) for code, label in Role.choices}
     for membership in memberships:
-        facts[membership.user_id]["roles"].append(
+        facts[membership["user_id"]]["roles"].append(
             {
-                "role": membership.role,
-                "role_label": str(membership.get_role_display()),
-                "granted_by": membership.granted_by.get_username() if membership.granted_by else "",
-                "granted_on": membership.starts_on.isoformat(),
-                "granted_at": membership.created_at.isoformat(),
-                "ends_on": membership.ends_on.isoformat() if membership.ends_on else "",
-                "reason": membership.grant_reason,
+                "role": membership["role"],
+                "role_label": role_labels.get(membership["role"], membership["role"]),
+                "granted_by": membership[by] or "",
+                "granted_on": membership["starts_on"].isoformat(),
+                "granted_at": membership["created_at"].isoformat(),
+                "ends_on": membership["ends_on"].isoformat() if membership["ends_on"] else "",
+                "reason": membership["grant_reason"],
             }
         )
     acceptances = (
