@@ -74,7 +74,7 @@ from django.db.models.functions import Cast  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from crm.models import Customer, Interaction  # noqa: E402
-from registers import audit, views_audit  # noqa: E402
+from registers import access_review, audit, views_audit  # noqa: E402
 from registers.models import Organisation, Register, Role  # noqa: E402
 from registers.services import membership_grant, register_role_groups_ensure  # noqa: E402
 
@@ -311,7 +311,7 @@ def main() -> None:
     timed("access list: full count (what the page waited on)", access.count, repeat=3)
     timed("login log of the register: first page", lambda: list(audit.login_list(register=register)[:50]))
     user_ids = list(get_user_model().objects.filter(username__startswith="bench").values_list("pk", flat=True))
-    timed("review facts for 50 users", lambda: audit.user_access_facts(register=register, user_ids=user_ids))
+    timed("review facts for 50 users", lambda: access_review.user_access_facts(register=register, user_ids=user_ids))
     client = owner_client(register)
     base = f"/registers/{register.slug}/audit"
     cursor = views_audit.format_cursor((deep.timestamp, deep.pk))

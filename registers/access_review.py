@@ -81,7 +81,7 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
     Four queries whatever the number of users. Each user's last access to the register is the newest of
     their access entries of it, read by a subquery per user that takes the first row of the index
     logentry_access_actor_register_idx (registers 0013) instead of the maximum over all the register's
-    access entries. (A copy of registers.audit.user_access_facts with that query.)
+    access entries.
     """
     user_ids = list(user_ids)
     newest_access = (

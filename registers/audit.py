@@ -22,14 +22,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Case, F, Max, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .access_log import REDACTION_MARK, redact_secrets
-from .models import CommitmentAcceptance, ConfidentialityCommitment, Membership, Register
+from .models import Register
 from .scoping import register_path
 from .spreadsheet import spreadsheet_row
 
@@ -775,54 +775,3 @@ def login_rows_csv(events) -> str:
             )
         )
     return buffer.getvalue()
-
-
-def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
-    """Return, per user, the facts an access review shows: roles, last login and access, commitment."""
-    user_ids = list(user_ids)
-    facts: dict[int, dict] = {
-        user.pk: {"user": user, "roles": [], "last_login": user.last_login, "last_access": None, "commitment": None}
-        for user in get_user_model().objects.filter(pk__in=user_ids)
-    }
-    memberships = (
-        Membership.objects.active()
-        .filter(register=register, user_id__in=user_ids)
-        .select_related("granted_by")
-        .order_by("role")
-    )
-    for membership in memberships:
-        facts[membership.user_id]["roles"].append(
-            {
-                "role": membership.role,
-                "role_label": str(membership.get_role_display()),
-                "granted_by": membership.granted_by.get_username() if membership.granted_by else "",
-                "granted_on": membership.starts_on.isoformat(),
-                "granted_at": membership.created_at.isoformat(),
-                "ends_on": membership.ends_on.isoformat() if membership.ends_on else "",
-                "reason": membership.grant_reason,
-            }
-        )
-    last_access = (
-        LogEntry.objects.filter(
-            action=LogEntry.Action.ACCESS, additional_data__register=register.pk, actor_id__in=user_ids
-        )
-        .values("actor_id")
-        .annotate(last=Max("timestamp"))
-    )
-    for row in last_access:
-        facts[row["actor_id"]]["last_access"] = row["last"]
-    acceptances = (
-        CommitmentAcceptance.objects.filter(user_id__in=user_ids, commitment__organisation_id=register.organisation_id)
-        .select_related("commitment")
-        .order_by("user_id", "-commitment__version")
-    )
-    current = ConfidentialityCommitment.objects.current().filter(organisation_id=register.organisation_id).first()
-    for acceptance in acceptances:
-        entry = facts[acceptance.user_id]
-        if entry["commitment"] is None:
-            entry["commitment"] = {
-                "version": acceptance.commitment.version,
-                "accepted_at": acceptance.accepted_at,
-                "is_current": current is not None and acceptance.commitment_id == current.pk,
-            }
-    return facts
