@@ -132,3 +132,9 @@ def wait_for(condition, *, timeout: float = 45, what: str = "condition"):
             return result
         time.sleep(0.5)
     pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def english(settings):
+    """Serve the UI in English, so assertions read like the source strings."""
+    settings.LANGUAGE_CODE = "en"

@@ -20,7 +20,7 @@ from registers import audit, views_audit
 
 from .test_audit_scale import _fill, _plan, postgresql_only
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 OLDER = re.compile(r'href="\?([^"]*before=[^"]*)"')
 
