@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from crm import views
 
-from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
+from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory, PersonCustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,38 @@ def test_the_whole_request_stays_within_the_issue_budgets(signed_in, register_a)
     assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") <= 10
     assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) <= 7
     assert count_queries(signed_in, customer.get_absolute_url()) <= 10
+
+
+def test_the_whole_request_meets_the_budgets_of_issue_14(signed_in, register_a, staff_a):
+    """Every query of the request counted: session, user, `user_access`, then the page's own.
+
+    List and filtered list: register, count, page (6). Search: and the contact persons it finds (7).
+    Customer page: the customer with its register, the access-log entry and the timeline (6), and the
+    contact persons of an organisation (7).
+    """
+    make_customers(register_a, 3)
+    organisation = register_a.customers.filter(kind="organisation").first()
+    person = PersonCustomerFactory(register=register_a, first_name="Aino", last_name="Aalto")
+    InteractionFactory(customer=organisation)
+    list_url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
+    signed_in.get(list_url)
+    assert count_queries(signed_in, list_url) == 6
+    assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") == 6
+    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) == 7
+    assert count_queries(signed_in, person.get_absolute_url()) == 6
+    assert count_queries(signed_in, organisation.get_absolute_url()) == 7
+    assert count_queries(signed_in, reverse("password_change")) == 3
+
+
+def test_the_front_page_and_the_public_form_have_pinned_costs(signed_in, register_a, client):
+    """The staff front page (registers, recent customers) and the public form, whatever the data."""
+    make_customers(register_a, 3)
+    signed_in.get(register_a.customers.first().get_absolute_url())
+    few = count_queries(signed_in, "/")
+    make_customers(register_a, 20)
+    for customer in register_a.customers.all()[:10]:
+        signed_in.get(customer.get_absolute_url())
+    assert count_queries(signed_in, "/") == few <= 7
+    signed_in.logout()
+    form_url = reverse("privacy:request-form", kwargs={"organisation": register_a.organisation.code})
+    assert count_queries(signed_in, form_url) == 2
