@@ -114,7 +114,9 @@ def test_a_whole_e_mail_address_finds_that_address_in_any_case_and_no_longer_one
 
 
 def test_a_contact_persons_whole_e_mail_address_finds_that_person(register_a, staff_a, merituuli):
-    ContactPersonFactory(customer=merituuli, first_name="Toinen", last_name="Henkilö", email="xmaija.virtanen@merituuli.example.fi")
+    ContactPersonFactory(
+        customer=merituuli, first_name="Toinen", last_name="Henkilö", email="xmaija.virtanen@merituuli.example.fi"
+    )
     people = contact_person_search(user=staff_a, search="Maija.Virtanen@merituuli.example.fi")
     assert [person.email for person in people] == ["maija.virtanen@merituuli.example.fi"]
 
@@ -129,6 +131,8 @@ def test_the_pages_of_a_search_follow_the_list_order_without_gaps_or_repeats(cli
     for page in (1, 2, 3):
         response = client.get(list_url(register_a, q="haku", sort=ordering, page=page))
         shown += [row.name for row in response.context["rows"]]
-    expected = [c.display_name for c in customer_list(user=staff_a, register=register_a, search="haku", ordering=ordering)]
+    expected = [
+        c.display_name for c in customer_list(user=staff_a, register=register_a, search="haku", ordering=ordering)
+    ]
     assert len(shown) == 120
     assert shown == expected

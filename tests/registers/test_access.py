@@ -1,7 +1,7 @@
 """`registers.access`: one query answers what a user may do, and it answers as guardian and the roles do.
 
 The reference below is the permission query the selectors ran before (guardian's object permissions and a
-role in force); every role × every state of a role × every permission must give the same registers.
+role in force); every role, in every state of a role, for every permission, must give the same registers.
 """
 
 import datetime
