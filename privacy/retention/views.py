@@ -36,9 +36,9 @@ def retention_preview_view(request, slug):
     page = None
     if may_list:
         visible = customer_list(user=request.user, register=register).values("pk")
-        page = Paginator(retention_due_customers(register=register).filter(pk__in=visible), 50).get_page(
-            request.GET.get("page")
-        )
+        # Each row links to its customer, whose URL names the register: read it with the row.
+        due = retention_due_customers(register=register).filter(pk__in=visible).select_related("register")
+        page = Paginator(due, 50).get_page(request.GET.get("page"))
     customer = _customer_for_hold(request, register, request.GET.get("customer")) if may_list else None
     form = LegalHoldForm(initial={"customer": customer.code if customer else None})
     context = {

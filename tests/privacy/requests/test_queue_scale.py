@@ -449,3 +449,16 @@ def test_the_exact_contact_person_lookups_use_their_b_tree_indexes(register_a):
         phone = ContactPerson.objects.filter(phone__in=["+358401234567"]).explain()
     assert "contact_email_upper" in email
     assert re.search(r"\bcontact_phone\b", phone)
+
+
+def test_a_requests_page_runs_the_same_queries_for_1_and_3_registers(staff_client, register_a):
+    handler = UserFactory(username="handler_pages")
+    registers = [register_a] + [
+        RegisterFactory(organisation=register_a.organisation, slug=f"register-p{n}") for n in range(2)
+    ]
+    for register in registers:
+        grant(handler, register, Role.HANDLER)
+    staff_client.force_login(handler)
+    one = queries(staff_client, reverse("privacy:request-detail", kwargs={"code": request_over(registers[:1]).code}))
+    three = queries(staff_client, reverse("privacy:request-detail", kwargs={"code": request_over(registers).code}))
+    assert one == three

@@ -145,3 +145,25 @@ def test_changes_are_post_only(client, register_a, owner_a):
     client.force_login(owner_a)
     assert client.get(url(register_a, "run/")).status_code == 405
     assert client.get(url(register_a, "holds/")).status_code == 405
+
+
+def test_the_preview_runs_the_same_queries_for_few_and_many_due_customers(client, register_a, owner_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse("retention:preview", kwargs={"slug": register_a.slug})
+    client.force_login(owner_a)
+    idle_customer(register_a)
+    client.get(url)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = count()
+    for _ in range(12):
+        customer = idle_customer(register_a)
+        InvoiceFactory(customer=customer, status="open")
+    assert count() == few
