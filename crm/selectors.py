@@ -30,9 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
-from registers.access import user_access
 from registers.models import Register, Role
-from registers.selectors import register_list, user_can, user_roles
+from registers.selectors import register_ids, register_list, user_can, user_roles
 
 from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
 from .validators import normalise_business_id
@@ -372,12 +371,11 @@ def register_list_with_access(*, user) -> list[Register]:
 
 
 def _mark_access(user, register: Register) -> Register:
-    access = user_access(user)
-    held = access.roles_in(register.pk)
-    rights = set().union(*(roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held))
-    register.can_change = register.pk in access.register_pks(roles.CHANGE_DATA)
-    register.can_delete_customers = roles.DELETE_CUSTOMERS in rights
-    register.can_change_others_entries = roles.CHANGE_OTHERS_ENTRIES in rights
+    register.can_change = user_can(user=user, register=register, perm=roles.CHANGE_DATA)
+    register.can_delete_customers = user_holds_right(user=user, register=register, right=roles.DELETE_CUSTOMERS)
+    register.can_change_others_entries = user_holds_right(
+        user=user, register=register, right=roles.CHANGE_OTHERS_ENTRIES
+    )
     return register
 
 
@@ -386,7 +384,7 @@ def customer_get_with_register(*, user, register_slug: str, code) -> Customer:
 
     404 when the register is not one of the user's customer registers or the customer is not in it.
     """
-    visible = sorted(user_access(user).register_pks(roles.VIEW_DATA)) if user.is_active else []
+    visible = sorted(register_ids(user=user))
     try:
         customer = Customer.objects.select_related("register__organisation").get(
             register__slug=register_slug, register__kind=Register.Kind.CUSTOMER, register_id__in=visible, code=code

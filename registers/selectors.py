@@ -12,11 +12,20 @@ from .models import ConfidentialityCommitment, Membership, Register
 from .services import is_main_user
 
 
+def register_ids(*, user, perms=(roles.VIEW_DATA,)) -> set[int]:
+    """Return the pks of the registers on which the user holds any of `perms` through an active role.
+
+    No query of its own: the request's `access.user_access` answers it.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    access = user_access(user)
+    return set().union(*(access.register_pks(perm) for perm in perms))
+
+
 def register_list(*, user, perm: str = roles.VIEW_DATA) -> QuerySet[Register]:
     """Return the registers on which the user holds `perm` through an active role (see `access.UserAccess`)."""
-    if not user.is_authenticated or not user.is_active:
-        return Register.objects.none()
-    pks = user_access(user).register_pks(perm)
+    pks = register_ids(user=user, perms=(perm,))
     if not pks:
         return Register.objects.none()
     return Register.objects.select_related("organisation").filter(pk__in=sorted(pks))
@@ -32,7 +41,7 @@ def register_get_for_user(*, user, slug: str, perm: str = roles.VIEW_DATA) -> Re
 
 def user_can(*, user, register: Register, perm: str) -> bool:
     """Tell whether the user holds `perm` on the register."""
-    return user.is_authenticated and user.is_active and register.pk in user_access(user).register_pks(perm)
+    return register.pk in register_ids(user=user, perms=(perm,))
 
 
 def user_roles(*, user, register: Register) -> set[str]:

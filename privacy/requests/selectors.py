@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactCentreMessage, ContactPerson, Customer
 from crm.validators import normalise_business_id
 from registers import roles
-from registers.access import user_access
 from registers.models import Organisation, Register
+from registers.selectors import register_ids
 
 from . import tokens
 from .models import DataSubjectRequest, RequestRegister, ResponsePackage, SubjectMatch
@@ -31,11 +31,8 @@ NEAR_DUE_DAYS = 2
 
 
 def request_register_ids(*, user, perms=STAFF_PERMS) -> set[int]:
-    """Return the ids of the registers where the user holds any of `perms` (no query: `registers.access`)."""
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    access = user_access(user)
-    return set().union(*(access.register_pks(perm) for perm in perms))
+    """Return the ids of the registers where the user holds any of `perms` (no query of its own)."""
+    return register_ids(user=user, perms=perms)
 
 
 def request_register_list(*, user, perms=STAFF_PERMS) -> QuerySet[Register]:
