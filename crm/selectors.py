@@ -12,19 +12,26 @@ from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     CharField,
     DateField,
     DecimalField,
     F,
     IntegerField,
+    JSONField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     TextField,
     Value,
 )
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -353,11 +360,6 @@ def customer_timeline_page(*, customer: Customer, page: int = 1, per_page: int =
     return TimelinePage(entries=entries, number=page, has_previous=page > 1, has_next=len(rows) > per_page)
 
 
-def contact_person_list(*, customer: Customer) -> QuerySet[ContactPerson]:
-    """Return the contact persons of an (already permission-checked) customer."""
-    return customer.contact_persons.all()
-
-
 def register_list_with_access(*, user) -> list[Register]:
     """Return the registers the user may see, each marked with what the user may do there (one query).
 
@@ -379,18 +381,60 @@ def _mark_access(user, register: Register) -> Register:
     return register
 
 
-def customer_get_with_register(*, user, register_slug: str, code) -> Customer:
-    """Return the customer with its register (marked as `register_list_with_access` marks it) in one query.
+class _JSONGroupArray(Aggregate):
+    """The group's values as one JSON array, on SQLite (PostgreSQL has JSONBAgg)."""
 
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+
+_CONTACT_PERSON_COLUMNS = ("id", "code", "customer_id", *ContactPerson.DATA_FIELDS)
+
+
+def _contact_person_rows() -> Subquery:
+    """The customer's contact persons as a JSON array of their shown columns (NULL when there are none)."""
+    row = JSONObject(**{name: name for name in _CONTACT_PERSON_COLUMNS})
+    if connection.vendor == "postgresql":
+        rows = JSONBAgg(row, order_by=ContactPerson._meta.ordering)
+    else:
+        rows = _JSONGroupArray(row)
+    people = ContactPerson.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
+    return Subquery(people.annotate(rows=rows).values("rows"), output_field=JSONField())
+
+
+def _contact_persons_from_rows(customer: Customer, rows) -> list[ContactPerson]:
+    fields = [ContactPerson._meta.get_field(name) for name in _CONTACT_PERSON_COLUMNS]
+    people = []
+    for row in rows or ():
+        values = [field.to_python(row[field.attname]) for field in fields]
+        person = ContactPerson.from_db(Customer.objects.db, [field.attname for field in fields], values)
+        person.customer = customer
+        people.append(person)
+    if connection.vendor != "postgresql":
+        # SQLite's aggregate keeps no order; its BINARY collation is Python's string order.
+        people.sort(key=lambda person: (person.last_name, person.first_name, person.pk))
+    return people
+
+
+def customer_get_with_register(*, user, register_slug: str, code) -> Customer:
+    """Return the customer with its register and contact persons in one query.
+
+    The register is marked as `register_list_with_access` marks it; an
+    organisation's contact persons are in `customer.contact_person_list`.
     404 when the register is not one of the user's customer registers or the customer is not in it.
     """
     visible = sorted(register_ids(user=user))
     try:
-        customer = Customer.objects.select_related("register__organisation").get(
-            register__slug=register_slug, register__kind=Register.Kind.CUSTOMER, register_id__in=visible, code=code
+        customer = (
+            Customer.objects.select_related("register__organisation")
+            .annotate(contact_person_rows=_contact_person_rows())
+            .get(
+                register__slug=register_slug, register__kind=Register.Kind.CUSTOMER, register_id__in=visible, code=code
+            )
         )
     except (Customer.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
+    customer.contact_person_list = _contact_persons_from_rows(customer, customer.contact_person_rows)
     _mark_access(user, customer.register)
     return customer
 

@@ -191,7 +191,6 @@ def customer_detail(request, register, code):
     timeline = selectors.customer_timeline_page(
         customer=customer, page=display.page_number(request.GET.get("page")), per_page=TIMELINE_PAGE_SIZE
     )
-    contact_persons = list(selectors.contact_person_list(customer=customer)) if customer.is_organisation else []
     can_edit = register.can_change and not customer.processing_restricted
     timeline_rows = display.timeline_rows(register, customer, timeline.entries)
     context = _context(
@@ -199,7 +198,7 @@ def customer_detail(request, register, code):
         registers,
         customer=customer,
         fields=display.field_rows(customer),
-        contact_persons=contact_persons,
+        contact_persons=customer.contact_person_list,
         timeline=timeline,
         timeline_rows=timeline_rows,
         changeable_entry_urls=_changeable_entry_urls(request.user, register, timeline, timeline_rows)

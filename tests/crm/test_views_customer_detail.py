@@ -39,6 +39,37 @@ def test_an_organisation_shows_its_contact_persons(client, staff_a, register_a):
     assert "Toimitusjohtaja" in html
 
 
+def test_every_contact_person_shows_every_field_in_name_order_with_its_own_links(client, handler_a, register_a):
+    """The page reads the contact persons with the customer (one query): nothing may be lost on the way."""
+    customer = CustomerFactory(register=register_a)
+    people = [
+        ContactPersonFactory(
+            customer=customer,
+            first_name=first,
+            last_name=last,
+            title=f"Title of {first}",
+            responsibility=f"Area of {first}",
+            email=f"{first.lower()}@example.fi",
+            phone=phone,
+            interests=f"Interests of {first}",
+        )
+        for first, last, phone in [
+            ("Veera", "Virtanen", "+358401111111"),
+            ("Aino", "Aalto", "+358402222222"),
+            ("Bertil", "Aalto", "+358403333333"),
+        ]
+    ]
+    client.force_login(handler_a)
+    html = client.get(customer.get_absolute_url()).content.decode()
+    positions = [html.index(f"{person.first_name} {person.last_name}") for person in people]
+    assert positions[1] < positions[2] < positions[0]  # last name, then first name
+    for person in people:
+        for value in (person.title, person.responsibility, person.email, person.interests):
+            assert value in html
+        assert person.phone.as_international in html
+        assert f"/contacts/{person.code}/edit/" in html
+
+
 def test_a_person_has_no_contact_persons_section(client, staff_a, register_a):
     customer = PersonCustomerFactory(register=register_a)
     client.force_login(staff_a)
