@@ -372,6 +372,20 @@ def register_list_with_access(*, user) -> list[Register]:
     return registers
 
 
+def register_get_with_access(*, user, slug: str, kind: str | None = None) -> Register:
+    """Return one of the user's registers by slug (and kind), marked as `register_list_with_access` marks it.
+
+    404 when the user may not see it, or when it is of another kind.
+    """
+    queryset = register_list(user=user).filter(slug=slug)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    register = queryset.first()
+    if register is None:
+        raise Http404
+    return _mark_access(user, register)
+
+
 def _mark_access(user, register: Register) -> Register:
     register.can_change = user_can(user=user, register=register, perm=roles.CHANGE_DATA)
     register.can_delete_customers = user_holds_right(user=user, register=register, right=roles.DELETE_CUSTOMERS)

@@ -43,17 +43,14 @@ ARCHIVE_PAGE_SIZE = 50
 FORM_METHODS = ["GET", "POST"]
 
 
-def _workspace(request, slug: str, *, kind: str | None = Register.Kind.CUSTOMER) -> tuple[Register, list[Register]]:
-    """Return the register named in the URL and all registers of the user, or raise 404.
+def _workspace(request, slug: str, *, kind: str | None = Register.Kind.CUSTOMER) -> tuple[Register, list]:
+    """Return the register named in the URL and the header's links to all registers of the user, or raise 404.
 
-    One query answers both the header's register list and whether the user may
-    change data in this register (`register.can_change`).
+    One query reads the register, marked with whether the user may change data
+    in it (`register.can_change`); the links come from the request's `user_access`.
     """
-    registers = selectors.register_list_with_access(user=request.user)
-    for register in registers:
-        if register.slug == slug and (kind is None or register.kind == kind):
-            return register, registers
-    raise Http404
+    register = selectors.register_get_with_access(user=request.user, slug=slug, kind=kind)
+    return register, user_access(request.user).links_for(roles.VIEW_DATA)
 
 
 def _require_change(register: Register) -> None:
@@ -61,7 +58,7 @@ def _require_change(register: Register) -> None:
         raise PermissionDenied(selectors.ERROR_READ_ONLY)
 
 
-def _context(register: Register, registers: list[Register], **extra) -> dict:
+def _context(register: Register, registers: list, **extra) -> dict:
     # `user_registers` here replaces the context processor's own query.
     return {"register": register, "user_registers": registers, "can_change": register.can_change, **extra}
 
