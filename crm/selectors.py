@@ -175,6 +175,21 @@ def contact_person_search(*, user, search: str, register: Register | None = None
 
 
 CONTACT_SEARCH_MIN_LENGTH = 3
+# What a hit shows (crm/_contact_person_hits.html): the person's name, the organisation's name and link,
+# and the register's name; the rest of the three rows stays unread.
+_CONTACT_HIT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "customer__code",
+    "customer__kind",
+    "customer__organisation_name",
+    "customer__first_name",
+    "customer__last_name",
+    "customer__register__slug",
+    "customer__register__name_fi",
+    "customer__register__name_sv",
+    "customer__register__name_en",
+)
 
 
 def contact_person_hits(
@@ -192,7 +207,8 @@ def contact_person_hits(
     if len(search.strip()) < CONTACT_SEARCH_MIN_LENGTH:
         # Shorter than a trigram: no index can answer it, and "oy" would read every contact person.
         return [], False
-    found = list(contact_person_search(user=user, search=search, register=register).order_by("-id")[: limit + 1])
+    shown = contact_person_search(user=user, search=search, register=register).only(*_CONTACT_HIT_COLUMNS)
+    found = list(shown.order_by("-id")[: limit + 1])
     hits = sorted(found[:limit], key=lambda person: (person.last_name, person.first_name, person.pk))
     return hits, len(found) > limit
 

@@ -11,6 +11,7 @@ two deadline badges, a link and five labels per row cost more as template
 includes and filters than the page's queries.
 """
 
+import datetime
 import math
 import uuid
 from dataclasses import dataclass
@@ -86,8 +87,20 @@ class QueueRow:
         return (self.service_due, self.legal_due)
 
 
-def _short_date(value, pattern: str) -> str:
-    return dateformat.format(timezone.localtime(value), pattern) if value else ""
+class _ShortDates:
+    """Format dates as SHORT_DATE_FORMAT once per calendar day: a page's hundred rows share a few dozen days."""
+
+    def __init__(self):
+        self.pattern = formats.get_format("SHORT_DATE_FORMAT")
+        self.done: dict[datetime.date, str] = {}
+
+    def __call__(self, value) -> str:
+        if not value:
+            return ""
+        day = timezone.localdate(value)
+        if day not in self.done:
+            self.done[day] = dateformat.format(day, self.pattern)
+        return self.done[day]
 
 
 def _days_left(due, today) -> tuple[str, str] | None:
@@ -109,7 +122,7 @@ def queue_rows(requests) -> list[QueueRow]:
     kinds = dict(DataSubjectRequest.Kind.choices)
     states = dict(DataSubjectRequest.State.choices)
     today = timezone.localdate()
-    pattern = formats.get_format("SHORT_DATE_FORMAT")
+    short_date = _ShortDates()
     rows = []
     for dsr in requests:
         is_open = dsr.is_open
@@ -120,12 +133,12 @@ def queue_rows(requests) -> list[QueueRow]:
                 kind=str(kinds.get(dsr.kind, dsr.kind)),
                 registers=", ".join(register.name for register in dsr.registers.all()),
                 state=str(states.get(dsr.state, dsr.state)),
-                received=_short_date(dsr.received_at, pattern) or NO_DATE,
+                received=short_date(dsr.received_at) or NO_DATE,
                 service_due=Deadline(
-                    _short_date(dsr.service_due_at, pattern), _days_left(dsr.service_due_at, today) if is_open else None
+                    short_date(dsr.service_due_at), _days_left(dsr.service_due_at, today) if is_open else None
                 ),
                 legal_due=Deadline(
-                    _short_date(dsr.legal_due_at, pattern), _days_left(dsr.legal_due_at, today) if is_open else None
+                    short_date(dsr.legal_due_at), _days_left(dsr.legal_due_at, today) if is_open else None
                 ),
             )
         )

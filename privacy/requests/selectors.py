@@ -93,6 +93,19 @@ def request_match_list(*, request: DataSubjectRequest, user) -> QuerySet[Subject
     )
 
 
+# What a queue row shows (privacy.requests.queue_pages.queue_rows), and what orders the rows.
+QUEUE_COLUMNS = (
+    "code",
+    "reference",
+    "kind",
+    "state",
+    "received_at",
+    "service_due_at",
+    "legal_due_at",
+    "created_at",
+)
+
+
 def request_queue(
     *, user, closed: bool = False, register: Register | None = None, kind: str = ""
 ) -> QuerySet[DataSubjectRequest]:
@@ -101,9 +114,15 @@ def request_queue(
     `register` (one of the user's request registers) and `kind` narrow the
     list. The order ends in the primary key, so that pages never overlap.
     """
-    # The queue names the registers of each row; their other columns (the descriptions) stay unread.
+    # The queue shows a few columns of each row and names its registers; the rest (the request's
+    # text, the registers' descriptions) stays unread.
     names = Register.objects.only("pk", "name_fi", "name_sv", "name_en")
-    queryset = request_list(user=user).prefetch_related(Prefetch("registers", queryset=names))
+    queryset = (
+        request_list(user=user)
+        .select_related(None)
+        .only(*QUEUE_COLUMNS)
+        .prefetch_related(Prefetch("registers", queryset=names))
+    )
     if register is not None:
         queryset = queryset.filter(pk__in=RequestRegister.objects.filter(register=register).values("request_id"))
     if kind:
