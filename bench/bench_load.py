@@ -7,9 +7,11 @@
 It uses the database bench_pages.py fills (rekisteri_bench_<size>, created and filled here when missing), starts
 gunicorn on a free loopback port for each worker model and count, signs a staff user of the benchmark register in
 (a session made by a Django snippet, as a sign-in would) and runs wrk against the customer list (signed in) and the
-public request form (GET) at 1, 8 and 32 connections. The client runs on the same cores as the server, as the
-issue's figures do. DEBUG is off, connections persist (CONN_MAX_AGE), Redis is not used (local-memory cache).
-It stops only the gunicorn process groups it started.
+public request form (GET) at 1, 8 and 32 connections. Before each configuration it serves the bare 50-row list
+of bench_pages.py (no middleware, `bare_wsgi.py`) through the same gunicorn settings: the requests per second the
+hardware gives a page that does nothing but read and print 50 customers. The client runs on the same cores as the
+server, as the issue's figures do. DEBUG is off, connections persist (CONN_MAX_AGE), Redis is not used
+(local-memory cache). It stops only the gunicorn process groups it started.
 """
 
 import argparse
@@ -31,6 +33,7 @@ import bench_pages
 
 ROOT = bench_pages.ROOT
 THREADS = 4  # Threads per gthread worker.
+BARE_LIST = "bare 50-row list (calibration)"
 # wrk reports p50/75/90/99 with --latency; this script adds p95 and counts the answers that were not 200.
 LUA = """
 done = function(summary, latency, requests)
@@ -102,9 +105,12 @@ def child_sign_in() -> dict:
     }
 
 
-def start_gunicorn(size: int, model: str, workers: int, log: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    size: int, model: str, workers: int, log: Path, app: str = "config.wsgi", ready: str = "/accounts/login/"
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+    command = [str(ROOT / ".venv/bin/gunicorn"), app, "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+    command += ["--pythonpath", str(ROOT / "bench")]
     if model == "gthread":
         command += ["-k", "gthread", "--threads", str(THREADS)]
     command += ["--log-level", "warning"]  # No access log: writing one per request would be measured too.
@@ -115,7 +121,7 @@ def start_gunicorn(size: int, model: str, workers: int, log: Path) -> tuple[subp
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5):  # nosec B310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=5):  # nosec B310
                 return process, port
         except OSError:
             if process.poll() is not None:
@@ -195,6 +201,20 @@ def main() -> None:
         for workers in options.workers:
             label = f"{model} x{workers}" + (f" ({THREADS} threads)" if model == "gthread" else "")
             print(f"gunicorn {label}...", flush=True)
+            # Calibration: the bare 50-row list of bench_pages.py, no middleware, through the same server.
+            process, port = start_gunicorn(
+                options.size, model, workers, workdir / "gunicorn.log", app="bare_wsgi", ready="/bare/"
+            )
+            try:
+                warm(port, "/bare-list/", "", 4 * workers * (THREADS if model == "gthread" else 1))
+                for connections in options.connections:
+                    figures = run_wrk(wrk, script, port, "/bare-list/", "", connections, options.duration)
+                    results.append(
+                        {"config": label, "workers": workers, "page": BARE_LIST, "connections": connections, **figures}
+                    )
+                    print(f"  {BARE_LIST}, {connections} connections: {json.dumps(figures)}", flush=True)
+            finally:
+                stop(process)
             process, port = start_gunicorn(options.size, model, workers, workdir / "gunicorn.log")
             try:
                 for page, path in pages.items():
@@ -227,9 +247,15 @@ def main() -> None:
         for row in results
         if row["page"].startswith("customer list") and row["connections"] == 8 and row["workers"] == 2
     ]
+    bare = {(row["config"], row["connections"]): row["rps"] for row in results if row["page"] == BARE_LIST}
     for row in target_rows:
         mark = "✓" if row["rps"] >= 400 else "✗"
-        print(f"target: customer list ≥ 400 requests/s at 8 connections, 2 workers ({row['config']}): {mark}")
+        ceiling = bare.get((row["config"], 8))
+        share = f"; the bare 50-row list: {ceiling:.0f}, the list {row['rps'] / ceiling:.0%} of it" if ceiling else ""
+        print(
+            f"target: customer list ≥ 400 requests/s at 8 connections, 2 workers ({row['config']}): {mark}"
+            f" ({row['rps']:.0f}{share})"
+        )
     print(f"(gunicorn log: {workdir / 'gunicorn.log'})")
 
 
