@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "phonenumber_field",
     "registers",
+    "companies",
     "crm",
     "privacy",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +145,11 @@ CONTACT_CENTRE_MESSAGE_GRACE_DAYS = env.int("CONTACT_CENTRE_MESSAGE_GRACE_DAYS",
 DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS = env.int("DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS", default=730)
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=200)
 PURGE_LOCK_URL = env("PURGE_LOCK_URL", default=REDIS_URL)
+
+# The PRH open-data company register (YTJ v3). Empty: look-ups are off, and the forms say so; the quick
+# start and the tests never call PRH. Production sets https://avoindata.prh.fi/opendata-ytj-api/v3.
+PRH_API_URL = env("PRH_API_URL", default="")
+PRH_TIMEOUT = env.float("PRH_TIMEOUT", default=5.0)
 PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)

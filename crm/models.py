@@ -94,6 +94,7 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
         TRADE_REGISTER = "trade_register", _("trade register (PRH/YTJ)")
         ORGANISATION = "organisation", _("the organisation itself")
         STAFF = "staff", _("entered by staff")
+        IMPORTED = "imported", _("imported from a file")
 
     register = models.ForeignKey(
         Register, on_delete=models.PROTECT, related_name="customers", verbose_name=_("register")

@@ -54,9 +54,13 @@ def roles_fitting(register: Register) -> frozenset[str]:
 # the permanent erasure step of a request is already the owner's (privacy: APPROVE_REQUESTS).
 DELETE_CUSTOMERS = "delete_customers"  # delete a customer with everything under it, for good
 CHANGE_OTHERS_ENTRIES = "change_others_entries"  # correct or remove a timeline entry a colleague recorded
+# Bring customers in from a file and undo such a batch: thousands of records at once are the register's
+# keepers' decision (issue 15), not a staff user's.
+IMPORT_CUSTOMERS = "import_customers"
 
 ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES}),
+    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS}),
+    Role.HANDLER: frozenset({IMPORT_CUSTOMERS}),
 }
 
 MAIN_USERS_GROUP = "main users"
