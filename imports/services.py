@@ -1,0 +1,628 @@
+"""Import of customers from a file: preview, commit in batches, undo (issue 15).
+
+`import_transition` is the only code that changes `ImportBatch.state`; each move appends an `ImportEvent`.
+The commit writes each chunk of rows in one transaction with a constant number of queries: customers
+created and updated in bulk, their `ImportedRecord`s and one bulk insert of their audit entries (auditlog's
+signals do not fire on bulk writes, so the entries are written here, with the actor and the register).
+"""
+
+import csv
+import dataclasses
+import datetime
+import hashlib
+import itertools
+import logging
+from array import array
+from collections.abc import Iterator
+
+from auditlog.cid import get_cid
+from auditlog.context import disable_auditlog
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import ContactPerson, Customer, Interaction, Invoice
+from crm.selectors import user_holds_right
+from privacy.rights.erasure import customer_holds
+from registers import roles
+from registers.audit_scope import REGISTER_KEY
+from registers.models import Register
+from registers.selectors import user_can
+from registers.state_machine import StateMachine
+
+from .mapping import KIND_CUSTOMERS, mapping_errors
+from .models import ImportBatch, ImportedRecord, ImportEvent
+from .plan import IMPORTABLE_FIELDS, ChunkPlanner, Outcome, RowError, restore_value
+from .reading import Table, read_table
+
+logger = logging.getLogger("imports")
+
+State = ImportBatch.State
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.PREVIEWED: frozenset({State.QUEUED, State.CANCELLED}),
+    State.QUEUED: frozenset({State.RUNNING, State.FAILED}),
+    State.RUNNING: frozenset({State.DONE, State.FAILED}),
+    # A failed run may have applied some chunks; undo takes those back.
+    State.DONE: frozenset({State.UNDONE}),
+    State.FAILED: frozenset({State.UNDONE}),
+    State.UNDONE: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+MACHINE = StateMachine(
+    name="import batch",
+    states=State,
+    transitions=TRANSITIONS,
+    illegal_message=_("An import cannot move from “%(old)s” to “%(new)s”."),
+)
+# The stored file is needed until the rows are in; then it is one more copy of personal data.
+FILE_KEPT_STATES = frozenset({State.PREVIEWED, State.QUEUED, State.RUNNING})
+
+PREVIEW_CHUNK = 2000
+COMMIT_CHUNK = 1000
+UNDO_CHUNK = 1000
+MAX_ERRORS = 200
+UNDO_DAYS = 30
+
+ERROR_NO_IMPORT_RIGHT = _("Only the register's owner or handler may import customers into it.")
+ERROR_NOT_CUSTOMER_REGISTER = _("Customers can be imported only into a customer register.")
+ERROR_FIELD_NOT_IMPORTABLE = _("Customers cannot be imported with the field “%(field)s”.")
+ERROR_NO_COLUMNS = _("Map at least one column to a customer field.")
+ERROR_MATCH_MODE = _("Choose what to do with existing customers.")
+ERROR_OTHER_REGISTER = _("This import belongs to another register.")
+ERROR_UNDO_TOO_LATE = _("An import can be undone within %(days)s days; this one finished on %(date)s.")
+ERROR_COLUMN_ERROR = _("error")
+
+
+@dataclasses.dataclass
+class ImportPreview:
+    """What committing the file would do: counts, the first errors, and the rows that would be rejected."""
+
+    register: Register
+    mapping: dict[int, str]
+    match_mode: str
+    headers: list[str]
+    file_name: str = ""
+    checksum: str = ""
+    rows: int = 0
+    new: int = 0
+    update: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    invalid: int = 0
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    # Row numbers only, 4 bytes each: 100,000 rejected rows take 400 kB.
+    rejected: array = dataclasses.field(default_factory=lambda: array("L"))
+
+    @property
+    def error_count(self) -> int:
+        return self.invalid + self.duplicate
+
+    def rejected_rows_csv(self, table, out) -> int:
+        """Write the file's rejected rows (invalid ones and duplicates within the file) to `out` as CSV, with
+        an error column; return how many were written. `table` is the same file read again."""
+        wanted = set(self.rejected)
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow([*table.headers, str(ERROR_COLUMN_ERROR)])
+        planner = ChunkPlanner(
+            register=self.register, mapping=self.mapping, headers=list(table.headers), match_mode=self.match_mode
+        )
+        written = 0
+        for chunk in _chunks(table.rows, PREVIEW_CHUNK):
+            outcomes = planner.plan(chunk)
+            for row, outcome in zip(chunk, outcomes, strict=True):
+                if row.number in wanted and outcome.rejected:
+                    writer.writerow([*row.cells, " | ".join(error.text for error in outcome.errors)])
+                    written += 1
+        return written
+
+
+@dataclasses.dataclass
+class KeptCustomer:
+    code: str
+    name: str
+    row_number: int
+    reasons: list[str]
+
+
+@dataclasses.dataclass
+class ImportUndoResult:
+    deleted: int = 0
+    restored: int = 0
+    kept_count: int = 0
+    # The first kept customers, for the page; `selectors.import_kept_list` lists them all.
+    kept: list[KeptCustomer] = dataclasses.field(default_factory=list)
+
+
+def _chunks(rows, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _require_import_right(actor, register: Register) -> None:
+    # CHANGE_DATA first: a role that ended, or a register the actor cannot write, never receives a row.
+    if not (
+        user_can(user=actor, register=register, perm=roles.CHANGE_DATA)
+        and user_holds_right(user=actor, register=register, right=roles.IMPORT_CUSTOMERS)
+    ):
+        raise PermissionDenied(ERROR_NO_IMPORT_RIGHT)
+
+
+def _check_mapping(*, register: Register, mapping: dict[int, str], match_mode: str) -> None:
+    errors = [
+        ValidationError(message, code="mapping")
+        for message in mapping_errors(mapping, register=register, kind=KIND_CUSTOMERS)
+    ]
+    # The reader's interface and the planner's field list must agree: a field the planner cannot convert
+    # is refused here even if the mapping module offers it.
+    errors += [
+        ValidationError(ERROR_FIELD_NOT_IMPORTABLE, code="not_importable", params={"field": str(name)[:100]})
+        for name in sorted(set(mapping.values()) - set(IMPORTABLE_FIELDS))
+    ]
+    if not mapping:
+        errors.append(ValidationError(ERROR_NO_COLUMNS, code="no_columns"))
+    if match_mode not in ImportBatch.MatchMode.values:
+        errors.append(ValidationError(ERROR_MATCH_MODE, code="match_mode"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_register(register: Register) -> None:
+    if register.kind != Register.Kind.CUSTOMER:
+        raise ValidationError(ERROR_NOT_CUSTOMER_REGISTER, code="not_customer_register")
+
+
+# The state machine.
+
+
+def _event_add(*, batch: ImportBatch, actor, old: str, new: str, note: str = "", payload: dict | None = None):
+    return ImportEvent.objects.create(
+        batch=batch, at=timezone.now(), actor=actor, old=old, new=new, note=note, payload=payload or {}
+    )
+
+
+def _file_delete(batch: ImportBatch) -> None:
+    name = batch.file.name
+    if not name:
+        return
+    storage = batch.file.storage
+    batch.file = ""
+    # After commit: a rolled-back move must still find its file.
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def import_transition(
+    *, batch: ImportBatch, to: str, actor=None, note: str = "", payload: dict | None = None
+) -> ImportBatch:
+    """Move a batch to state `to`, or raise ValidationError if the table does not allow the move."""
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    old = current.state
+    MACHINE.check(old, to)
+    now = timezone.now()
+    fields = ["state", "updated_at"]
+    if to == State.RUNNING:
+        current.started_at = now
+        fields.append("started_at")
+    if to in {State.DONE, State.FAILED}:
+        current.finished_at = now
+        fields.append("finished_at")
+    if to == State.UNDONE:
+        current.undone_at, current.undone_by = now, actor
+        fields += ["undone_at", "undone_by"]
+    if to not in FILE_KEPT_STATES and current.file:
+        _file_delete(current)
+        fields.append("file")
+    current.state = to
+    current.save(update_fields=fields)
+    _event_add(batch=current, actor=actor, old=old, new=to, note=note, payload=payload)
+    for field in current._meta.concrete_fields:
+        setattr(batch, field.attname, getattr(current, field.attname))
+    return batch
+
+
+# Upload and preview.
+
+
+@transaction.atomic
+def import_batch_create(
+    *, actor, register: Register, file, file_name: str, kind: str = ImportBatch.Kind.CUSTOMERS
+) -> ImportBatch:
+    """Store an uploaded file as a new batch of the register, to be mapped and previewed."""
+    _require_import_right(actor, register)
+    _check_register(register)
+    content = file.read()
+    batch = ImportBatch(
+        register=register,
+        kind=kind,
+        created_by=actor,
+        file_name=file_name[:255],
+        checksum=hashlib.sha256(content).hexdigest(),
+        match_mode=ImportBatch.MatchMode.SKIP,
+    )
+    batch.full_clean(exclude=["file"])
+    batch.file.save(file_name, ContentFile(content), save=False)
+    batch.save()
+    _event_add(batch=batch, actor=actor, old="", new=State.PREVIEWED)
+    return batch
+
+
+def import_preview(
+    *,
+    actor,
+    register: Register,
+    table,
+    mapping: dict[int, str],
+    match_mode: str,
+    batch: ImportBatch | None = None,
+) -> ImportPreview:
+    """Run every row of the file through the checks of the commit without writing a customer (a dry run).
+
+    Streams the rows: keeps the counts, the first MAX_ERRORS errors and the rejected row numbers. With `batch`,
+    the mapping, the match mode and the counts are stored on it: what `import_start` then commits.
+    """
+    _require_import_right(actor, register)
+    _check_register(register)
+    headers = list(table.headers)
+    mapping = {int(index): name for index, name in mapping.items()}
+    _check_mapping(register=register, mapping=mapping, match_mode=match_mode)
+    if batch is not None and batch.register_id != register.pk:
+        raise PermissionDenied(ERROR_OTHER_REGISTER)
+    preview = ImportPreview(
+        register=register,
+        mapping=mapping,
+        match_mode=match_mode,
+        headers=headers,
+        file_name=getattr(table, "file_name", ""),
+        checksum=getattr(table, "checksum", ""),
+    )
+    planner = ChunkPlanner(register=register, mapping=mapping, headers=headers, match_mode=match_mode)
+    counters = {"created": "new", "updated": "update", "skipped": "unchanged", "duplicate": "duplicate"}
+    for chunk in _chunks(table.rows, PREVIEW_CHUNK):
+        for outcome in planner.plan(chunk):
+            preview.rows += 1
+            if outcome.action == "invalid":
+                preview.invalid += 1
+            else:
+                name = counters[outcome.action]
+                setattr(preview, name, getattr(preview, name) + 1)
+            if outcome.errors and len(preview.errors) < MAX_ERRORS:
+                preview.errors.extend(outcome.errors[: MAX_ERRORS - len(preview.errors)])
+            if outcome.rejected:
+                preview.rejected.append(outcome.row)
+    if batch is not None:
+        _preview_store(batch=batch, preview=preview)
+    return preview
+
+
+@transaction.atomic
+def _preview_store(*, batch: ImportBatch, preview: ImportPreview) -> None:
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    MACHINE.check(current.state, State.QUEUED)  # only a batch still waiting to start takes a new preview
+    batch.mapping = {str(index): name for index, name in preview.mapping.items()}
+    batch.match_mode = preview.match_mode
+    batch.rows = preview.rows
+    batch.created, batch.updated, batch.skipped = preview.new, preview.update, preview.unchanged
+    batch.duplicate, batch.invalid = preview.duplicate, preview.invalid
+    batch.save(
+        update_fields=[
+            "mapping",
+            "match_mode",
+            "rows",
+            "created",
+            "updated",
+            "skipped",
+            "duplicate",
+            "invalid",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic
+def import_start(*, actor, batch: ImportBatch) -> ImportBatch:
+    """Queue the commit of a previewed batch; the task starts once this transaction commits."""
+    _require_import_right(actor, batch.register)
+    if not batch.mapping:
+        raise ValidationError(ERROR_NO_COLUMNS, code="no_columns")
+    import_transition(batch=batch, to=State.QUEUED, actor=actor)
+    pk = batch.pk
+
+    def enqueue():
+        # Imported here: the task module imports this one.
+        from .tasks import import_commit
+
+        import_commit.delay(pk)
+
+    transaction.on_commit(enqueue)
+    return batch
+
+
+@transaction.atomic
+def import_cancel(*, actor, batch: ImportBatch) -> ImportBatch:
+    """Drop a batch that was uploaded and previewed but not started; its file is deleted."""
+    _require_import_right(actor, batch.register)
+    return import_transition(batch=batch, to=State.CANCELLED, actor=actor)
+
+
+# Commit (run by imports.tasks.import_commit).
+
+
+def open_table(batch: ImportBatch) -> Table:
+    """Read the batch's stored file again, with the reader of the upload."""
+    return read_table(batch.file.open("rb"), file_name=batch.file_name)
+
+
+def _log_entries(*, outcomes: list[Outcome], actor, register: Register, batch: ImportBatch) -> list[LogEntry]:
+    content_type = ContentType.objects.get_for_model(Customer)
+    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    now, cid = timezone.now(), get_cid()
+    extra = {REGISTER_KEY: register.pk, "import_batch": str(batch.code)}
+    entries = []
+    for outcome in outcomes:
+        customer = outcome.customer
+        created = outcome.action == "created"
+        changes = model_instance_diff(None if created else outcome.before, customer, use_json_for_changes=use_json)
+        entries.append(
+            LogEntry(
+                content_type=content_type,
+                object_pk=str(customer.pk),
+                object_id=customer.pk,
+                object_repr=str(customer),
+                action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+                changes=changes,
+                changes_text="",
+                actor=actor,
+                actor_email=getattr(actor, "email", None),
+                timestamp=now,
+                cid=cid,
+                additional_data=extra,
+            )
+        )
+    return entries
+
+
+def _commit_chunk(*, batch_pk: int, position: int, chunk: list, planner: ChunkPlanner, actor) -> bool:
+    """Apply one chunk of rows in one transaction; return False if another run has already applied it."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().select_related("register").get(pk=batch_pk)
+        if batch.state != State.RUNNING or batch.progress != position:
+            return False
+        outcomes = planner.plan(chunk, lock=True)
+        now = timezone.now()
+        created = [o for o in outcomes if o.action == "created"]
+        updated = [o for o in outcomes if o.action == "updated"]
+        for outcome in created:
+            outcome.customer.last_activity_at = now
+        Customer.objects.bulk_create([o.customer for o in created])
+        if updated:
+            fields = sorted({name for o in updated for name in o.old_values} | {"version", "updated_at"})
+            for outcome in updated:
+                outcome.customer.version = outcome.before.version + 1
+                outcome.customer.updated_at = now
+            Customer.objects.bulk_update([o.customer for o in updated], fields)
+        ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(
+                    batch=batch,
+                    customer=o.customer,
+                    action=ImportedRecord.Action.CREATED if o.action == "created" else ImportedRecord.Action.UPDATED,
+                    row_number=o.row,
+                    version=o.customer.version,
+                    old_values=o.old_values,
+                )
+                for o in created + updated
+            ]
+        )
+        LogEntry.objects.bulk_create(
+            _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
+        )
+        batch.progress = position + len(chunk)
+        batch.created += len(created)
+        batch.updated += len(updated)
+        batch.skipped += sum(1 for o in outcomes if o.action == "skipped")
+        batch.duplicate += sum(1 for o in outcomes if o.action == "duplicate")
+        batch.invalid += sum(1 for o in outcomes if o.action == "invalid")
+        batch.save(update_fields=["progress", "created", "updated", "skipped", "duplicate", "invalid", "updated_at"])
+    return True
+
+
+def _fail(batch: ImportBatch, note: str) -> ImportBatch:
+    batch.refresh_from_db()
+    applied = batch.created + batch.updated
+    return import_transition(
+        batch=batch, to=State.FAILED, note=note, payload={"rows_done": batch.progress, "applied": applied}
+    )
+
+
+def import_commit_run(*, batch_id: int) -> ImportBatch | None:
+    """Commit a queued batch chunk by chunk, or resume a run a killed worker left; safe to run twice."""
+    batch = ImportBatch.objects.select_related("register", "created_by").filter(pk=batch_id).first()
+    if batch is None or batch.state not in {State.QUEUED, State.RUNNING}:
+        return batch  # already finished (a second delivery of the task), undone or cancelled
+    actor, register = batch.created_by, batch.register
+    try:
+        _require_import_right(actor, register)
+    except PermissionDenied:
+        return _fail(batch, ImportEvent.Note.ERROR)
+    if batch.state == State.QUEUED:
+        import_transition(batch=batch, to=State.RUNNING)
+        # Counted again as applied: the preview's figures were a forecast.
+        ImportBatch.objects.filter(pk=batch.pk).update(created=0, updated=0, skipped=0, duplicate=0, invalid=0)
+    else:
+        _event_add(
+            batch=batch, actor=None, old=State.RUNNING, new=State.RUNNING, note=ImportEvent.Note.RESUMED,
+            payload={"rows_done": batch.progress},
+        )  # fmt: skip
+    if not batch.file:
+        return _fail(batch, ImportEvent.Note.FILE_MISSING)
+    table = open_table(batch)
+    if table.checksum and table.checksum != batch.checksum:
+        return _fail(batch, ImportEvent.Note.FILE_CHANGED)
+    planner = ChunkPlanner(
+        register=register, mapping=batch.column_fields, headers=list(table.headers), match_mode=batch.match_mode
+    )
+    position = 0
+    try:
+        for chunk in _chunks(table.rows, COMMIT_CHUNK):
+            if position + len(chunk) <= batch.progress:
+                # Committed by an earlier run: read again only to know the file's keys (duplicates within it).
+                planner.plan(chunk)
+            elif not _commit_chunk(batch_pk=batch.pk, position=position, chunk=chunk, planner=planner, actor=actor):
+                logger.info("Import batch %s: another run has taken over.", batch.pk)
+                return ImportBatch.objects.get(pk=batch.pk)
+            position += len(chunk)
+    except Exception:
+        logger.exception("Import batch %s stopped on an error.", batch.pk)
+        return _fail(batch, ImportEvent.Note.ERROR)
+    batch.refresh_from_db()
+    ImportBatch.objects.filter(pk=batch.pk).update(rows=position)
+    return import_transition(batch=batch, to=State.DONE, payload={"rows": position})
+
+
+# Undo.
+
+
+def _kept_reasons(records: list[ImportedRecord], register: Register) -> dict[int, list[str]]:
+    customers = Customer.objects.filter(pk__in=[r.customer_id for r in records])
+    holds = customer_holds(customers=customers, today=timezone.localdate())
+    reasons: dict[int, list[str]] = {}
+    for record in records:
+        found = []
+        if record.customer.version != record.version or (
+            record.action == ImportedRecord.Action.CREATED and record.has_dependants
+        ):
+            found.append(ImportedRecord.Kept.CHANGED)
+        found.extend(
+            kept
+            for hold, kept in (
+                ("open_request", ImportedRecord.Kept.OPEN_REQUEST),
+                ("open_invoice", ImportedRecord.Kept.OPEN_INVOICE),
+                ("legal_hold", ImportedRecord.Kept.LEGAL_HOLD),
+            )
+            if hold in holds.get(record.customer_id, set())
+        )
+        if found:
+            reasons[record.pk] = found
+    return reasons
+
+
+def _undo_chunk(*, records: list[ImportedRecord], batch: ImportBatch, actor, result: ImportUndoResult) -> None:
+    reasons = _kept_reasons(records, batch.register)
+    kept = [r for r in records if r.pk in reasons]
+    for record in kept:
+        record.kept = reasons[record.pk][0]
+        result.kept_count += 1
+        if len(result.kept) < MAX_ERRORS:
+            result.kept.append(
+                KeptCustomer(
+                    code=str(record.customer.code),
+                    name=str(record.customer),
+                    row_number=record.row_number,
+                    reasons=[str(ImportedRecord.Kept(reason).label) for reason in reasons[record.pk]],
+                )
+            )
+    ImportedRecord.objects.bulk_update(kept, ["kept"])
+    content_type = ContentType.objects.get_for_model(Customer)
+    now, cid = timezone.now(), get_cid()
+    extra = {REGISTER_KEY: batch.register_id, "import_batch": str(batch.code), "undo": True}
+    common = {
+        "content_type": content_type,
+        "changes_text": "",
+        "actor": actor,
+        "actor_email": getattr(actor, "email", None),
+        "timestamp": now,
+        "cid": cid,
+        "additional_data": extra,
+    }
+    entries = []
+    doomed = [r.customer for r in records if r.pk not in reasons and r.action == ImportedRecord.Action.CREATED]
+    if doomed:
+        for customer in doomed:
+            entries.append(
+                LogEntry(
+                    object_pk=str(customer.pk),
+                    object_id=customer.pk,
+                    object_repr=str(customer),
+                    action=LogEntry.Action.DELETE,
+                    changes=model_instance_diff(customer, None),
+                    **common,
+                )
+            )
+        # The delete entries are written above in one insert; auditlog's per-row signal would add one query each.
+        with disable_auditlog():
+            Customer.objects.filter(pk__in=[c.pk for c in doomed]).delete()
+        result.deleted += len(doomed)
+    restored = [r for r in records if r.pk not in reasons and r.action == ImportedRecord.Action.UPDATED]
+    if restored:
+        fields = {"version", "updated_at"}
+        for record in restored:
+            customer = record.customer
+            before = Customer(**{f.attname: getattr(customer, f.attname) for f in Customer._meta.concrete_fields})
+            for name, value in record.old_values.items():
+                setattr(customer, name, restore_value(name, value))
+                fields.add(name)
+            customer.version += 1
+            customer.updated_at = now
+            entries.append(
+                LogEntry(
+                    object_pk=str(customer.pk),
+                    object_id=customer.pk,
+                    object_repr=str(customer),
+                    action=LogEntry.Action.UPDATE,
+                    changes=model_instance_diff(before, customer),
+                    **common,
+                )
+            )
+        Customer.objects.bulk_update([r.customer for r in restored], sorted(fields))
+        result.restored += len(restored)
+    LogEntry.objects.bulk_create(entries)
+
+
+@transaction.atomic
+def import_undo(*, actor, batch: ImportBatch) -> ImportUndoResult:
+    """Take a batch back within UNDO_DAYS days: delete the customers it created, restore those it updated.
+
+    A customer changed since the import, in an open data-subject request, with an open invoice or under a
+    legal hold is kept as it is and listed. All or nothing: one transaction.
+    """
+    _require_import_right(actor, batch.register)
+    current = ImportBatch.objects.select_for_update().select_related("register").get(pk=batch.pk)
+    MACHINE.check(current.state, State.UNDONE)
+    finished = current.finished_at or current.created_at
+    if timezone.now() - finished > datetime.timedelta(days=UNDO_DAYS):
+        raise ValidationError(
+            ERROR_UNDO_TOO_LATE,
+            code="undo_too_late",
+            params={"days": UNDO_DAYS, "date": timezone.localdate(finished).strftime("%d.%m.%Y")},
+        )
+    result = ImportUndoResult()
+    dependants = (
+        Exists(ContactPerson.objects.filter(customer=OuterRef("customer_id")))
+        | Exists(Interaction.objects.filter(customer=OuterRef("customer_id")))
+        | Exists(Invoice.objects.filter(customer=OuterRef("customer_id")))
+    )
+    records = (
+        ImportedRecord.objects.filter(batch=current, customer__isnull=False, kept="")
+        .select_related("customer")
+        .annotate(has_dependants=dependants)
+        .order_by("pk")
+    )
+    last = 0
+    while chunk := list(records.filter(pk__gt=last)[:UNDO_CHUNK]):
+        last = chunk[-1].pk
+        _undo_chunk(records=chunk, batch=current, actor=actor, result=result)
+    import_transition(
+        batch=batch,
+        to=State.UNDONE,
+        actor=actor,
+        payload={"deleted": result.deleted, "restored": result.restored, "kept": result.kept_count},
+    )
+    return result
