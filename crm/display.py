@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from companies.facts import CompanyStatus
 from registers.models import Register
 
 from . import exports
@@ -91,6 +92,7 @@ LIST_FIELDS = (
     "last_activity_at",
     "marketing_objection",
     "processing_restricted",
+    "company_status",
 )
 
 
@@ -116,8 +118,11 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
     nowrap = [column.name in {"business_id", "mobile"} for column in columns]
     restricted_flag = (_("processing restricted"), "badge-danger")
     objected_flag = (_("no marketing"), "badge-warn")
+    # A company in liquidation, bankruptcy or restructuring, or one that has ceased (the company register).
+    company_flags = {status: (str(status.label).lower(), "badge-danger") for status in CompanyStatus}
+    del company_flags[CompanyStatus.ACTIVE]
     prepared = []
-    for code, kind, organisation_name, first_name, last_name, activity, objected, restricted, *cells in rows:
+    for code, kind, organisation_name, first_name, last_name, activity, objected, restricted, company, *cells in rows:
         activity = timezone.localtime(activity)
         prepared.append(
             ListRow(
@@ -130,7 +135,15 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
                 ],
                 activity_iso=activity.isoformat(),
                 activity=formats.date_format(activity, "SHORT_DATE_FORMAT"),
-                flags=tuple(flag for flag, on in ((restricted_flag, restricted), (objected_flag, objected)) if on),
+                flags=tuple(
+                    flag
+                    for flag, on in (
+                        (restricted_flag, restricted),
+                        (objected_flag, objected),
+                        (company_flags.get(company), company in company_flags),
+                    )
+                    if on
+                ),
             )
         )
     return prepared

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from companies.facts import CompanyStatus
 from registers.audit_scope import RegisterAuditMixin
 from registers.fields import (
     PersonalCharField,
@@ -124,6 +125,14 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
     processing_restricted_at = models.DateTimeField(_("processing restricted since"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     source = models.CharField(_("source of the data"), max_length=30, choices=Source.choices, default=Source.STAFF)
+    # An organisation's facts as the company register (PRH open data) gave them when a user confirmed them:
+    # the status is flagged on the list, the rest (company form, line of business, website, other names)
+    # shown on the customer's page. Public register data about the organisation, not collected fields.
+    company_status = models.CharField(
+        _("status in the company register"), max_length=20, choices=CompanyStatus.choices, blank=True
+    )
+    company_facts = models.JSONField(_("company register details"), default=dict, blank=True, editable=False)
+    company_data_fetched_at = models.DateTimeField(_("company register details fetched"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = CustomerQuerySet.as_manager()

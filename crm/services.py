@@ -57,6 +57,14 @@ def _stamp_marketing_objection(customer: Customer, was_objecting: bool) -> None:
         customer.marketing_objection_at = None
 
 
+def _apply_company_record(customer: Customer, record: dict) -> None:
+    # A record of crm.company_register, signed when PRH answered: the customer names PRH as its source.
+    customer.company_status = record["status"]
+    customer.company_facts = record["facts"]
+    customer.company_data_fetched_at = datetime.datetime.fromisoformat(record["fetched_at"])
+    customer.source = Customer.Source.TRADE_REGISTER
+
+
 def _refuse_rights_fields(data: dict[str, Any]) -> None:
     named = sorted(RIGHTS_FIELDS & set(data))
     if named:
@@ -84,11 +92,13 @@ def _require_entry_right(actor, interaction: Interaction) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor, register: Register, data: dict[str, Any]) -> Customer:
-    """Add a customer to a register."""
+def customer_create(*, actor, register: Register, data: dict[str, Any], company_record: dict | None = None) -> Customer:
+    """Add a customer to a register, with the company register's facts when the user confirmed them."""
     _refuse_rights_fields(data)
     customer = Customer(register=register, last_activity_at=timezone.now())
     _apply(customer, data)
+    if company_record is not None and customer.kind == Customer.Kind.ORGANISATION:
+        _apply_company_record(customer, company_record)
     _stamp_marketing_objection(customer, was_objecting=False)
     customer.full_clean()
     with set_actor(actor):

@@ -21,7 +21,7 @@ from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
 
-from . import display, exports, selectors, services
+from . import company_register, display, exports, selectors, services
 from .forms import (
     ArchiveFilterForm,
     ContactPersonForm,
@@ -205,6 +205,7 @@ def customer_detail(request, register, code):
         remove_label=_("Remove"),
         can_edit=can_edit,
         can_delete=can_edit and register.can_delete_customers,
+        company_panel=company_register.customer_panel(customer),
     )
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "crm/_timeline.html", context)
@@ -217,16 +218,34 @@ def customer_create(request, register, kind):
     if kind not in Customer.Kind.values:
         raise Http404
     _require_change(register)
-    form = CustomerForm(request.POST or None, register=register, kind=kind, initial={"version": 1})
+    initial, lookup, record = {"version": 1}, None, request.POST.get("company_record", "")
+    if kind == Customer.Kind.ORGANISATION and request.method == "GET" and "lookup" in request.GET:
+        lookup = company_register.company_lookup(request.GET["lookup"])
+        if lookup.facts:
+            initial.update(company_register.initial_from_facts(lookup.facts))
+            record = lookup.record
+    form = CustomerForm(request.POST or None, register=register, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
+        confirmed = company_register.record_from_form(record, form.cleaned_data.get("business_id", ""))
         try:
-            customer = services.customer_create(actor=request.user, register=register, data=form.service_data())
+            customer = services.customer_create(
+                actor=request.user, register=register, data=form.service_data(), company_record=confirmed
+            )
         except ValidationError as error:
             add_model_errors(form, error)
         else:
             messages.success(request, _("Customer %(name)s was added.") % {"name": customer.display_name})
             return redirect(customer)
-    return render(request, "crm/customer_form.html", _context(register, registers, form=form, kind=kind))
+    context = _context(
+        register,
+        registers,
+        form=form,
+        kind=kind,
+        lookup=lookup,
+        company_record=record,
+        lookup_available=kind == Customer.Kind.ORGANISATION and company_register.lookup_available(),
+    )
+    return render(request, "crm/customer_form.html", context)
 
 
 def _initial(instance) -> dict:

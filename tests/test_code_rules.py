@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-APPS = ["config", "crm", "privacy", "registers"]
+APPS = ["companies", "config", "crm", "imports", "privacy", "registers"]
 
 
 def source_files():

@@ -1,0 +1,188 @@
+"""Filling a new organisation from the company register (PRH open data) and keeping what the register said.
+
+The user types a business ID or a name on the new-organisation form; the page shows what PRH says and fills
+the form with it; nothing is stored until the user saves. The register's facts travel to the save in a
+signed field, so that a customer records the trade register as its source only when its details really came
+from PRH, and only for the business ID that was looked up. Without PRH (not configured, the network down) the
+form works by hand and says why the look-up gave nothing.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from companies.client import (
+    CompanyRegisterUnavailable,
+    SearchPage,
+    business_id_compact,
+    company_get,
+    company_search,
+)
+from companies.facts import CompanyFacts, CompanyStatus
+
+# PRH's terms (CC BY 4.0) ask for the source to be named wherever its data is shown.
+SOURCE_NOTICE = _("Source: PRH open data (CC BY 4.0).")
+ERROR_INVALID_BUSINESS_ID = _("That is not a valid business ID; check the digits and the check mark.")
+ERROR_UNKNOWN_COMPANY = _("The company register has no company with this business ID.")
+ERROR_NO_MATCHES = _("The company register has no company with this name.")
+# A looked-up record is good for saving for this long; after that the user looks it up again.
+RECORD_MAX_AGE = 3600
+_SALT = "crm.company-register.record"
+_BUSINESS_ID_LIKE = re.compile(r"^[\d\s-]+$")
+
+
+@dataclass
+class CompanyLookup:
+    """What one look-up found: a company, a page of companies by name, or an error to show."""
+
+    query: str
+    facts: CompanyFacts | None = None
+    matches: SearchPage | None = None
+    error: str = ""
+    fetched_at: datetime.datetime | None = None
+
+    @property
+    def record(self) -> str:
+        """The signed facts the form carries to the save."""
+        return signed_record(self.facts, self.fetched_at) if self.facts else ""
+
+    @property
+    def panel(self) -> dict:
+        """The facts as a customer would keep them, for the page to show before the user saves."""
+        if not self.facts:
+            return {}
+        record = company_record(self.facts, self.fetched_at)
+        return facts_panel(record["status"], record["facts"], self.fetched_at)
+
+
+def lookup_available() -> bool:
+    """Tell whether the company register is configured (the quick start and the tests run without it)."""
+    return bool(settings.PRH_API_URL)
+
+
+def company_lookup(query: str) -> CompanyLookup:
+    """Look a business ID or a name up in the company register; never raises for PRH's troubles."""
+    query = " ".join(str(query or "").split())[:200]
+    lookup = CompanyLookup(query=query)
+    if not query:
+        return lookup
+    try:
+        if _BUSINESS_ID_LIKE.match(query):
+            if business_id_compact(query) is None:
+                lookup.error = str(ERROR_INVALID_BUSINESS_ID)
+                return lookup
+            lookup.facts = company_get(query)
+            lookup.fetched_at = timezone.now()
+            if lookup.facts is None:
+                lookup.error = str(ERROR_UNKNOWN_COMPANY)
+        else:
+            lookup.matches = company_search(name=query)
+            if not lookup.matches.companies:
+                lookup.error = str(ERROR_NO_MATCHES)
+    except CompanyRegisterUnavailable as error:
+        lookup.error = str(error)
+    return lookup
+
+
+def initial_from_facts(facts: CompanyFacts) -> dict[str, str]:
+    """Return the form's values from the register: name, business ID and the visiting (else postal) address."""
+    address = facts.address
+    return {
+        "organisation_name": facts.name,
+        "business_id": facts.business_id,
+        "street_address": address.street,
+        "postal_code": address.post_code,
+        "city": address.city,
+    }
+
+
+def company_record(facts: CompanyFacts, fetched_at: datetime.datetime) -> dict:
+    """Return what a customer keeps of the register's facts (JSON): status, form, line of business, website, names."""
+    return {
+        "business_id": facts.business_id,
+        "status": str(facts.status),
+        "fetched_at": fetched_at.isoformat(),
+        "facts": {
+            "company_form": _descriptions(facts.company_form),
+            "business_line": {**_descriptions(facts.business_line), "code_set": facts.business_line.code_set},
+            "website": facts.website,
+            "parallel_names": list(facts.parallel_names),
+            "auxiliary_names": list(facts.auxiliary_names),
+            "registration_date": facts.registration_date.isoformat() if facts.registration_date else "",
+            "end_date": facts.end_date.isoformat() if facts.end_date else "",
+        },
+    }
+
+
+def signed_record(facts: CompanyFacts, fetched_at: datetime.datetime) -> str:
+    return signing.dumps(company_record(facts, fetched_at), salt=_SALT, compress=True)
+
+
+def record_from_form(token: str, business_id: str) -> dict | None:
+    """Return the signed record if it is fresh and names the business ID being saved, else None."""
+    if not token:
+        return None
+    try:
+        record = signing.loads(token, salt=_SALT, max_age=RECORD_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(record, dict) or business_id_compact(business_id) != record.get("business_id"):
+        return None
+    return record
+
+
+def facts_panel(status: str, facts: dict, fetched_at: datetime.datetime | None) -> dict:
+    """Return the context of crm/_company_facts.html."""
+    return {
+        "status_label": CompanyStatus(status).label if status in CompanyStatus.values else "",
+        "status_active": status == CompanyStatus.ACTIVE,
+        "rows": facts_rows(facts),
+        "fetched_at": fetched_at,
+        "source_notice": SOURCE_NOTICE,
+    }
+
+
+def customer_panel(customer) -> dict:
+    """Return the company register's facts kept for an organisation, or {} if it has none."""
+    if not customer.company_status:
+        return {}
+    return facts_panel(customer.company_status, customer.company_facts, customer.company_data_fetched_at)
+
+
+def facts_rows(facts: dict) -> list[tuple[str, str]]:
+    """Return (label, text) of the kept facts in the user's language, for a definition list."""
+    language = (translation.get_language() or "fi")[:2]
+    rows = []
+    company_form = _describe(facts.get("company_form"), language)
+    if company_form:
+        rows.append((_("Company form"), company_form))
+    line = facts.get("business_line") or {}
+    if line.get("code"):
+        rows.append((_("Main line of business"), f"{line['code']} {_describe(line, language)}".strip()))
+    if facts.get("website"):
+        rows.append((_("Website"), facts["website"]))
+    names = [*facts.get("parallel_names", ()), *facts.get("auxiliary_names", ())]
+    if names:
+        rows.append((_("Other names"), ", ".join(names)))
+    for key, label in (("registration_date", _("Registered")), ("end_date", _("Ceased on"))):
+        if facts.get(key):
+            day = datetime.date.fromisoformat(facts[key])
+            rows.append((label, formats.date_format(day, "SHORT_DATE_FORMAT")))
+    return rows
+
+
+def _describe(descriptions: dict | None, language: str) -> str:
+    descriptions = descriptions or {}
+    for code in (language, "fi", "sv", "en"):
+        if descriptions.get(code):
+            return descriptions[code]
+    return ""
+
+
+def _descriptions(value) -> dict[str, str]:
+    return {"code": value.code, "fi": value.fi, "sv": value.sv, "en": value.en}
