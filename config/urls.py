@@ -34,6 +34,8 @@ urlpatterns = [
     path("registers/", include("privacy.retention.urls")),
     path("registers/", include("privacy.statistics.urls")),
     path("crm/", include("crm.urls")),
+    # Customers brought in from files, per register (issue 15).
+    path("imports/", include("imports.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),

@@ -15,6 +15,7 @@ class CrmConfig(AppConfig):
         # repeats the name and version is a lock counter, so neither is logged.
         for model in (models.Customer, models.ContactPerson, models.Interaction, models.Invoice):
             auditlog.register(model, exclude_fields=["sort_name", "version", "updated_at"])
+        auditlog.register(models.CompanyChange)
         auditlog.register(models.OrderingClient, m2m_fields={"managers"})
         auditlog.register(models.ContactCentreMessage)
         auditlog.register(models.CallRecording)

@@ -269,6 +269,36 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
             raise ValidationError(errors)
 
 
+class CompanyChange(RegisterAuditMixin, TimeStampedModel):
+    """A name or address of an organisation that the company register's nightly refresh found changed."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPLIED = "applied", _("applied")
+        DISMISSED = "dismissed", _("dismissed")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="company_changes", verbose_name=_("organisation")
+    )
+    field = models.CharField(_("field"), max_length=30)
+    old_value = PersonalCharField(_("value before"), max_length=300, blank=True)
+    new_value = PersonalCharField(_("value in the company register"), max_length=300, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PROPOSED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change in the company register")
+        verbose_name_plural = _("changes in the company register")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "state"], name="company_change_customer_state")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.field}"
+
+
 class ContactPerson(RegisterAuditMixin, PersonalDataModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contact_persons", verbose_name=_("organisation")

@@ -230,6 +230,17 @@ class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
     transfers_outside_eea_sv = _text(_("transfers outside the EU/EEA"), "sv")
     transfers_outside_eea_en = _text(_("transfers outside the EU/EEA"), "en")
     transfers_outside_eea = translated_text("transfers_outside_eea")
+    class CompanyUpdates(models.TextChoices):
+        PROPOSE = "propose", _("proposed to staff, who apply or dismiss them")
+        APPLY = "apply", _("applied at once")
+
+    # What the nightly refresh from the company register does with a changed name or address (issue 15).
+    company_updates = models.CharField(
+        _("name and address changes from the company register"),
+        max_length=10,
+        choices=CompanyUpdates.choices,
+        default=CompanyUpdates.PROPOSE,
+    )
     retention_months = models.PositiveIntegerField(
         _("retention after inactivity (months)"),
         null=True,

@@ -308,6 +308,7 @@ ADMIN_MODELS: dict[str, frozenset[str]] = {
     "privacy.datasubjectrequest": frozenset(),
     "privacy.responsepackage": frozenset(),
     "privacy.correspondence": frozenset(),
+    "imports.importbatch": frozenset(),
 }
 # The admin signs its visitors in itself (Django's admin_view), the anonymous ones included.
 ADMIN_DEFAULTS = {"default": ADMIN_LOGIN, "any_object": True, "public": True, "anon": ADMIN_LOGIN}

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import ContactPerson, Customer
+from crm.models import CompanyChange, ContactPerson, Customer
 from privacy.retention.redaction import delete_with_redacted_trail
 from registers import audit, views_audit
 from registers.access_log import log_access
@@ -75,6 +75,7 @@ def _make_rows(register, owner):
         "crm.Interaction": InteractionFactory(customer=customer, contact_person=person),
         "crm.Invoice": InvoiceFactory(customer=customer),
         "crm.OrderingClient": ordering_client,
+        "crm.CompanyChange": CompanyChange.objects.create(customer=customer, field="city", new_value="Espoo"),
         "crm.ContactCentreMessage": ContactCentreMessageFactory(register=register, ordering_client=ordering_client),
         "crm.CallRecording": CallRecordingFactory(register=register, ordering_client=ordering_client),
         "privacy.SubjectMatch": match.matches.get(),
