@@ -230,6 +230,7 @@ class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
     transfers_outside_eea_sv = _text(_("transfers outside the EU/EEA"), "sv")
     transfers_outside_eea_en = _text(_("transfers outside the EU/EEA"), "en")
     transfers_outside_eea = translated_text("transfers_outside_eea")
+
     class CompanyUpdates(models.TextChoices):
         PROPOSE = "propose", _("proposed to staff, who apply or dismiss them")
         APPLY = "apply", _("applied at once")
