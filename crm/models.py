@@ -277,6 +277,7 @@ class CompanyChange(RegisterAuditMixin, TimeStampedModel):
         APPLIED = "applied", _("applied")
         DISMISSED = "dismissed", _("dismissed")
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="company_changes", verbose_name=_("organisation")
     )
