@@ -273,6 +273,18 @@ TABLE: dict[str, Rule] = {
     "privacy:customer-consents": R("customer", READ_A),
     "privacy:customer-consent-give": R("customer", 405, post=CHANGE_A),
     "privacy:customer-consent-withdraw": R("consent", 405, post=CHANGE_A),
+    # Imports belong to the register's owners and handlers; A's other roles are refused, other registers look
+    # missing. The world holds no import batch: the batch routes take a random code ("commitment" family), so
+    # those who may import get 404 and the other roles of A are refused before the batch is looked up.
+    "imports:batch-list": R("reg", who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "imports:batch-detail": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
+    "imports:batch-mapping": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "imports:batch-preview": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
+    "imports:batch-rejected-csv": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
+    "imports:batch-start": R("commitment", 405, post=who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "imports:batch-cancel": R("commitment", 405, post=who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    "imports:batch-progress": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
+    "imports:batch-undo": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
 }
 
 # The admin: one entry per registered model, naming what the main user's group may do there (view, add).
