@@ -22,6 +22,19 @@ customer_urls = [
     path("contacts/<uuid:person>/", include(contact_person_urls)),
     path("interactions/new/", views.interaction_create, name="interaction-create"),
     path("interactions/<uuid:interaction>/", include(interaction_urls)),
+    # A name or address the company register's nightly refresh found changed (crm.company_refresh).
+    path(
+        "company-changes/<uuid:change>/apply/",
+        views.company_change_decide,
+        {"decision": "apply"},
+        name="company-change-apply",
+    ),
+    path(
+        "company-changes/<uuid:change>/dismiss/",
+        views.company_change_decide,
+        {"decision": "dismiss"},
+        name="company-change-dismiss",
+    ),
 ]
 
 register_urls = [

@@ -12,8 +12,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from registers import roles
@@ -21,7 +22,7 @@ from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
 
-from . import company_register, display, exports, selectors, services
+from . import company_refresh, company_register, display, exports, selectors, services
 from .forms import (
     ArchiveFilterForm,
     ContactPersonForm,
@@ -206,6 +207,7 @@ def customer_detail(request, register, code):
         can_edit=can_edit,
         can_delete=can_edit and register.can_delete_customers,
         company_panel=company_register.customer_panel(customer),
+        company_changes=_company_changes(request.user, customer),
     )
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "crm/_timeline.html", context)
@@ -320,6 +322,39 @@ def customer_delete(request, register, code):
         messages.success(request, _("Customer %(name)s was deleted.") % {"name": customer.display_name})
         return redirect("crm:customer-list", register=register.slug)
     return render(request, "crm/customer_delete.html", _context(register, registers, customer=customer))
+
+
+@require_POST
+def company_change_decide(request, register, code, change, decision):
+    register, _registers, customer = _customer_rw(request, register, code)
+    found = company_refresh.company_change_list(user=request.user, customer=customer).filter(code=change).first()
+    if found is None:
+        raise Http404
+    decide = company_refresh.company_change_apply if decision == "apply" else company_refresh.company_change_dismiss
+    try:
+        decide(actor=request.user, change=found)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        done = _("The change was applied.") if decision == "apply" else _("The change was dismissed.")
+        messages.success(request, done)
+    return redirect(customer)
+
+
+def _company_changes(user, customer) -> list[dict]:
+    # Only an organisation the nightly refresh has compared can have changes: the others cost no query.
+    if not customer.company_status:
+        return []
+    return [
+        {
+            "code": change.code,
+            "label": capfirst(Customer._meta.get_field(change.field).verbose_name),
+            "old": change.old_value,
+            "new": change.new_value,
+            "found": change.created_at,
+        }
+        for change in company_refresh.company_change_list(user=user, customer=customer)
+    ]
 
 
 def _customer_rw(request, register, code):
