@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
     "privacy-package-pdf-sweep": {"task": "privacy.tasks.package_pdf_sweep", "schedule": crontab(minute="*/5")},
+    # Organisations against PRH's daily file (issue 15); the task does nothing unless PRH_API_URL is set.
+    "company-register-refresh": {
+        "task": "crm.tasks.company_register_refresh_nightly",
+        "schedule": crontab(hour=env.int("COMPANY_REFRESH_HOUR", default=5), minute=0),
+    },
 }
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)
