@@ -223,7 +223,9 @@ class _Batch:
             return
         result.updated += 1
         if applied:
-            customer.prepare_for_save()  # the sort name follows a new name
+            # The sort name follows a new name (the new values were checked by _writable, so no write_errors here:
+            # it would read every deferred column).
+            customer.normalise()
             customer.version += 1
         customer.updated_at = now
         self.changed.append(customer)
