@@ -9,10 +9,12 @@ form works by hand and says why the look-up gave nothing.
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -24,12 +26,19 @@ from companies.client import (
     company_search,
 )
 from companies.facts import CompanyFacts, CompanyStatus
+from registers import roles
+from registers.selectors import user_can
+
+from .models import Customer
+from .selectors import user_holds_right
+from .services import customer_create
 
 # PRH's terms (CC BY 4.0) ask for the source to be named wherever its data is shown.
 SOURCE_NOTICE = _("Source: PRH open data (CC BY 4.0).")
 ERROR_INVALID_BUSINESS_ID = _("That is not a valid business ID; check the digits and the check mark.")
 ERROR_UNKNOWN_COMPANY = _("The company register has no company with this business ID.")
 ERROR_NO_MATCHES = _("The company register has no company with this name.")
+ERROR_NO_ADD_RIGHT = _("Only the register's owner or handler may add companies from the company register.")
 # A looked-up record is good for saving for this long; after that the user looks it up again.
 RECORD_MAX_AGE = 3600
 _SALT = "crm.company-register.record"
@@ -133,6 +142,13 @@ def record_from_form(token: str, business_id: str) -> dict | None:
         return None
     if not isinstance(record, dict) or business_id_compact(business_id) != record.get("business_id"):
         return None
+    # Only company_record's shape is taken: a record of another shape (an older deploy's) must not reach the save.
+    if record.get("status") not in CompanyStatus.values or not isinstance(record.get("facts"), dict):
+        return None
+    try:
+        datetime.datetime.fromisoformat(record["fetched_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
     return record
 
 
@@ -186,3 +202,64 @@ def _describe(descriptions: dict | None, language: str) -> str:
 
 def _descriptions(value) -> dict[str, str]:
     return {"code": value.code, "fi": value.fi, "sv": value.sv, "en": value.en}
+
+
+# Adding companies found by a search of the company register, several at once (a handler's work).
+
+ERROR_NO_BUSINESS_IDS = _(
+    "This register does not collect business IDs, so companies cannot be added from the register."
+)
+ERROR_NOTHING_CHOSEN = _("Choose at least one company to add.")
+
+
+@dataclass
+class CompaniesAdded:
+    added: list = field(default_factory=list)  # the new customers
+    already: list[str] = field(default_factory=list)  # names of companies the register has (same business ID)
+
+
+def companies_search_page(*, name: str, location: str, business_line: str, page: int) -> CompanyLookup:
+    """Search the company register by name, town or line of business; never raises for PRH's troubles."""
+    lookup = CompanyLookup(query=" ".join(part for part in (name, location, business_line) if part))
+    try:
+        lookup.matches = company_search(name=name, location=location, business_line=business_line, page=page)
+        lookup.fetched_at = timezone.now()
+    except CompanyRegisterUnavailable as error:
+        lookup.error = str(error)
+    return lookup
+
+
+@transaction.atomic
+def companies_add(*, actor, register, companies: list[CompanyFacts]) -> CompaniesAdded:
+    """Add the chosen companies as organisations of the register; skip those whose business ID it has."""
+    if not (
+        user_can(user=actor, register=register, perm=roles.CHANGE_DATA)
+        and user_holds_right(user=actor, register=register, right=roles.IMPORT_CUSTOMERS)
+    ):
+        raise PermissionDenied(ERROR_NO_ADD_RIGHT)
+    if not register.collects("business_id"):
+        raise ValidationError(ERROR_NO_BUSINESS_IDS, code="no_business_ids")
+    if not companies:
+        raise ValidationError(ERROR_NOTHING_CHOSEN, code="nothing")
+    have = set(
+        Customer.objects.filter(register=register, business_id__in=[c.business_id for c in companies]).values_list(
+            "business_id", flat=True
+        )
+    )
+    result, fetched_at = CompaniesAdded(), timezone.now()
+    collected = {"organisation_name", *Customer.fields_collected_by(register)}
+    for facts in companies:
+        if facts.business_id in have:
+            result.already.append(str(facts))
+            continue
+        have.add(facts.business_id)
+        data = {
+            name: value
+            for name, value in initial_from_facts(facts).items()
+            if name in collected | {"organisation_name"}
+        }
+        data["kind"] = Customer.Kind.ORGANISATION
+        result.added.append(
+            customer_create(actor=actor, register=register, data=data, company_record=company_record(facts, fetched_at))
+        )
+    return result
