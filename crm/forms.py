@@ -285,3 +285,32 @@ def add_model_errors(form: forms.Form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(field_of_error(message), message)
+
+
+class CompanySearchForm(forms.Form):
+    """A search of the company register (PRH) by name, town or line of business; at least one of them."""
+
+    name = forms.CharField(label=_("Company name"), max_length=200, required=False)
+    location = forms.CharField(label=_("Town of the registered office"), max_length=100, required=False)
+    business_line = forms.CharField(
+        label=_("Line of business"),
+        max_length=100,
+        required=False,
+        help_text=_("An industry code or a word of its description, e.g. 62 or ohjelmisto."),
+    )
+    page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in ("name", "location", "business_line")):
+            raise ValidationError(_("Give a name, a town or a line of business to search for."), code="empty")
+        return cleaned
+
+    def criteria(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "location": data["location"],
+            "business_line": data["business_line"],
+            "page": data.get("page") or 1,
+        }

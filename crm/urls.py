@@ -43,6 +43,7 @@ register_urls = [
     path("labels.csv", views.customer_labels_csv, name="customer-labels-csv"),
     path("labels.pdf", views.customer_labels_pdf, name="customer-labels-pdf"),
     path("customers/new/<slug:kind>/", views.customer_create, name="customer-create"),
+    path("companies/", views.company_search, name="company-search"),
     path("customers/<uuid:code>/", include(customer_urls)),
     path("messages/", views.message_list, name="message-list"),
     path("messages/<uuid:code>/", views.message_detail, name="message-detail"),

@@ -25,6 +25,7 @@ from registers.models import Register
 from . import company_refresh, company_register, display, exports, selectors, services
 from .forms import (
     ArchiveFilterForm,
+    CompanySearchForm,
     ContactPersonForm,
     CustomerFilterForm,
     CustomerForm,
@@ -108,6 +109,9 @@ def customer_list(request, register):
         rows=display.list_rows(register, page.object_list, columns),
         columns=columns,
         collects_address=register.collects("address"),
+        can_import=register.can_change
+        and selectors.user_holds_right(user=request.user, register=register, right=roles.IMPORT_CUSTOMERS),
+        company_register_on=company_register.lookup_available(),
         **_contact_hits(request.user, register, form),
     )
     # Search as you type replaces only the results; a full load renders the page.
@@ -339,6 +343,53 @@ def company_change_decide(request, register, code, change, decision):
         done = _("The change was applied.") if decision == "apply" else _("The change was dismissed.")
         messages.success(request, done)
     return redirect(customer)
+
+
+def _require_company_adding(request, register: Register) -> None:
+    if not company_register.lookup_available():
+        raise Http404
+    if not (
+        register.can_change
+        and selectors.user_holds_right(user=request.user, register=register, right=roles.IMPORT_CUSTOMERS)
+    ):
+        raise PermissionDenied(company_register.ERROR_NO_ADD_RIGHT)
+
+
+@require_http_methods(FORM_METHODS)
+def company_search(request, register):
+    """Search the company register and add the chosen companies as organisations, several at once."""
+    register, registers = _workspace(request, register)
+    _require_company_adding(request, register)
+    data = request.POST if request.method == "POST" else request.GET
+    form = CompanySearchForm(data if any(data.get(name) for name in CompanySearchForm.base_fields) else None)
+    lookup = company_register.companies_search_page(**form.criteria()) if form.is_valid() else None
+    found = lookup.matches.companies if lookup and lookup.matches else ()
+    if request.method == "POST" and lookup and not lookup.error:
+        chosen = set(request.POST.getlist("business_id"))
+        try:
+            added = company_register.companies_add(
+                actor=request.user, register=register, companies=[c for c in found if c.business_id in chosen]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Companies added: %(added)s. Already in the register: %(already)s.")
+                % {"added": len(added.added), "already": len(added.already)},
+            )
+            return redirect("crm:customer-list", register=register.slug)
+    have = (
+        set(
+            selectors.customer_list(user=request.user, register=register)
+            .filter(business_id__in=[company.business_id for company in found])
+            .values_list("business_id", flat=True)
+        )
+        if found
+        else set()
+    )
+    context = _context(register, registers, form=form, lookup=lookup, have=have)
+    return render(request, "crm/company_search.html", context)
 
 
 def _company_changes(user, customer) -> list[dict]:

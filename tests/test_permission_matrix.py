@@ -37,11 +37,14 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
+from crm.models import CompanyChange, Customer
+from imports.services import import_batch_create
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
@@ -132,6 +135,7 @@ READ_A = who(OK=A_VIEW)
 MULTI_REFUSED = who(_403=A_VIEW)
 MULTI_REFUSED_OR_MISSING = {frozenset({403, 404}): A_VIEW}
 CHANGE_A = who(OK=A_CHANGE, _403={"expert"})
+IMPORT_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.IMPORT_CUSTOMERS
 OWNER_DATA = who(OK=A_OWNER, _403=A_VIEW - A_OWNER)  # changes only the owner's role allows inside the data
 OWNER_SCREEN = who(OK=A_OWNER | {"main"}, _403=A_VIEW - A_OWNER)
 MANAGER_SCREEN = who(OK=A_HANDLE | {"main"}, _403=A_VIEW - A_HANDLE)
@@ -273,18 +277,22 @@ TABLE: dict[str, Rule] = {
     "privacy:customer-consents": R("customer", READ_A),
     "privacy:customer-consent-give": R("customer", 405, post=CHANGE_A),
     "privacy:customer-consent-withdraw": R("consent", 405, post=CHANGE_A),
-    # Imports belong to the register's owners and handlers; A's other roles are refused, other registers look
-    # missing. The world holds no import batch: the batch routes take a random code ("commitment" family), so
-    # those who may import get 404 and the other roles of A are refused before the batch is looked up.
-    "imports:batch-list": R("reg", who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)),
-    "imports:batch-detail": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
-    "imports:batch-mapping": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
-    "imports:batch-preview": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
-    "imports:batch-rejected-csv": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
-    "imports:batch-start": R("commitment", 405, post=who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
-    "imports:batch-cancel": R("commitment", 405, post=who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
-    "imports:batch-progress": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), post=405),
-    "imports:batch-undo": R("commitment", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE)),
+    # Imports belong to the register's owners and handlers; A's other roles are refused, other registers' batches
+    # look missing. The world's batches wait for their mapping.
+    "imports:batch-list": R("reg", IMPORT_A),
+    "imports:batch-detail": R("batch", IMPORT_A, post=405),
+    "imports:batch-mapping": R("batch", IMPORT_A),
+    "imports:batch-preview": R("batch", IMPORT_A, post=405),
+    "imports:batch-rejected-csv": R("batch", IMPORT_A, post=405),
+    "imports:batch-start": R("batch", 405, post=IMPORT_A),
+    "imports:batch-cancel": R("batch", 405, post=IMPORT_A),
+    "imports:batch-progress": R("batch", IMPORT_A, post=405),
+    "imports:batch-undo": R("batch", IMPORT_A),
+    # The company register (PRH): adding companies from a search is an importer's work; a change the nightly
+    # refresh found is decided by whoever may change data.
+    "crm:company-search": R("reg", IMPORT_A),
+    "crm:company-change-apply": R("company-change", 405, post=CHANGE_A),
+    "crm:company-change-dismiss": R("company-change", 405, post=CHANGE_A),
 }
 
 # The admin: one entry per registered model, naming what the main user's group may do there (view, add).
@@ -501,6 +509,7 @@ class World:
             "id": "admin",
             "content_type_id": "content_type",
             "pk": "admin",
+            "change": "company_change",
         }.get(name)
         if name == "code":
             key = {
@@ -514,6 +523,8 @@ class World:
                 "message": "message",
                 "request": "request",
                 "commitment": "random",
+                "company-change": "customer",
+                "batch": "import_batch",
             }[family]
         if key == "random":
             return str(uuid.uuid4())
@@ -571,6 +582,11 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     hold = holds.legal_hold_place(
         actor=owner, register=register, reason="matrix", ends_on=timezone.localdate() + datetime.timedelta(days=30)
     )
+    # A change the company register's refresh found, and an import batch waiting for its mapping.
+    Customer.objects.filter(pk=customer.pk).update(company_status="active")
+    company_change = CompanyChange.objects.create(customer=customer, field="city", new_value=f"Kaupunki {marker}")
+    upload = SimpleUploadedFile("asiakkaat.csv", f"Nimi;Kunta\nOy {marker};Espoo\n".encode(), content_type="text/csv")
+    batch = import_batch_create(actor=owner, register=register, file=upload, file_name="asiakkaat.csv")
     return {
         "slug": register.slug,
         "customer": customer.code,
@@ -582,6 +598,8 @@ def _customer_scope(register, scope, *, owner, staff, approver):
         "review": review.code,
         "review_item": item.code,
         "hold": hold.code,
+        "company_change": company_change.code,
+        "import_batch": batch.code,
     }
 
 
@@ -699,7 +717,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("matrix-media")
     # Built once for the module and never committed: the outer transaction is rolled back at the end.
     with (
-        override_settings(MEDIA_ROOT=media, PRIVACY_RATE_LIMITS={"ip": (100000, 3600), "email": (100000, 3600)}),
+        override_settings(
+            MEDIA_ROOT=media,
+            PRIVACY_RATE_LIMITS={"ip": (100000, 3600), "email": (100000, 3600)},
+            # Configured but never called: no route of the matrix sends a search.
+            PRH_API_URL="http://127.0.0.1:9/v3",
+        ),
         django_db_blocker.unblock(),
         translation.override("en"),
         transaction.atomic(),
@@ -716,7 +739,7 @@ def _fingerprint_sql() -> str:
     # Table and column names come from the models, quoted by the backend; nothing here comes from input.
     parts = []
     for model in apps.get_models():
-        if model._meta.app_label not in {"registers", "crm", "privacy", "auditlog", "auth", "guardian"}:
+        if model._meta.app_label not in {"registers", "crm", "privacy", "imports", "auditlog", "auth", "guardian"}:
             continue
         if model._meta.proxy or not model._meta.managed:
             continue

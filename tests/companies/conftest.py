@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from companies import client as prh
 
@@ -40,3 +41,11 @@ def prh_server(httpserver, settings, waits):
     settings.PRH_API_URL = httpserver.url_for("/opendata-ytj-api/v3")
     settings.PRH_TIMEOUT = 2.0
     return httpserver
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Read messages in English, as the assertions are written: the UI's default language is Finnish."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
