@@ -237,7 +237,11 @@ def site(django_db_setup, django_db_blocker, tmp_path_factory):
     with (
         django_db_blocker.unblock(),
         override_settings(
-            MEDIA_ROOT=media, PRIVACY_RATE_LIMITS=rate_limits, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "localhost"]
+            MEDIA_ROOT=media,
+            PRIVACY_RATE_LIMITS=rate_limits,
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "localhost"],
+            # As in the matrix: the company register's pages exist, and none of the pages opened calls it.
+            PRH_API_URL="http://127.0.0.1:9/v3",
         ),
     ):
         try:
