@@ -17,20 +17,27 @@ Every scenario states claims and checks them; the run exits non-zero when one fa
                  entries), nothing else is touched;
   5. database  - every PostgreSQL connection of the app is terminated under load: no error from the
                  first request that starts after the drop;
-  6. backup    - backup and restore into a fresh database: row counts and checksums are equal.
+  6. backup    - backup and restore into a fresh database: row counts and checksums are equal;
+  7. import    - the worker is killed while it commits a 30,000-row customer file (some chunks committed,
+                 not all): the broker delivers the unacknowledged task again to a new worker, which resumes
+                 after the last committed chunk; the batch ends done with exactly one customer, one
+                 imported record and one audit entry per row of the file (none twice, none missing).
 
-Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/faults.py
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/faults.py [--only NAME ...]
 DATABASE_URL names the server and a base name; the run creates and drops its own databases
 (<base>_<pid>_<random> and ..._restore), starts its own Redis on a free port and uses its own Celery
 queue, so two runs on one machine cannot stop or read each other's services.
 """
 
+import argparse
 import base64
 import concurrent.futures
+import csv
 import html
 import http.client
 import http.cookiejar
 import itertools
+import json
 import os
 import re
 import secrets
@@ -68,6 +75,13 @@ PEOPLE_ADDRESSES = [f"127.0.0.{10 + i}" for i in range(5)]
 OUTAGE_ADDRESS = "127.0.0.20"
 FLOOD_POSTS = 300
 PURGE_LOCK_SECONDS = 10
+IMPORT_REGISTER = "faults-import"
+# 30 chunks of imports.services.COMMIT_CHUNK rows: long enough to be killed in the middle of, without
+# slowing the app down on purpose.
+IMPORT_ROWS = 30_000
+# Redis keeps a message a killed worker had taken as unacknowledged until this many seconds after its
+# delivery (kombu's default is an hour); the worker started after the kill restores it then.
+IMPORT_VISIBILITY_TIMEOUT = 5
 
 
 def free_port() -> int:
@@ -165,10 +179,29 @@ def redis_stop(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-def worker_start(**env: str) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "--pool=solo", "-Q", QUEUE]
-    command += ["-n", f"{QUEUE}-{secrets.token_hex(2)}@localhost", "--without-gossip", "--without-mingle"]
+# `celery -A config worker` with broker transport options of its own: settings.py has none to set from the
+# environment, and these apply to this one worker process only.
+WORKER_WITH_TRANSPORT_OPTIONS = (
+    "import json, os, sys; from config.celery import app; "
+    "app.conf.broker_transport_options = json.loads(os.environ['FAULTS_TRANSPORT_OPTIONS']); "
+    "app.worker_main(['worker', *sys.argv[1:]])"
+)
+
+
+def worker_start(transport_options: dict | None = None, **env: str) -> subprocess.Popen:
+    arguments = ["--pool=solo", "-Q", QUEUE, "-n", f"{QUEUE}-{secrets.token_hex(2)}@localhost"]
+    arguments += ["--without-gossip", "--without-mingle"]
+    if transport_options is None:
+        command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", *arguments]
+    else:
+        command = [PYTHON, "-c", WORKER_WITH_TRANSPORT_OPTIONS, *arguments]
+        env["FAULTS_TRANSPORT_OPTIONS"] = json.dumps(transport_options)
     return start(command, env={**ENV, **env}, log="worker.log")
+
+
+def redis_count(*command: str) -> int:
+    done = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *command], capture_output=True, text=True, check=True)
+    return int(done.stdout.strip() or 0)
 
 
 def wait_for(condition, seconds: float, interval: float = 0.2) -> bool:
@@ -647,6 +680,212 @@ def scenario_backup_restore() -> None:
     )
 
 
+BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+
+
+def business_id(n: int) -> str:
+    """Return the n-th valid business ID from 3000000 on (a check digit of 1 is never issued; skipped)."""
+    number = 3_000_000 + n * 3
+    while True:
+        digits = f"{number:07d}"
+        remainder = sum(int(d) * w for d, w in zip(digits, BUSINESS_ID_WEIGHTS, strict=True)) % 11
+        if remainder != 1:
+            return f"{digits}-{0 if remainder == 0 else 11 - remainder}"
+        number += 1
+
+
+def import_file(path: Path, rows: int) -> tuple[set[str], set[str]]:
+    """Write a customer CSV as an organisation would export it; return its business IDs and e-mails."""
+    business_ids, emails = set(), set()
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["Nimi", "Y-tunnus", "Sähköposti", "Katuosoite", "Postinumero", "Kaupunki", "Puhelin"])
+        for n in range(rows):
+            business_ids.add(business_id(n))
+            emails.add(f"info{n}@yritys{n}.example.fi")
+            writer.writerow(
+                [
+                    f"Yritys {n} Oy",
+                    business_id(n),
+                    f"info{n}@yritys{n}.example.fi",
+                    f"Kauppakatu {n % 200 + 1}",
+                    f"{94100 + n % 50:05d}",
+                    "Kemi",
+                    f"040 {n % 10_000_000:07d}",
+                ]
+            )
+    return business_ids, emails
+
+
+def import_batch_previewed(path: Path):
+    """A register with an owner, and the file uploaded and previewed by the owner with the suggested mapping."""
+    from django.contrib.auth import get_user_model
+
+    from imports import services
+    from imports.mapping import KIND_CUSTOMERS, suggest_mapping
+    from imports.models import ImportBatch
+    from imports.reading import read_table
+    from registers.models import CustomerField, Organisation, Register, Role
+    from registers.services import membership_grant, register_role_groups_ensure
+
+    organisation, _ = Organisation.objects.get_or_create(name_fi="Vikakoe Oy")
+    register = Register(
+        slug=IMPORT_REGISTER,
+        organisation=organisation,
+        name_fi="Tuonnin vikakoe",
+        name_sv="Felprov av import",
+        name_en="Import fault run",
+        owner="Vikakoe",
+        purposes="Asiakassuhteen hoito",
+        legal_bases=["f"],
+        data_categories="Yritysasiakkaiden yhteystiedot",
+        collected_fields=list(CustomerField.values),
+        retention_months=36,
+    )
+    register.full_clean()
+    register.save()
+    register_role_groups_ensure(register=register)
+    users = get_user_model().objects
+    main_user = users.create_user(username="faults.main", password=None, is_superuser=True)
+    owner = users.create_user(username="faults.import.owner", password=None, email="owner@vikakoe.example.fi")
+    membership_grant(actor=main_user, user=owner, register=register, role=Role.OWNER, reason="import fault run")
+    with path.open("rb") as upload:
+        batch = services.import_batch_create(actor=owner, register=register, file=upload, file_name=path.name)
+    with path.open("rb") as file:
+        table = read_table(file, file_name=path.name)
+        mapping = suggest_mapping(table.headers, register=register, kind=KIND_CUSTOMERS)
+        preview = services.import_preview(
+            actor=owner,
+            register=register,
+            table=table,
+            mapping=mapping,
+            match_mode=ImportBatch.MatchMode.SKIP,
+            batch=batch,
+        )
+    return owner, batch, mapping, preview
+
+
+def scenario_import_worker_killed() -> None:
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count
+    from django.db.models.functions import Upper
+
+    from crm.models import Customer
+    from imports import services
+    from imports.models import ImportBatch, ImportedRecord, ImportEvent
+
+    path = WORKDIR / "asiakkaat.csv"
+    business_ids, emails = import_file(path, IMPORT_ROWS)
+    started = time.monotonic()
+    owner, batch, mapping, preview = import_batch_previewed(path)
+    preview_seconds = time.monotonic() - started
+    failed = []
+    if sorted(mapping) != list(range(7)) or not {"business_id", "email"} <= set(mapping.values()):
+        failed.append(f"the suggested mapping left columns out: {mapping}")
+    if (preview.rows, preview.new, preview.error_count) != (IMPORT_ROWS, IMPORT_ROWS, 0):
+        failed.append(f"the preview of {IMPORT_ROWS} rows: {preview.rows} read, {preview.new} new, "
+                      f"{preview.error_count} errors")  # fmt: skip
+    worker = worker_start()
+    services.import_start(actor=owner, batch=batch)  # queues imports.tasks.import_commit once it commits
+
+    def progress() -> int:
+        return ImportBatch.objects.values_list("progress", flat=True).get(pk=batch.pk)
+
+    # Killed once two chunks are in, while the third is being written.
+    wait_for(lambda: progress() >= 2 * services.COMMIT_CHUNK, 120, interval=0.02)
+    started = time.monotonic()
+    stop(worker, signal.SIGKILL)
+    batch.refresh_from_db()
+    state_at_kill, done_at_kill = batch.state, batch.progress
+    customers_at_kill = Customer.objects.filter(register=batch.register).count()
+    # kombu keeps a message a worker has taken in the `unacked` hash until the worker acknowledges it.
+    unacked_at_kill = redis_count("hlen", "unacked")
+    # The task is not sent again: only the broker's redelivery of the killed worker's message may resume it.
+    # The new worker restores a message unacknowledged for longer than its visibility timeout, as a
+    # production worker does after an hour; the timeout is shortened for this worker only.
+    worker = worker_start(
+        transport_options={
+            "visibility_timeout": IMPORT_VISIBILITY_TIMEOUT,
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        }
+    )
+    finished = ImportBatch.State.DONE, ImportBatch.State.FAILED
+    wait_for(lambda: ImportBatch.objects.filter(pk=batch.pk, state__in=finished).exists(), 240, interval=0.5)
+    resume_seconds = time.monotonic() - started
+    unacked_after = redis_count("hlen", "unacked")
+    stop(worker)
+    batch.refresh_from_db()
+
+    customers = Customer.objects.filter(register=batch.register)
+    created = customers.count()
+    distinct_business_ids = customers.values("business_id").distinct().count()
+    distinct_emails = customers.annotate(upper=Upper("email")).values("upper").distinct().count()
+    missing = len(business_ids - set(customers.values_list("business_id", flat=True)))
+    missing += len({e.upper() for e in emails} - {e.upper() for e in customers.values_list("email", flat=True)})
+    records = ImportedRecord.objects.filter(batch=batch)
+    record_count = records.count()
+    records_per_customer = records.values("customer_id").annotate(n=Count("pk")).filter(n__gt=1).count()
+    records_of_customers = records.filter(customer__in=customers, action=ImportedRecord.Action.CREATED).count()
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), additional_data__import_batch=str(batch.code)
+    )
+    entry_count = entries.count()
+    created_entries = entries.filter(action=LogEntry.Action.CREATE, object_id__in=customers.values("pk"))
+    entries_per_customer = created_entries.values("object_id").distinct().count()
+    events = list(batch.events.values_list("old", "new", "note", "payload"))
+    resumed = [payload for _old, _new, note, payload in events if note == ImportEvent.Note.RESUMED]
+
+    if state_at_kill != ImportBatch.State.RUNNING or not 0 < done_at_kill < IMPORT_ROWS:
+        failed.append(f"the kill was not mid-import: the batch was {state_at_kill} with {done_at_kill} rows done")
+    if customers_at_kill != done_at_kill:
+        failed.append(f"{customers_at_kill} customers at the kill for {done_at_kill} rows committed")
+    if unacked_at_kill != 1:
+        failed.append(f"{unacked_at_kill} unacknowledged messages at the kill, expected the import's one")
+    if batch.state != ImportBatch.State.DONE:
+        failed.append(f"the batch ended {batch.state} (events {events}), expected done")
+    if [payload.get("rows_done") for payload in resumed] != [done_at_kill]:
+        failed.append(f"resumed {resumed}, expected once after the {done_at_kill} rows committed before the kill")
+    # A chunk run twice would find its own customers already stored and count them skipped or duplicate.
+    counts = (batch.progress, batch.rows, batch.created, batch.skipped + batch.duplicate + batch.invalid)
+    if counts != (IMPORT_ROWS, IMPORT_ROWS, IMPORT_ROWS, 0):
+        failed.append(
+            f"the batch counts {batch.progress} rows done of {batch.rows}: {batch.created} created, {batch.skipped} "
+            f"unchanged, {batch.duplicate} duplicates, {batch.invalid} invalid"
+        )
+    if created != IMPORT_ROWS or distinct_business_ids != IMPORT_ROWS or distinct_emails != IMPORT_ROWS or missing:
+        failed.append(
+            f"{created} customers with {distinct_business_ids} business IDs and {distinct_emails} e-mails for "
+            f"{IMPORT_ROWS} rows; {missing} of the file's business IDs and e-mails missing"
+        )
+    if record_count != created or records_of_customers != created or records_per_customer:
+        failed.append(
+            f"{record_count} imported records ({records_of_customers} of the created customers, "
+            f"{records_per_customer} customers recorded twice) for {created} customers"
+        )
+    if entry_count != created or entries_per_customer != created:
+        failed.append(f"{entry_count} audit entries of the batch, create entries for {entries_per_customer} "
+                      f"of {created} customers")  # fmt: skip
+    if unacked_after:
+        failed.append(f"{unacked_after} messages still unacknowledged after the import finished")
+    resumption = "never resumed it"
+    if resumed:
+        resumption = f"resumed it after {', '.join(str(payload.get('rows_done')) for payload in resumed)} rows"
+    record(
+        "import: worker killed during a commit",
+        f"{IMPORT_ROWS}-row CSV previewed in {preview_seconds:.0f} s; SIGKILL with the batch {state_at_kill} "
+        f"after {done_at_kill} rows ({done_at_kill // services.COMMIT_CHUNK} chunks of "
+        f"{services.COMMIT_CHUNK}), {unacked_at_kill} message left unacknowledged in Redis; a new worker "
+        f"(visibility timeout {IMPORT_VISIBILITY_TIMEOUT} s, the task not sent again) "
+        f"{resumption} and the batch ended {batch.state} {resume_seconds:.0f} s after the kill; {created} customers, "
+        f"{record_count} imported records, {entry_count} audit entries",
+        f"{IMPORT_ROWS - created} rows lost, {created - distinct_business_ids} duplicate business IDs, "
+        f"{created - distinct_emails} duplicate e-mails, {entry_count - entries_per_customer} extra audit entries",
+        failed,
+    )
+
+
 def run_scenario(name: str, function, *args):
     try:
         return function(*args)
@@ -655,7 +894,13 @@ def run_scenario(name: str, function, *args):
         return None
 
 
+SCENARIOS = ("load", "flood", "redis", "worker", "database", "backup", "import")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Fault and load run of the app on PostgreSQL and Redis.")
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios (default: all)")
+    only = set(parser.parse_args().only or SCENARIOS)
     started = time.monotonic()
     MAIL_DIR.mkdir()
     print(f"Fault run {SUFFIX}: database {DB}, Redis port {REDIS_PORT}, app port {APP_PORT}, files in {WORKDIR}")
@@ -667,14 +912,22 @@ def main() -> int:
         base = f"http://127.0.0.1:{APP_PORT}"
         if not wait_for(lambda: Browser(base).request("/accounts/login/")[0] == 200, 30):
             raise RuntimeError(f"gunicorn did not answer; see {WORKDIR / 'gunicorn.log'}")
-        run_scenario("load", scenario_load, base)
-        run_scenario("flood", scenario_flood, base)
-        redis = run_scenario("redis", scenario_redis_down, base, redis) or redis
+        if "load" in only:
+            run_scenario("load", scenario_load, base)
+        if "flood" in only:
+            run_scenario("flood", scenario_flood, base)
+        if "redis" in only:
+            redis = run_scenario("redis", scenario_redis_down, base, redis) or redis
         if not redis_ping():
             redis = redis_start()
-        run_scenario("worker", scenario_worker_killed)
-        run_scenario("database", scenario_database_dropped, base)
-        run_scenario("backup", scenario_backup_restore)
+        if "worker" in only:
+            run_scenario("worker", scenario_worker_killed)
+        if "database" in only:
+            run_scenario("database", scenario_database_dropped, base)
+        if "backup" in only:
+            run_scenario("backup", scenario_backup_restore)
+        if "import" in only:
+            run_scenario("import", scenario_import_worker_killed)
     except Exception as error:
         record("setup", "crashed", f"{type(error).__name__}: {error}"[-1500:], ["setup failed"])
     finally:
