@@ -27,6 +27,16 @@ MATCH_MODE_CHOICES = [
 class UploadForm(forms.Form):
     """A customer file, checked by the importer's reader before anything is stored."""
 
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=ImportBatch.Kind.choices,
+        initial=ImportBatch.Kind.CUSTOMERS,
+        required=False,
+        help_text=_(
+            "Contact persons and interactions are linked to customers already in the register by business ID "
+            "(interactions also by the customer's e-mail address)."
+        ),
+    )
     file = forms.FileField(
         label=_("File"),
         error_messages={"required": ERROR_NO_FILE, "empty": ERROR_NO_FILE},
@@ -37,6 +47,9 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Worded here, not at import: the reader's language is known only now.
         self.fields["file"].help_text = HELP_FILE % {"limit": MAX_FILE_BYTES // (1024 * 1024)}
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or ImportBatch.Kind.CUSTOMERS
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -61,10 +74,16 @@ class MappingForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, register, headers: list[str], samples: list[list[str]], **kwargs):
+    def __init__(
+        self, *args, register, headers: list[str], samples: list[list[str]], kind: str = KIND_CUSTOMERS, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.register = register
-        fields = importable_fields(register=register, kind=KIND_CUSTOMERS)
+        self.kind = kind
+        if kind != KIND_CUSTOMERS:
+            # Contact persons and interactions are only ever added: there is nothing to match or update.
+            del self.fields["match_mode"]
+        fields = importable_fields(register=register, kind=kind)
         choices = [("", _("(not imported)")), *((name, str(label).capitalize()) for name, label in fields)]
         self.columns = []
         for index, header in enumerate(headers):
@@ -79,8 +98,9 @@ class MappingForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         mapping = self.mapping()
-        for message in mapping_errors(mapping, register=self.register, kind=KIND_CUSTOMERS):
+        for message in mapping_errors(mapping, register=self.register, kind=self.kind):
             self.add_error(None, message)
+        cleaned.setdefault("match_mode", ImportBatch.MatchMode.SKIP)
         return cleaned
 
     def mapping(self) -> dict[int, str]:

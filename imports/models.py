@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Customer
+from crm.models import ContactPerson, Customer, Interaction
 from registers.fields import PersonalCharField
 from registers.models import Register, TimeStampedModel
 
-KIND_CUSTOMERS = "customers"
+from .mapping import KIND_CONTACT_PERSONS, KIND_CUSTOMERS, KIND_INTERACTIONS
 
 
 def import_upload_to(instance, filename: str) -> str:
@@ -30,6 +30,8 @@ class ImportBatch(TimeStampedModel):
 
     class Kind(models.TextChoices):
         CUSTOMERS = KIND_CUSTOMERS, _("customers")
+        CONTACT_PERSONS = KIND_CONTACT_PERSONS, _("contact persons")
+        INTERACTIONS = KIND_INTERACTIONS, _("interactions")
 
     class MatchMode(models.TextChoices):
         SKIP = "skip", _("skip existing customers")
@@ -38,6 +40,7 @@ class ImportBatch(TimeStampedModel):
 
     class State(models.TextChoices):
         PREVIEWED = "previewed", _("previewed")
+        PREVIEWING = "previewing", _("previewing")
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
@@ -66,6 +69,17 @@ class ImportBatch(TimeStampedModel):
     skipped = models.PositiveIntegerField(_("unchanged"), default=0)
     duplicate = models.PositiveIntegerField(_("duplicates"), default=0)
     invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    # The preview, run once in the background (imports.tasks.import_preview) and kept until the rows are in.
+    # The token names the run whose result counts: a changed mapping starts a new run and the old one's
+    # result is dropped.
+    preview_token = models.UUIDField(null=True, blank=True, editable=False)
+    previewed_at = models.DateTimeField(_("previewed"), null=True, blank=True)
+    rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    # The first errors as [row, column, message]: the message worded in the language of whoever asked for
+    # the preview, as the rejected rows' file is.
+    preview_errors = models.JSONField(default=list, blank=True)
+    # The rejected rows with an error column, ready to download: as personal as the upload, deleted with it.
+    rejected_file = models.FileField(_("rejected rows"), upload_to=import_upload_to, blank=True)
     # Rows of the file read and committed so far: a resumed run continues after them.
     progress = models.PositiveIntegerField(_("rows done"), default=0)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -95,7 +109,14 @@ class ImportBatch(TimeStampedModel):
         return {int(index): name for index, name in self.mapping.items()}
 
     @property
+    def has_preview(self) -> bool:
+        """Tell whether the stored preview belongs to the current mapping (and can be started)."""
+        return self.state == self.State.PREVIEWED and self.previewed_at is not None
+
+    @property
     def percent_done(self) -> int:
+        if self.state == self.State.PREVIEWING:
+            return min(100, self.progress * 100 // self.rows) if self.rows else 0
         if not self.rows:
             return 100 if self.state == self.State.DONE else 0
         return min(100, self.progress * 100 // self.rows)
@@ -156,6 +177,18 @@ class ImportedRecord(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("customer")
     )
+    # A batch of contact persons or interactions records those instead (the kind of the batch says which).
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person"),
+    )
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("interaction")
+    )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     row_number = models.PositiveIntegerField(_("row"))
     # The customer's version right after the import wrote it: a higher one means someone changed it since.
@@ -172,3 +205,8 @@ class ImportedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.row_number} {self.action}"
+
+    @property
+    def target(self):
+        """Return the customer, contact person or interaction the import wrote (None once deleted)."""
+        return self.customer or self.contact_person or self.interaction

@@ -10,8 +10,11 @@ import csv
 import dataclasses
 import datetime
 import hashlib
+import io
 import itertools
 import logging
+import tempfile
+import uuid
 from array import array
 from collections.abc import Iterator
 
@@ -22,10 +25,10 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactPerson, Customer, Interaction, Invoice
@@ -40,13 +43,16 @@ from registers.state_machine import StateMachine
 from .mapping import KIND_CUSTOMERS, mapping_errors
 from .models import ImportBatch, ImportedRecord, ImportEvent
 from .plan import IMPORTABLE_FIELDS, ChunkPlanner, Outcome, RowError, restore_value
-from .reading import Table, read_table
+from .reading import FileRefused, Table, read_table
 
 logger = logging.getLogger("imports")
 
 State = ImportBatch.State
 TRANSITIONS: dict[str, frozenset[str]] = {
-    State.PREVIEWED: frozenset({State.QUEUED, State.CANCELLED}),
+    # A batch waits in PREVIEWED for its mapping, and again once its preview is kept (`previewed_at`).
+    State.PREVIEWED: frozenset({State.PREVIEWING, State.QUEUED, State.CANCELLED}),
+    # Back to PREVIEWED with the result, or with the reason it has none; a changed mapping starts over.
+    State.PREVIEWING: frozenset({State.PREVIEWED, State.PREVIEWING, State.CANCELLED}),
     State.QUEUED: frozenset({State.RUNNING, State.FAILED}),
     State.RUNNING: frozenset({State.DONE, State.FAILED}),
     # A failed run may have applied some chunks; undo takes those back.
@@ -62,7 +68,7 @@ MACHINE = StateMachine(
     illegal_message=_("An import cannot move from “%(old)s” to “%(new)s”."),
 )
 # The stored file is needed until the rows are in; then it is one more copy of personal data.
-FILE_KEPT_STATES = frozenset({State.PREVIEWED, State.QUEUED, State.RUNNING})
+FILE_KEPT_STATES = frozenset({State.PREVIEWED, State.PREVIEWING, State.QUEUED, State.RUNNING})
 
 PREVIEW_CHUNK = 2000
 COMMIT_CHUNK = 1000
@@ -78,6 +84,7 @@ ERROR_MATCH_MODE = _("Choose what to do with existing customers.")
 ERROR_OTHER_REGISTER = _("This import belongs to another register.")
 ERROR_UNDO_TOO_LATE = _("An import can be undone within %(days)s days; this one finished on %(date)s.")
 ERROR_COLUMN_ERROR = _("error")
+ERROR_NOT_PREVIEWED = _("Wait for the preview of the import to finish before starting it.")
 
 
 @dataclasses.dataclass
@@ -103,24 +110,6 @@ class ImportPreview:
     @property
     def error_count(self) -> int:
         return self.invalid + self.duplicate
-
-    def rejected_rows_csv(self, table, out) -> int:
-        """Write the file's rejected rows (invalid ones and duplicates within the file) to `out` as CSV, with
-        an error column; return how many were written. `table` is the same file read again."""
-        wanted = set(self.rejected)
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow([*table.headers, str(ERROR_COLUMN_ERROR)])
-        planner = ChunkPlanner(
-            register=self.register, mapping=self.mapping, headers=list(table.headers), match_mode=self.match_mode
-        )
-        written = 0
-        for chunk in _chunks(table.rows, PREVIEW_CHUNK):
-            outcomes = planner.plan(chunk)
-            for row, outcome in zip(chunk, outcomes, strict=True):
-                if row.number in wanted and outcome.rejected:
-                    writer.writerow([*row.cells, " | ".join(error.text for error in outcome.errors)])
-                    written += 1
-        return written
 
 
 @dataclasses.dataclass
@@ -155,16 +144,16 @@ def _require_import_right(actor, register: Register) -> None:
         raise PermissionDenied(ERROR_NO_IMPORT_RIGHT)
 
 
-def _check_mapping(*, register: Register, mapping: dict[int, str], match_mode: str) -> None:
+def _check_mapping(*, register: Register, kind: str, mapping: dict[int, str], match_mode: str) -> None:
     errors = [
-        ValidationError(message, code="mapping")
-        for message in mapping_errors(mapping, register=register, kind=KIND_CUSTOMERS)
+        ValidationError(message, code="mapping") for message in mapping_errors(mapping, register=register, kind=kind)
     ]
     # The reader's interface and the planner's field list must agree: a field the planner cannot convert
     # is refused here even if the mapping module offers it.
+    importable = IMPORTABLE_FIELDS if kind == KIND_CUSTOMERS else ()
     errors += [
         ValidationError(ERROR_FIELD_NOT_IMPORTABLE, code="not_importable", params={"field": str(name)[:100]})
-        for name in sorted(set(mapping.values()) - set(IMPORTABLE_FIELDS))
+        for name in sorted(set(mapping.values()) - set(importable))
     ]
     if not mapping:
         errors.append(ValidationError(ERROR_NO_COLUMNS, code="no_columns"))
@@ -188,12 +177,13 @@ def _event_add(*, batch: ImportBatch, actor, old: str, new: str, note: str = "",
     )
 
 
-def _file_delete(batch: ImportBatch) -> None:
-    name = batch.file.name
+def _file_delete(batch: ImportBatch, field: str = "file") -> None:
+    file = getattr(batch, field)
+    name = file.name
     if not name:
         return
-    storage = batch.file.storage
-    batch.file = ""
+    storage = file.storage
+    setattr(batch, field, "")
     # After commit: a rolled-back move must still find its file.
     transaction.on_commit(lambda: storage.delete(name))
 
@@ -217,14 +207,16 @@ def import_transition(
     if to == State.UNDONE:
         current.undone_at, current.undone_by = now, actor
         fields += ["undone_at", "undone_by"]
-    if to not in FILE_KEPT_STATES and current.file:
-        _file_delete(current)
-        fields.append("file")
+    if to not in FILE_KEPT_STATES:
+        # The rejected rows and the first errors quote the file's cells: they go with it.
+        _file_delete(current, "file")
+        _file_delete(current, "rejected_file")
+        current.preview_errors = []
+        fields += ["file", "rejected_file", "preview_errors"]
     current.state = to
     current.save(update_fields=fields)
     _event_add(batch=current, actor=actor, old=old, new=to, note=note, payload=payload)
-    for field in current._meta.concrete_fields:
-        setattr(batch, field.attname, getattr(current, field.attname))
+    _copy_fields(current, batch)
     return batch
 
 
@@ -254,39 +246,20 @@ def import_batch_create(
     return batch
 
 
-def import_preview(
-    *,
-    actor,
-    register: Register,
-    table,
-    mapping: dict[int, str],
-    match_mode: str,
-    batch: ImportBatch | None = None,
-) -> ImportPreview:
-    """Run every row of the file through the checks of the commit without writing a customer (a dry run).
+def _planner(*, kind: str, register: Register, mapping: dict[int, str], headers: list[str], match_mode: str, actor):
+    """Return the planner of the batch's kind: what the preview counts is what the commit does."""
+    return ChunkPlanner(register=register, mapping=mapping, headers=headers, match_mode=match_mode)
 
-    Streams the rows: keeps the counts, the first MAX_ERRORS errors and the rejected row numbers. With `batch`,
-    the mapping, the match mode and the counts are stored on it: what `import_start` then commits.
-    """
-    _require_import_right(actor, register)
-    _check_register(register)
-    headers = list(table.headers)
-    mapping = {int(index): name for index, name in mapping.items()}
-    _check_mapping(register=register, mapping=mapping, match_mode=match_mode)
-    if batch is not None and batch.register_id != register.pk:
-        raise PermissionDenied(ERROR_OTHER_REGISTER)
-    preview = ImportPreview(
-        register=register,
-        mapping=mapping,
-        match_mode=match_mode,
-        headers=headers,
-        file_name=getattr(table, "file_name", ""),
-        checksum=getattr(table, "checksum", ""),
-    )
-    planner = ChunkPlanner(register=register, mapping=mapping, headers=headers, match_mode=match_mode)
+
+def _preview_rows(*, planner, table, preview: ImportPreview, out=None, on_chunk=None) -> ImportPreview:
+    """Run the rows through the planner, counting; write the rejected rows with their errors to `out` (text)."""
+    writer = None
+    if out is not None:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow([*table.headers, str(ERROR_COLUMN_ERROR)])
     counters = {"created": "new", "updated": "update", "skipped": "unchanged", "duplicate": "duplicate"}
     for chunk in _chunks(table.rows, PREVIEW_CHUNK):
-        for outcome in planner.plan(chunk):
+        for row, outcome in zip(chunk, planner.plan(chunk), strict=True):
             preview.rows += 1
             if outcome.action == "invalid":
                 preview.invalid += 1
@@ -297,41 +270,202 @@ def import_preview(
                 preview.errors.extend(outcome.errors[: MAX_ERRORS - len(preview.errors)])
             if outcome.rejected:
                 preview.rejected.append(outcome.row)
-    if batch is not None:
-        _preview_store(batch=batch, preview=preview)
+                if writer is not None:
+                    writer.writerow([*row.cells, " | ".join(error.text for error in outcome.errors)])
+        if on_chunk is not None:
+            on_chunk(preview.rows)
     return preview
 
 
-@transaction.atomic
-def _preview_store(*, batch: ImportBatch, preview: ImportPreview) -> None:
-    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    MACHINE.check(current.state, State.QUEUED)  # only a batch still waiting to start takes a new preview
-    batch.mapping = {str(index): name for index, name in preview.mapping.items()}
-    batch.match_mode = preview.match_mode
-    batch.rows = preview.rows
-    batch.created, batch.updated, batch.skipped = preview.new, preview.update, preview.unchanged
-    batch.duplicate, batch.invalid = preview.duplicate, preview.invalid
-    batch.save(
-        update_fields=[
-            "mapping",
-            "match_mode",
-            "rows",
-            "created",
-            "updated",
-            "skipped",
-            "duplicate",
-            "invalid",
-            "updated_at",
-        ]
+def import_preview(
+    *,
+    actor,
+    register: Register,
+    table,
+    mapping: dict[int, str],
+    match_mode: str,
+    kind: str = ImportBatch.Kind.CUSTOMERS,
+    out=None,
+) -> ImportPreview:
+    """Run every row of the file through the checks of the commit without writing anything (a dry run).
+
+    Streams the rows: keeps the counts, the first MAX_ERRORS errors and the rejected row numbers, and writes the
+    rejected rows with an error column to `out` if given. Batches are previewed by `import_preview_start`.
+    """
+    _require_import_right(actor, register)
+    _check_register(register)
+    headers = list(table.headers)
+    mapping = {int(index): name for index, name in mapping.items()}
+    _check_mapping(register=register, kind=kind, mapping=mapping, match_mode=match_mode)
+    preview = ImportPreview(
+        register=register,
+        mapping=mapping,
+        match_mode=match_mode,
+        headers=headers,
+        file_name=getattr(table, "file_name", ""),
+        checksum=getattr(table, "checksum", ""),
     )
+    planner = _planner(
+        kind=kind, register=register, mapping=mapping, headers=headers, match_mode=match_mode, actor=actor
+    )
+    return _preview_rows(planner=planner, table=table, preview=preview, out=out)
+
+
+_RESULT_FIELDS = ("created", "updated", "skipped", "duplicate", "invalid", "rejected", "progress")
+
+
+@transaction.atomic
+def import_preview_start(*, actor, batch: ImportBatch, mapping: dict[int, str], match_mode: str) -> ImportBatch:
+    """Keep the chosen mapping and match mode and preview the file with them in the background, once.
+
+    Any earlier preview of the batch is dropped, a running one included: its task finds the token changed
+    and stores nothing. The task is queued when this transaction commits.
+    """
+    register = batch.register
+    _require_import_right(actor, register)
+    _check_register(register)
+    mapping = {int(index): name for index, name in mapping.items()}
+    _check_mapping(register=register, kind=batch.kind, mapping=mapping, match_mode=match_mode)
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    MACHINE.check(current.state, State.PREVIEWING)
+    current.mapping = {str(index): name for index, name in sorted(mapping.items())}
+    current.match_mode = match_mode
+    current.preview_token = uuid.uuid4()
+    current.previewed_at = None
+    current.preview_errors = []
+    for name in _RESULT_FIELDS:
+        setattr(current, name, 0)
+    _file_delete(current, "rejected_file")
+    fields = ["mapping", "match_mode", "preview_token", "previewed_at", "preview_errors", "rejected_file"]
+    current.save(update_fields=[*fields, *_RESULT_FIELDS, "updated_at"])
+    import_transition(batch=current, to=State.PREVIEWING, actor=actor)
+    _copy_fields(current, batch)
+    pk, token, language = batch.pk, str(current.preview_token), translation.get_language()
+
+    def enqueue():
+        from .tasks import import_preview as preview_task  # the task module imports this one
+
+        preview_task.delay(pk, token, language)
+
+    transaction.on_commit(enqueue)
+    return batch
+
+
+class _Superseded(Exception):  # noqa: N818 - a signal between two functions, not an error
+    """The preview being run is no longer the batch's current one."""
+
+
+def import_preview_run(*, batch_id: int, token: str, language: str | None = None) -> ImportBatch | None:
+    """Preview the batch for the run `token` names and keep the result on it; safe to run twice.
+
+    The errors and the rejected rows' file are worded in `language`, the language of whoever asked for the
+    preview. A run that a newer one replaced stops at its next chunk and stores nothing.
+    """
+    batch = ImportBatch.objects.select_related("register", "created_by").filter(pk=batch_id).first()
+    token = uuid.UUID(str(token))
+    if batch is None or batch.state != State.PREVIEWING or batch.preview_token != token:
+        return batch  # cancelled, replaced by a newer preview, or already stored (a second delivery)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _preview_run(batch, token)
+
+
+def _preview_run(batch: ImportBatch, token: uuid.UUID) -> ImportBatch:
+    try:
+        _require_import_right(batch.created_by, batch.register)
+    except PermissionDenied:
+        return _preview_end(batch, token, ImportEvent.Note.ERROR)
+    if not batch.file:
+        return _preview_end(batch, token, ImportEvent.Note.FILE_MISSING)
+    try:
+        table = open_table(batch)
+    except (FileRefused, OSError, ValueError):
+        return _preview_end(batch, token, ImportEvent.Note.FILE_MISSING)
+    if table.checksum and table.checksum != batch.checksum:
+        return _preview_end(batch, token, ImportEvent.Note.FILE_CHANGED)
+    headers = list(table.headers)
+    mapping = batch.column_fields
+    preview = ImportPreview(
+        register=batch.register, mapping=mapping, match_mode=batch.match_mode, headers=headers,
+        file_name=batch.file_name, checksum=batch.checksum,
+    )  # fmt: skip
+    planner = _planner(
+        kind=batch.kind, register=batch.register, mapping=mapping, headers=headers, match_mode=batch.match_mode,
+        actor=batch.created_by,
+    )  # fmt: skip
+
+    def on_chunk(rows: int) -> None:
+        # Outside a transaction: each chunk's count is visible to the polling page at once.
+        current = ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWING, preview_token=token)
+        if not current.update(progress=rows):
+            raise _Superseded
+
+    with tempfile.TemporaryFile() as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        out.write("\ufeff")  # a BOM: Excel then reads the file as UTF-8
+        try:
+            _preview_rows(planner=planner, table=table, preview=preview, out=out, on_chunk=on_chunk)
+        except _Superseded:
+            logger.info("Import batch %s: a newer preview has replaced this one.", batch.pk)
+            return ImportBatch.objects.get(pk=batch.pk)
+        except Exception:
+            logger.exception("The preview of import batch %s stopped on an error.", batch.pk)
+            return _preview_end(batch, token, ImportEvent.Note.ERROR)
+        out.flush()
+        raw.seek(0)
+        return _preview_store(batch=batch, token=token, preview=preview, rejected_csv=raw if preview.rejected else None)
+
+
+@transaction.atomic
+def _preview_store(*, batch: ImportBatch, token: uuid.UUID, preview: ImportPreview, rejected_csv) -> ImportBatch:
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if current.state != State.PREVIEWING or current.preview_token != token:
+        return current
+    if rejected_csv is not None:
+        current.rejected_file.save("rejected.csv", File(rejected_csv), save=False)
+    current.rows = preview.rows
+    current.created, current.updated, current.skipped = preview.new, preview.update, preview.unchanged
+    current.duplicate, current.invalid, current.rejected = preview.duplicate, preview.invalid, len(preview.rejected)
+    current.preview_errors = [[error.row, error.column, error.message] for error in preview.errors]
+    current.previewed_at = timezone.now()
+    current.progress = 0  # the commit counts its own rows from the start
+    fields = ["rows", *_RESULT_FIELDS, "preview_errors", "previewed_at", "rejected_file", "updated_at"]
+    current.save(update_fields=fields)
+    counts = {"rows": preview.rows, "rejected": current.rejected}
+    import_transition(batch=current, to=State.PREVIEWED, payload=counts)
+    _copy_fields(current, batch)
+    return batch
+
+
+@transaction.atomic
+def _preview_end(batch: ImportBatch, token: uuid.UUID, note: str) -> ImportBatch:
+    """Leave a preview that could not be finished: the batch waits for its mapping again, with the reason."""
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if current.state != State.PREVIEWING or current.preview_token != token:
+        return current
+    ImportBatch.objects.filter(pk=batch.pk).update(progress=0)
+    import_transition(batch=current, to=State.PREVIEWED, note=note)
+    _copy_fields(current, batch)
+    return batch
+
+
+def preview_errors(batch: ImportBatch) -> list[RowError]:
+    """Return the stored first errors of the batch's preview."""
+    return [RowError(row, column, message) for row, column, message in batch.preview_errors]
+
+
+def _copy_fields(source: ImportBatch, target: ImportBatch) -> None:
+    if source is not target:
+        for field in source._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
 
 
 @transaction.atomic
 def import_start(*, actor, batch: ImportBatch) -> ImportBatch:
     """Queue the commit of a previewed batch; the task starts once this transaction commits."""
     _require_import_right(actor, batch.register)
-    if not batch.mapping:
-        raise ValidationError(ERROR_NO_COLUMNS, code="no_columns")
+    current = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if current.state == State.PREVIEWED and current.previewed_at is None:
+        raise ValidationError(ERROR_NOT_PREVIEWED, code="not_previewed")
     import_transition(batch=batch, to=State.QUEUED, actor=actor)
     pk = batch.pk
 
@@ -455,7 +589,10 @@ def import_commit_run(*, batch_id: int) -> ImportBatch | None:
     if batch.state == State.QUEUED:
         import_transition(batch=batch, to=State.RUNNING)
         # Counted again as applied: the preview's figures were a forecast.
-        ImportBatch.objects.filter(pk=batch.pk).update(created=0, updated=0, skipped=0, duplicate=0, invalid=0)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            created=0, updated=0, skipped=0, duplicate=0, invalid=0, progress=0
+        )
+        batch.progress = 0
     else:
         _event_add(
             batch=batch, actor=None, old=State.RUNNING, new=State.RUNNING, note=ImportEvent.Note.RESUMED,

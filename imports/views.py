@@ -11,8 +11,9 @@ import itertools
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,8 +25,8 @@ from registers.models import Register
 
 from . import selectors, services
 from .forms import MappingForm, UploadForm, mapping_initial
-from .mapping import KIND_CUSTOMERS, mapping_errors, suggest_mapping
-from .models import ImportBatch
+from .mapping import mapping_errors, suggest_mapping
+from .models import ImportBatch, ImportEvent
 from .reading import FileRefused
 
 State = ImportBatch.State
@@ -33,10 +34,13 @@ PAGE_SIZE = 30
 SAMPLE_ROWS = 3
 ERRORS_SHOWN = 50
 RUNNING_STATES = frozenset({State.QUEUED, State.RUNNING})
+# The states that still wait for the mapping, a preview, or the start.
+WAITING_STATES = frozenset({State.PREVIEWED, State.PREVIEWING})
 
 ERROR_NOT_WAITING = _("This import has already been started or dropped: its mapping can no longer be changed.")
 ERROR_FILE_GONE = _("The uploaded file can no longer be read. Upload it again.")
 ERROR_UNDO_CLOSED = _("This import cannot be undone.")
+ERROR_PREVIEW_STOPPED = _("The preview could not be finished: %(reason)s. Choose the columns again.")
 MESSAGE_STARTED = _("The import has started.")
 MESSAGE_CANCELLED = _("The import was cancelled and its file deleted.")
 MESSAGE_UNDONE = _("The import was undone: %(deleted)s customers deleted, %(restored)s restored, %(kept)s kept.")
@@ -70,6 +74,14 @@ def _table(batch: ImportBatch):
         return None
 
 
+def _preview_url(batch: ImportBatch) -> str:
+    return reverse("imports:batch-preview", kwargs={"register": batch.register.slug, "code": batch.code})
+
+
+def _polls(batch: ImportBatch) -> bool:
+    return batch.state in RUNNING_STATES or batch.state == State.PREVIEWING
+
+
 def undo_open(batch: ImportBatch) -> bool:
     """Tell whether the batch's state and age still allow an undo (the service checks both again)."""
     if State.UNDONE not in services.TRANSITIONS[batch.state]:
@@ -78,23 +90,11 @@ def undo_open(batch: ImportBatch) -> bool:
     return timezone.now() - finished <= datetime.timedelta(days=services.UNDO_DAYS)
 
 
-def _dry_run(request, register: Register, batch: ImportBatch):
-    """Preview the batch's stored mapping again without storing anything; None (and a message) if it cannot."""
-    table = _table(batch)
-    if table is None:
-        messages.error(request, ERROR_FILE_GONE)
-        return None
-    try:
-        return services.import_preview(
-            actor=request.user,
-            register=register,
-            table=table,
-            mapping=batch.column_fields,
-            match_mode=batch.match_mode,
-        )
-    except ValidationError as error:
-        _error(request, error)
-        return None
+def _preview_stopped(request, batch: ImportBatch) -> None:
+    """Say why the batch has no preview, if its last preview stopped before the end."""
+    last = selectors.import_event_list(batch=batch).last()
+    if last is not None and last.new == State.PREVIEWED and last.note:
+        messages.error(request, ERROR_PREVIEW_STOPPED % {"reason": ImportEvent.Note(last.note).label})
 
 
 @require_http_methods(["GET", "POST"])
@@ -105,7 +105,11 @@ def batch_list(request, register):
         upload = form.cleaned_data["file"]
         try:
             batch = services.import_batch_create(
-                actor=request.user, register=register, file=upload, file_name=upload.name
+                actor=request.user,
+                register=register,
+                file=upload,
+                file_name=upload.name,
+                kind=form.cleaned_data["kind"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -120,16 +124,16 @@ def batch_list(request, register):
 @require_GET
 def batch_detail(request, register, code):
     register, batch = _batch(request, register, code)
-    if batch.state == State.PREVIEWED:
-        step = "imports:batch-preview" if batch.mapping else "imports:batch-mapping"
-        return redirect(step, register=register.slug, code=code)
+    if batch.state in WAITING_STATES:
+        step = "batch-preview" if batch.has_preview or batch.state == State.PREVIEWING else "batch-mapping"
+        return redirect(f"imports:{step}", register=register.slug, code=code)
     events = list(selectors.import_event_list(batch=batch))
     undone = next((event for event in reversed(events) if event.new == State.UNDONE), None)
     context = {
         "register": register,
         "batch": batch,
         "events": events,
-        "running": batch.state in RUNNING_STATES,
+        "running": _polls(batch),
         "undo_open": undo_open(batch),
         "undo_result": undone.payload if undone else None,
         "kept": selectors.import_kept_list(batch=batch)[: services.MAX_ERRORS] if undone else [],
@@ -140,14 +144,19 @@ def batch_detail(request, register, code):
 @require_GET
 def batch_progress(request, register, code):
     register, batch = _batch(request, register, code)
-    context = {"register": register, "batch": batch, "running": batch.state in RUNNING_STATES}
+    if batch.state == State.PREVIEWED and request.headers.get("HX-Request"):
+        # The preview has ended: the page that polled shows its result (or the mapping, if it has none).
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = str(_preview_url(batch))
+        return response
+    context = {"register": register, "batch": batch, "running": _polls(batch)}
     return render(request, "imports/_batch_progress.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def batch_mapping(request, register, code):
     register, batch = _batch(request, register, code)
-    if batch.state != State.PREVIEWED:
+    if batch.state not in WAITING_STATES:
         messages.error(request, ERROR_NOT_WAITING)
         return _detail(batch)
     table = _table(batch)
@@ -155,29 +164,25 @@ def batch_mapping(request, register, code):
         messages.error(request, ERROR_FILE_GONE)
         return redirect("imports:batch-list", register=register.slug)
     samples = [list(row.cells) for row in itertools.islice(table.rows, SAMPLE_ROWS)]
-    initial = batch.column_fields or suggest_mapping(table.headers, register=register, kind=KIND_CUSTOMERS)
+    initial = batch.column_fields or suggest_mapping(table.headers, register=register, kind=batch.kind)
     form = MappingForm(
         request.POST if request.method == "POST" else None,
         initial=mapping_initial(initial, batch.match_mode),
         register=register,
+        kind=batch.kind,
         headers=list(table.headers),
         samples=samples,
     )
     if form.is_bound and form.is_valid():
         try:
-            services.import_preview(
-                actor=request.user,
-                register=register,
-                table=_table(batch),
-                mapping=form.mapping(),
-                match_mode=form.cleaned_data["match_mode"],
-                batch=batch,
+            services.import_preview_start(
+                actor=request.user, batch=batch, mapping=form.mapping(), match_mode=form.cleaned_data["match_mode"]
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             return redirect("imports:batch-preview", register=register.slug, code=batch.code)
-    hints = [] if form.is_bound else mapping_errors(initial, register=register, kind=KIND_CUSTOMERS)
+    hints = [] if form.is_bound else mapping_errors(initial, register=register, kind=batch.kind)
     context = {"register": register, "batch": batch, "form": form, "hints": hints}
     return render(request, "imports/batch_mapping.html", context)
 
@@ -185,19 +190,20 @@ def batch_mapping(request, register, code):
 @require_GET
 def batch_preview(request, register, code):
     register, batch = _batch(request, register, code)
-    if batch.state != State.PREVIEWED:
+    if batch.state not in WAITING_STATES:
         return _detail(batch)
-    if not batch.mapping:
+    if batch.state == State.PREVIEWED and not batch.has_preview:
+        _preview_stopped(request, batch)
         return redirect("imports:batch-mapping", register=register.slug, code=code)
-    preview = _dry_run(request, register, batch)
-    if preview is None:
-        return redirect("imports:batch-mapping", register=register.slug, code=code)
+    errors = services.preview_errors(batch)
     context = {
         "register": register,
         "batch": batch,
-        "preview": preview,
-        "errors": preview.errors[:ERRORS_SHOWN],
-        "importing": preview.new + preview.update,
+        "previewing": batch.state == State.PREVIEWING,
+        "running": batch.state == State.PREVIEWING,
+        "errors": errors[:ERRORS_SHOWN],
+        "more_errors": len(errors) > ERRORS_SHOWN or batch.rejected > len(errors),
+        "importing": batch.created + batch.updated,
     }
     return render(request, "imports/batch_preview.html", context)
 
@@ -205,15 +211,17 @@ def batch_preview(request, register, code):
 @require_GET
 def batch_rejected_csv(request, register, code):
     register, batch = _batch(request, register, code)
-    preview = _dry_run(request, register, batch) if batch.state == State.PREVIEWED and batch.mapping else None
-    table = _table(batch) if preview is not None else None
-    if table is None:
+    if not (batch.has_preview and batch.rejected_file):
         return _detail(batch)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
-    response.write("\ufeff")  # a BOM: Excel then reads the file as UTF-8
-    written = preview.rejected_rows_csv(table, response)
-    log_access(request, batch, {"register": register, "export": "import_rejected_rows", "rows": written})
+    try:
+        file = batch.rejected_file.open("rb")
+    except OSError:
+        messages.error(request, ERROR_FILE_GONE)
+        return _detail(batch)
+    response = FileResponse(
+        file, as_attachment=True, filename="rejected-rows.csv", content_type="text/csv; charset=utf-8"
+    )
+    log_access(request, batch, {"register": register, "export": "import_rejected_rows", "rows": batch.rejected})
     return response
 
 

@@ -10,3 +10,9 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Keep uploads and rejected rows' files of the tests out of the work tree."""
+    settings.MEDIA_ROOT = tmp_path

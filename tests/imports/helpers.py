@@ -8,7 +8,7 @@ from django.utils import translation
 from imports import services
 from imports.models import ImportBatch
 
-from .factories import csv_text, table
+from .factories import csv_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
@@ -35,22 +35,21 @@ def organisation_rows(count: int, start: int = 0) -> list[list[str]]:
 
 
 def previewed_batch(
-    *, actor, register, rows, headers=HEADERS, mapping=MAPPING, match_mode=ImportBatch.MatchMode.SKIP
+    *, actor, register, rows, headers=HEADERS, mapping=MAPPING, match_mode=ImportBatch.MatchMode.SKIP, kind=None
 ) -> ImportBatch:
-    """Upload the rows as a CSV file and preview them with the mapping: a batch ready to start."""
+    """Upload the rows as a CSV file and preview them with the mapping: a batch ready to start.
+
+    The preview task's body runs here, as the worker would once the mapping's transaction commits."""
     content = csv_text(headers, rows).encode()
     batch = services.import_batch_create(
-        actor=actor, register=register, file=io.BytesIO(content), file_name="asiakkaat.csv"
-    )
-    services.import_preview(
         actor=actor,
         register=register,
-        table=table(headers, rows),
-        mapping=mapping,
-        match_mode=match_mode,
-        batch=batch,
+        file=io.BytesIO(content),
+        file_name="asiakkaat.csv",
+        kind=kind or ImportBatch.Kind.CUSTOMERS,
     )
-    return batch
+    services.import_preview_start(actor=actor, batch=batch, mapping=mapping, match_mode=match_mode)
+    return services.import_preview_run(batch_id=batch.pk, token=str(batch.preview_token), language="en")
 
 
 def committed_batch(**kwargs) -> ImportBatch:

@@ -160,16 +160,18 @@ def test_the_rejected_rows_file_has_the_rows_to_fix_with_their_errors(handler_a,
         ["Vanha Oy", business_id(9), "", "Kemi"],  # an existing customer: skipped, nothing to fix
         ["Tupla Oy", business_id(0), "", "Kemi"],  # row 2's business ID again
     ]
-    result = preview(handler_a, register_a, rows)
     out = io.StringIO()
 
-    written = result.rejected_rows_csv(table(HEADERS, rows), out)
+    result = services.import_preview(
+        actor=handler_a, register=register_a, table=table(HEADERS, rows), mapping=MAPPING, match_mode=SKIP, out=out
+    )
 
     lines = out.getvalue().splitlines()
-    assert written == 2
+    assert list(result.rejected) == [3, 5]
     assert lines[0] == "Nimi;Y-tunnus;Sähköposti;Kaupunki;error"
     assert lines[1].startswith(f"Rikki Oy;{business_id(2)};rikki;Kemi;Row 3, column “Sähköposti”:")
     assert lines[2].startswith(f"Tupla Oy;{business_id(0)};;Kemi;Row 5: ")
+    assert len(lines) == 3
 
 
 def test_staff_may_not_import(staff_a, register_a):

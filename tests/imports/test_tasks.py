@@ -48,6 +48,8 @@ def test_the_commit_creates_and_updates_customers_with_audit_entries(handler_a, 
     assert create_entry.additional_data["import_batch"] == str(batch.code)
     assert list(batch.events.values_list("old", "new")) == [
         ("", State.PREVIEWED),
+        (State.PREVIEWED, State.PREVIEWING),
+        (State.PREVIEWING, State.PREVIEWED),
         (State.PREVIEWED, State.QUEUED),
         (State.QUEUED, State.RUNNING),
         (State.RUNNING, State.DONE),

@@ -127,18 +127,19 @@ def test_the_whole_journey_with_a_csv(client, handler_a, register_a, django_capt
     assert "info0@yritys0.example.fi" in html
     assert "Rikki Oy" not in html  # the fourth row is not a sample
 
-    response = client.post(
-        url("batch-mapping", register_a, batch),
-        {"column_0": "organisation_name", "column_1": "business_id", "column_2": "email", "column_3": "city",
-         "match_mode": "fill_empty"},
-    )  # fmt: skip
+    # The preview task runs (eagerly) once the mapping's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("batch-mapping", register_a, batch),
+            {"column_0": "organisation_name", "column_1": "business_id", "column_2": "email", "column_3": "city",
+             "match_mode": "fill_empty"},
+        )  # fmt: skip
     assert response["Location"] == url("batch-preview", register_a, batch)
 
     preview = client.get(response["Location"])
     html = preview.content.decode()
-    assert preview.context["preview"].new == 2
-    assert preview.context["preview"].update == 1
-    assert preview.context["preview"].invalid == 1
+    counts = preview.context["batch"]
+    assert (counts.created, counts.updated, counts.invalid) == (2, 1, 1)
     assert "Row 5, column “Sähköposti”" in html
     assert "Import 3 customers" in html
     assert url("batch-rejected-csv", register_a, batch) in html
@@ -192,7 +193,8 @@ def test_the_rejected_rows_csv_has_the_rows_and_an_error_column(client, handler_
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode("utf-8-sig").splitlines()
+    assert 'filename="rejected-rows.csv"' in response["Content-Disposition"]
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0] == "Nimi;Y-tunnus;Sähköposti;Kaupunki;error"
     assert lines[1].startswith(f"Rikki Oy;{business_id(7)};ei-osoite;Kemi;Row 3, column “Sähköposti”:")
     assert lines[2].startswith(";;;Oulu;Row 4")
@@ -274,14 +276,15 @@ def test_a_bad_mapping_post_shows_the_form_again(client, handler_a, register_a, 
 
     response = signed_in(client, handler_a).post(url("batch-mapping", register_a, batch), data)
 
+    batch.refresh_from_db()
     if "column_99" in data:
-        # Unknown columns are ignored: the known one is enough for a preview.
+        # Unknown columns are ignored: the known one is enough for a preview, which starts.
         assert response.status_code == 302
+        assert batch.state == ImportBatch.State.PREVIEWING
     else:
         assert response.status_code == 200
         assert response.context["form"].errors
-    batch.refresh_from_db()
-    assert batch.state == ImportBatch.State.PREVIEWED
+        assert batch.state == ImportBatch.State.PREVIEWED
 
 
 def test_a_mapping_without_a_name_column_says_so(client, handler_a, register_a):
