@@ -77,6 +77,7 @@ class Outcome:
     before: Customer | None = None  # the stored customer an update starts from
     old_values: dict = dataclasses.field(default_factory=dict)
     mapped: dict = dataclasses.field(default_factory=dict)  # the values the row gives, converted
+    record: object | None = None  # the new contact person or interaction (files of those kinds)
     # A row to fix and import again: invalid, or a duplicate within the file (not a match with a stored customer).
     rejected: bool = False
     errors: list[RowError] = dataclasses.field(default_factory=list)

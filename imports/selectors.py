@@ -39,5 +39,6 @@ def import_event_list(*, batch: ImportBatch) -> QuerySet[ImportEvent]:
 
 
 def import_kept_list(*, batch: ImportBatch) -> QuerySet[ImportedRecord]:
-    """Return the records an undo kept, with their customers, in file order."""
-    return batch.records.exclude(kept="").select_related("customer").order_by("row_number")
+    """Return the records an undo kept, with their customers (contact persons, interactions), in file order."""
+    related = ("customer__register", "contact_person__customer__register", "interaction__customer__register")
+    return batch.records.exclude(kept="").select_related(*related).order_by("row_number")

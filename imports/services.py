@@ -40,7 +40,8 @@ from registers.models import Register
 from registers.selectors import user_can
 from registers.state_machine import StateMachine
 
-from .mapping import KIND_CUSTOMERS, mapping_errors
+from .linked import LINKED_FIELDS, LinkedPlanner
+from .mapping import KIND_CONTACT_PERSONS, KIND_CUSTOMERS, mapping_errors
 from .models import ImportBatch, ImportedRecord, ImportEvent
 from .plan import IMPORTABLE_FIELDS, ChunkPlanner, Outcome, RowError, restore_value
 from .reading import FileRefused, Table, read_table
@@ -150,7 +151,7 @@ def _check_mapping(*, register: Register, kind: str, mapping: dict[int, str], ma
     ]
     # The reader's interface and the planner's field list must agree: a field the planner cannot convert
     # is refused here even if the mapping module offers it.
-    importable = IMPORTABLE_FIELDS if kind == KIND_CUSTOMERS else ()
+    importable = IMPORTABLE_FIELDS if kind == KIND_CUSTOMERS else LINKED_FIELDS.get(kind, ())
     errors += [
         ValidationError(ERROR_FIELD_NOT_IMPORTABLE, code="not_importable", params={"field": str(name)[:100]})
         for name in sorted(set(mapping.values()) - set(importable))
@@ -248,7 +249,9 @@ def import_batch_create(
 
 def _planner(*, kind: str, register: Register, mapping: dict[int, str], headers: list[str], match_mode: str, actor):
     """Return the planner of the batch's kind: what the preview counts is what the commit does."""
-    return ChunkPlanner(register=register, mapping=mapping, headers=headers, match_mode=match_mode)
+    if kind == KIND_CUSTOMERS:
+        return ChunkPlanner(register=register, mapping=mapping, headers=headers, match_mode=match_mode)
+    return LinkedPlanner(kind=kind, register=register, mapping=mapping, headers=headers, actor=actor)
 
 
 def _preview_rows(*, planner, table, preview: ImportPreview, out=None, on_chunk=None) -> ImportPreview:
@@ -523,7 +526,7 @@ def _log_entries(*, outcomes: list[Outcome], actor, register: Register, batch: I
     return entries
 
 
-def _commit_chunk(*, batch_pk: int, position: int, chunk: list, planner: ChunkPlanner, actor) -> bool:
+def _commit_chunk(*, batch_pk: int, position: int, chunk: list, planner, actor) -> bool:
     """Apply one chunk of rows in one transaction; return False if another run has already applied it."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().select_related("register").get(pk=batch_pk)
@@ -533,31 +536,10 @@ def _commit_chunk(*, batch_pk: int, position: int, chunk: list, planner: ChunkPl
         now = timezone.now()
         created = [o for o in outcomes if o.action == "created"]
         updated = [o for o in outcomes if o.action == "updated"]
-        for outcome in created:
-            outcome.customer.last_activity_at = now
-        Customer.objects.bulk_create([o.customer for o in created])
-        if updated:
-            fields = sorted({name for o in updated for name in o.old_values} | {"version", "updated_at"})
-            for outcome in updated:
-                outcome.customer.version = outcome.before.version + 1
-                outcome.customer.updated_at = now
-            Customer.objects.bulk_update([o.customer for o in updated], fields)
-        ImportedRecord.objects.bulk_create(
-            [
-                ImportedRecord(
-                    batch=batch,
-                    customer=o.customer,
-                    action=ImportedRecord.Action.CREATED if o.action == "created" else ImportedRecord.Action.UPDATED,
-                    row_number=o.row,
-                    version=o.customer.version,
-                    old_values=o.old_values,
-                )
-                for o in created + updated
-            ]
-        )
-        LogEntry.objects.bulk_create(
-            _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
-        )
+        if isinstance(planner, LinkedPlanner):
+            _write_linked(created=created, batch=batch, actor=actor, now=now)
+        else:
+            _write_customers(created=created, updated=updated, batch=batch, actor=actor, now=now)
         batch.progress = position + len(chunk)
         batch.created += len(created)
         batch.updated += len(updated)
@@ -566,6 +548,80 @@ def _commit_chunk(*, batch_pk: int, position: int, chunk: list, planner: ChunkPl
         batch.invalid += sum(1 for o in outcomes if o.action == "invalid")
         batch.save(update_fields=["progress", "created", "updated", "skipped", "duplicate", "invalid", "updated_at"])
     return True
+
+
+def _write_customers(*, created: list[Outcome], updated: list[Outcome], batch: ImportBatch, actor, now) -> None:
+    for outcome in created:
+        outcome.customer.last_activity_at = now
+    Customer.objects.bulk_create([o.customer for o in created])
+    if updated:
+        fields = sorted({name for o in updated for name in o.old_values} | {"version", "updated_at"})
+        for outcome in updated:
+            outcome.customer.version = outcome.before.version + 1
+            outcome.customer.updated_at = now
+        Customer.objects.bulk_update([o.customer for o in updated], fields)
+    ImportedRecord.objects.bulk_create(
+        [
+            ImportedRecord(
+                batch=batch,
+                customer=o.customer,
+                action=ImportedRecord.Action.CREATED if o.action == "created" else ImportedRecord.Action.UPDATED,
+                row_number=o.row,
+                version=o.customer.version,
+                old_values=o.old_values,
+            )
+            for o in created + updated
+        ]
+    )
+    LogEntry.objects.bulk_create(
+        _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
+    )
+
+
+def _write_linked(*, created: list[Outcome], batch: ImportBatch, actor, now) -> None:
+    """Add the chunk's contact persons or interactions, their records and audit entries, in a few queries."""
+    if not created:
+        return
+    records = [o.record for o in created]
+    model = type(records[0])
+    model.objects.bulk_create(records)
+    link = "contact_person" if model is ContactPerson else "interaction"
+    ImportedRecord.objects.bulk_create(
+        [
+            ImportedRecord(
+                batch=batch,
+                action=ImportedRecord.Action.CREATED,
+                row_number=o.row,
+                version=getattr(o.record, "version", 1),
+                **{link: o.record},
+            )
+            for o in created
+        ]
+    )
+    content_type = ContentType.objects.get_for_model(model)
+    extra = {REGISTER_KEY: batch.register_id, "import_batch": str(batch.code)}
+    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    LogEntry.objects.bulk_create(
+        [
+            LogEntry(
+                content_type=content_type,
+                object_pk=str(record.pk),
+                object_id=record.pk,
+                object_repr=str(record),
+                action=LogEntry.Action.CREATE,
+                changes=model_instance_diff(None, record, use_json_for_changes=use_json),
+                changes_text="",
+                actor=actor,
+                actor_email=getattr(actor, "email", None),
+                timestamp=now,
+                cid=get_cid(),
+                additional_data=extra,
+            )
+            for record in records
+        ]
+    )
+    # A plain UPDATE, as the staff services do: moving the activity time is not a change of personal data.
+    Customer.objects.filter(pk__in={record.customer_id for record in records}).update(last_activity_at=now)
 
 
 def _fail(batch: ImportBatch, note: str) -> ImportBatch:
@@ -603,9 +659,10 @@ def import_commit_run(*, batch_id: int) -> ImportBatch | None:
     table = open_table(batch)
     if table.checksum and table.checksum != batch.checksum:
         return _fail(batch, ImportEvent.Note.FILE_CHANGED)
-    planner = ChunkPlanner(
-        register=register, mapping=batch.column_fields, headers=list(table.headers), match_mode=batch.match_mode
-    )
+    planner = _planner(
+        kind=batch.kind, register=register, mapping=batch.column_fields, headers=list(table.headers),
+        match_mode=batch.match_mode, actor=actor,
+    )  # fmt: skip
     position = 0
     try:
         for chunk in _chunks(table.rows, COMMIT_CHUNK):
@@ -723,6 +780,71 @@ def _undo_chunk(*, records: list[ImportedRecord], batch: ImportBatch, actor, res
     LogEntry.objects.bulk_create(entries)
 
 
+def _undo_linked(*, batch: ImportBatch, actor, result: ImportUndoResult) -> None:
+    """Delete the contact persons or interactions the batch added, except those changed or held since."""
+    link = "contact_person" if batch.kind == KIND_CONTACT_PERSONS else "interaction"
+    model = ContactPerson if link == "contact_person" else Interaction
+    records = ImportedRecord.objects.filter(batch=batch, kept="", **{f"{link}__isnull": False})
+    records = records.select_related(f"{link}__customer__register").order_by("pk")
+    if model is ContactPerson:
+        # A contact person an interaction has since been linked to is part of the customer's history now.
+        records = records.annotate(has_dependants=Exists(Interaction.objects.filter(contact_person=OuterRef(link))))
+    content_type = ContentType.objects.get_for_model(model)
+    extra = {REGISTER_KEY: batch.register_id, "import_batch": str(batch.code), "undo": True}
+    finished = batch.finished_at or timezone.now()
+    last = 0
+    while chunk := list(records.filter(pk__gt=last)[:UNDO_CHUNK]):
+        last = chunk[-1].pk
+        targets = {record.pk: getattr(record, link) for record in chunk}
+        customers = Customer.objects.filter(pk__in={target.customer_id for target in targets.values()})
+        holds = customer_holds(customers=customers, today=timezone.localdate())
+        kept, doomed = [], []
+        for record in chunk:
+            target = targets[record.pk]
+            reasons = []
+            if (
+                getattr(target, "version", 1) != record.version
+                or getattr(record, "has_dependants", False)
+                or (model is Interaction and target.updated_at > finished)
+            ):
+                reasons.append(ImportedRecord.Kept.CHANGED)
+            held = holds.get(target.customer_id, set())
+            reasons += [kept for hold, kept in _LINKED_HOLDS if hold in held]
+            if reasons:
+                record.kept = reasons[0]
+                kept.append(record)
+                result.kept_count += 1
+                if len(result.kept) < MAX_ERRORS:
+                    labels = [str(ImportedRecord.Kept(reason).label) for reason in reasons]
+                    result.kept.append(KeptCustomer(str(target.customer.code), str(target), record.row_number, labels))
+            else:
+                doomed.append(target)
+        ImportedRecord.objects.bulk_update(kept, ["kept"])
+        if doomed:
+            now = timezone.now()
+            LogEntry.objects.bulk_create(
+                [
+                    LogEntry(
+                        content_type=content_type, object_pk=str(target.pk), object_id=target.pk,
+                        object_repr=str(target), action=LogEntry.Action.DELETE,
+                        changes=model_instance_diff(target, None), changes_text="", actor=actor,
+                        actor_email=getattr(actor, "email", None), timestamp=now, cid=get_cid(),
+                        additional_data=extra,
+                    )
+                    for target in doomed
+                ]
+            )  # fmt: skip
+            # The delete entries are written above in one insert; auditlog's per-row signal would add one each.
+            with disable_auditlog():
+                model.objects.filter(pk__in=[target.pk for target in doomed]).delete()
+            result.deleted += len(doomed)
+
+
+# Holds that keep an added contact person or interaction: its customer's open data-subject request (or one about
+# one of its contact persons) and a legal hold. An open invoice concerns the customer, not these rows.
+_LINKED_HOLDS = (("open_request", ImportedRecord.Kept.OPEN_REQUEST), ("legal_hold", ImportedRecord.Kept.LEGAL_HOLD))
+
+
 @transaction.atomic
 def import_undo(*, actor, batch: ImportBatch) -> ImportUndoResult:
     """Take a batch back within UNDO_DAYS days: delete the customers it created, restore those it updated.
@@ -741,6 +863,13 @@ def import_undo(*, actor, batch: ImportBatch) -> ImportUndoResult:
             params={"days": UNDO_DAYS, "date": timezone.localdate(finished).strftime("%d.%m.%Y")},
         )
     result = ImportUndoResult()
+    if current.kind != KIND_CUSTOMERS:
+        _undo_linked(batch=current, actor=actor, result=result)
+        import_transition(
+            batch=batch, to=State.UNDONE, actor=actor,
+            payload={"deleted": result.deleted, "restored": 0, "kept": result.kept_count},
+        )  # fmt: skip
+        return result
     dependants = (
         Exists(ContactPerson.objects.filter(customer=OuterRef("customer_id")))
         | Exists(Interaction.objects.filter(customer=OuterRef("customer_id")))

@@ -44,6 +44,7 @@ ERROR_PREVIEW_STOPPED = _("The preview could not be finished: %(reason)s. Choose
 MESSAGE_STARTED = _("The import has started.")
 MESSAGE_CANCELLED = _("The import was cancelled and its file deleted.")
 MESSAGE_UNDONE = _("The import was undone: %(deleted)s customers deleted, %(restored)s restored, %(kept)s kept.")
+MESSAGE_UNDONE_ROWS = _("The import was undone: %(deleted)s rows deleted, %(kept)s kept.")
 
 
 def _register(request, slug: str) -> Register:
@@ -263,5 +264,6 @@ def batch_undo(request, register, code):
         _error(request, error)
     else:
         counts = {"deleted": result.deleted, "restored": result.restored, "kept": result.kept_count}
-        messages.success(request, MESSAGE_UNDONE % counts)
+        message = MESSAGE_UNDONE if batch.kind == ImportBatch.Kind.CUSTOMERS else MESSAGE_UNDONE_ROWS
+        messages.success(request, message % counts)
     return _detail(batch)
