@@ -300,6 +300,12 @@ class CompanySearchForm(forms.Form):
     )
     page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The search is sent to PRH: a personal identity code typed by mistake must not leave the house.
+        for field in self.fields.values():
+            _text_validators(field)
+
     def clean(self):
         cleaned = super().clean()
         if not any(cleaned.get(name) for name in ("name", "location", "business_line")):

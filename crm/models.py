@@ -277,16 +277,28 @@ class CompanyChange(RegisterAuditMixin, TimeStampedModel):
         APPLIED = "applied", _("applied")
         DISMISSED = "dismissed", _("dismissed")
 
+    # The customer fields the company register speaks for: the name and the visiting address.
+    class Field(models.TextChoices):
+        ORGANISATION_NAME = "organisation_name", _("organisation name")
+        STREET_ADDRESS = "street_address", _("street address")
+        POSTAL_CODE = "postal_code", _("postal code")
+        CITY = "city", _("city")
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="company_changes", verbose_name=_("organisation")
     )
-    field = models.CharField(_("field"), max_length=30)
+    field = models.CharField(_("field"), max_length=30, choices=Field.choices)
     old_value = PersonalCharField(_("value before"), max_length=300, blank=True)
     new_value = PersonalCharField(_("value in the company register"), max_length=300, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PROPOSED)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
