@@ -722,7 +722,8 @@ def import_file(path: Path, rows: int) -> tuple[set[str], set[str]]:
 
 
 def import_batch_previewed(path: Path):
-    """A register with an owner, and the file uploaded and previewed by the owner with the suggested mapping.
+    """A register with an owner, and the file uploaded and previewed (by the running worker) with the suggested
+    mapping.
 
     Return the owner, the batch, the mapping and the preview's (rows, new, rejected)."""
     from django.contrib.auth import get_user_model
@@ -758,20 +759,12 @@ def import_batch_previewed(path: Path):
     with path.open("rb") as upload:
         batch = services.import_batch_create(actor=owner, register=register, file=upload, file_name=path.name)
     with path.open("rb") as file:
-        table = read_table(file, file_name=path.name)
-        mapping = suggest_mapping(table.headers, register=register, kind=KIND_CUSTOMERS)
-        match_mode = ImportBatch.MatchMode.SKIP
-        if hasattr(services, "import_preview_start"):
-            # A batch is previewed by a task, as the mapping page starts it: the worker running now does it.
-            services.import_preview_start(actor=owner, batch=batch, mapping=mapping, match_mode=match_mode)
-            previewed = ImportBatch.objects.filter(pk=batch.pk, previewed_at__isnull=False)
-            wait_for(previewed.exists, 120, interval=0.2)
-            batch.refresh_from_db()
-            return owner, batch, mapping, (batch.rows, batch.created, batch.duplicate + batch.invalid)
-        preview = services.import_preview(
-            actor=owner, register=register, table=table, mapping=mapping, match_mode=match_mode, batch=batch
-        )
-    return owner, batch, mapping, (preview.rows, preview.new, preview.error_count)
+        mapping = suggest_mapping(read_table(file, file_name=path.name).headers, register=register, kind=KIND_CUSTOMERS)
+    # A batch is previewed by a task, as the mapping page starts it: the worker running now does it.
+    services.import_preview_start(actor=owner, batch=batch, mapping=mapping, match_mode=ImportBatch.MatchMode.SKIP)
+    wait_for(ImportBatch.objects.filter(pk=batch.pk, previewed_at__isnull=False).exists, 120)
+    batch.refresh_from_db()
+    return owner, batch, mapping, (batch.rows, batch.created, batch.rejected)
 
 
 def scenario_import_worker_killed() -> None:
