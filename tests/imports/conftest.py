@@ -3,6 +3,8 @@
 import pytest
 from django.utils import translation
 
+from config.celery import app as celery_app
+
 
 @pytest.fixture(autouse=True)
 def _english(settings):
@@ -16,3 +18,12 @@ def _english(settings):
 def _media(settings, tmp_path):
     """Keep uploads and rejected rows' files of the tests out of the work tree."""
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Run the preview and commit tasks in the test process, with Redis configured (CI) as without it."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
