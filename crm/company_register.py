@@ -120,6 +120,8 @@ def company_record(facts: CompanyFacts, fetched_at: datetime.datetime) -> dict:
             "company_form": _descriptions(facts.company_form),
             "business_line": {**_descriptions(facts.business_line), "code_set": facts.business_line.code_set},
             "website": facts.website,
+            "visiting_address": str(facts.visiting_address),
+            "postal_address": str(facts.postal_address),
             "parallel_names": list(facts.parallel_names),
             "auxiliary_names": list(facts.auxiliary_names),
             "registration_date": facts.registration_date.isoformat() if facts.registration_date else "",
@@ -180,6 +182,9 @@ def facts_rows(facts: dict) -> list[tuple[str, str]]:
     line = facts.get("business_line") or {}
     if line.get("code"):
         rows.append((_("Main line of business"), f"{line['code']} {_describe(line, language)}".strip()))
+    for key, label in (("visiting_address", _("Visiting address")), ("postal_address", _("Postal address"))):
+        if facts.get(key):
+            rows.append((label, facts[key]))
     if facts.get("website"):
         rows.append((_("Website"), facts["website"]))
     names = [*facts.get("parallel_names", ()), *facts.get("auxiliary_names", ())]

@@ -69,6 +69,9 @@ def test_a_business_id_fills_the_form_and_shows_the_facts(prh, client, staff_a, 
     assert "Active" in page
     assert "Osakeyhtiö" in page or "Limited company" in page
     assert "82200" in page
+    assert "Visiting address" in page
+    assert "Valimotie 17-19 B 12a, 00380 HELSINKI" in page
+    assert "PL 123, 00381 HELSINKI" in page
     assert str(SOURCE_NOTICE) in page
     assert record_of(response)
 
