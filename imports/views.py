@@ -145,7 +145,10 @@ def batch_detail(request, register, code):
 @require_GET
 def batch_progress(request, register, code):
     register, batch = _batch(request, register, code)
-    if batch.state == State.PREVIEWED and request.headers.get("HX-Request"):
+    if not request.headers.get("HX-Request"):
+        # Opened by itself (a bookmark, a browser without JavaScript): the batch's page shows the same progress.
+        return _detail(batch)
+    if batch.state == State.PREVIEWED:
         # The preview has ended: the page that polled shows its result (or the mapping, if it has none).
         response = HttpResponse(status=204)
         response["HX-Redirect"] = str(_preview_url(batch))

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -128,3 +130,16 @@ def staff_b(register_b):
     user = UserFactory(username="staff_b")
     grant(user, register_b, Role.STAFF)
     return user
+
+
+@pytest.fixture
+def private_cache(settings):
+    """Give the test a cache of its own, empty: clearing the shared one (Redis in CI) would wipe what the
+    other test workers keep there, such as the public form's rate-limit counters."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(uuid.uuid4())}
+    }
+    cache.clear()
+    return cache

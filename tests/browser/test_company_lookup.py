@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -17,9 +16,8 @@ API = "/opendata-ytj-api/v3"
 
 
 def test_a_handler_looks_up_a_business_id_and_saves_the_organisation(
-    sign_in, live_server, page, handler_a, register_a, httpserver, settings
+    sign_in, live_server, page, handler_a, register_a, httpserver, settings, private_cache
 ):
-    cache.clear()
     settings.PRH_API_URL = httpserver.url_for(API)
     settings.LANGUAGE_CODE = "en"
     httpserver.expect_request(f"{API}/companies", query_string={"businessId": "0100130-4"}).respond_with_json(
@@ -45,4 +43,3 @@ def test_a_handler_looks_up_a_business_id_and_saves_the_organisation(
     expect(page).to_have_url(re.compile(re.escape(str(customer.code))))
     expect(page.locator(".company-facts")).to_contain_text("82200")
     expect(page.get_by_text(re.compile(r"PRH.*CC BY 4\.0")).first).to_be_visible()
-    cache.clear()

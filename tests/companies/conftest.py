@@ -2,7 +2,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 from companies import client as prh
@@ -21,10 +20,8 @@ def recorded_company(name: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(private_cache):
+    """Every test starts with no PRH answer cached (in a cache of its own, see tests/conftest.py)."""
 
 
 @pytest.fixture

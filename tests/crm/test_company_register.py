@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.signing import TimestampSigner
 from django.urls import reverse
 
@@ -21,10 +20,8 @@ UNREACHABLE = "The company register could not be reached."
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(private_cache):
+    """No PRH answer is cached from another test (a cache of the test's own, see tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def test_the_progress_polls_while_previewing_and_sends_the_page_to_the_result(cl
     batch = started(handler_a, uploaded(handler_a, register_a, organisation_rows(2)))
     client.force_login(handler_a)
 
-    polling = client.get(url("batch-progress", batch)).content.decode()
+    polling = client.get(url("batch-progress", batch), headers={"HX-Request": "true"}).content.decode()
     preview_page = client.get(url("batch-preview", batch)).content.decode()
     run(batch)
     done = client.get(url("batch-progress", batch), headers={"HX-Request": "true"})

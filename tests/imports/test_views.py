@@ -177,12 +177,18 @@ def test_the_progress_partial_polls_while_the_batch_runs(client, handler_a, regi
     batch = previewed_batch(actor=handler_a, register=register_a, rows=organisation_rows(2))
     services.import_transition(batch=batch, to=ImportBatch.State.QUEUED, actor=handler_a)
 
-    response = signed_in(client, handler_a).get(url("batch-progress", register_a, batch))
+    response = signed_in(client, handler_a).get(
+        url("batch-progress", register_a, batch), headers={"HX-Request": "true"}
+    )
 
     html = response.content.decode()
     assert f'hx-get="{url("batch-progress", register_a, batch)}"' in html
     assert 'hx-trigger="every 1s"' in html
     assert f'href="{url("batch-detail", register_a, batch)}"' in html  # the refresh link without JavaScript
+    # Opened by itself (no htmx), the partial's address leads to the batch's whole page.
+    plain = client.get(url("batch-progress", register_a, batch))
+    assert plain.status_code == 302
+    assert plain["Location"] == url("batch-detail", register_a, batch)
 
 
 def test_the_rejected_rows_csv_has_the_rows_and_an_error_column(client, handler_a, register_a):
