@@ -35,6 +35,8 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from registers.spreadsheet import spreadsheet_text
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 
@@ -226,7 +228,7 @@ def _csv_rows(copy: IO[bytes], dialect: _Dialect) -> Iterator[Row]:
     with open(descriptor, encoding=dialect.encoding, newline="") as text:
         try:
             for number, record in enumerate(csv.reader(text, delimiter=dialect.delimiter), start=1):
-                yield Row(number=number, cells=tuple(cell.strip() for cell in record))
+                yield Row(number=number, cells=tuple(spreadsheet_text(cell.strip()) for cell in record))
         except (csv.Error, UnicodeDecodeError) as error:
             raise FileRefused(ERROR_CSV_ROW, code="bad_row", params={"row": number + 1}) from error
 
@@ -315,7 +317,7 @@ def cell_text(value) -> str:
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
-    return str(value).strip()
+    return spreadsheet_text(str(value).strip())
 
 
 def _write_sheet(source: IO[bytes], out: IO[str]) -> int:

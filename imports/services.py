@@ -38,6 +38,7 @@ from registers import roles
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
 from registers.selectors import user_can
+from registers.spreadsheet import spreadsheet_row
 from registers.state_machine import StateMachine
 
 from .linked import LINKED_FIELDS, LinkedPlanner
@@ -259,7 +260,7 @@ def _preview_rows(*, planner, table, preview: ImportPreview, out=None, on_chunk=
     writer = None
     if out is not None:
         writer = csv.writer(out, delimiter=";")
-        writer.writerow([*table.headers, str(ERROR_COLUMN_ERROR)])
+        writer.writerow(spreadsheet_row(*table.headers, str(ERROR_COLUMN_ERROR)))
     counters = {"created": "new", "updated": "update", "skipped": "unchanged", "duplicate": "duplicate"}
     for chunk in _chunks(table.rows, PREVIEW_CHUNK):
         for row, outcome in zip(chunk, planner.plan(chunk), strict=True):
@@ -274,7 +275,8 @@ def _preview_rows(*, planner, table, preview: ImportPreview, out=None, on_chunk=
             if outcome.rejected:
                 preview.rejected.append(outcome.row)
                 if writer is not None:
-                    writer.writerow([*row.cells, " | ".join(error.text for error in outcome.errors)])
+                    # Opened in a spreadsheet program to be fixed: a cell that starts like a formula stays text.
+                    writer.writerow(spreadsheet_row(*row.cells, " | ".join(error.text for error in outcome.errors)))
         if on_chunk is not None:
             on_chunk(preview.rows)
     return preview

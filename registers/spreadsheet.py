@@ -29,3 +29,12 @@ def spreadsheet_cell(value) -> str:
 def spreadsheet_row(*values) -> list[str]:
     """Return the values as one row of cell texts, each through `spreadsheet_cell`."""
     return [spreadsheet_cell(value) for value in values]
+
+
+def spreadsheet_text(cell: str) -> str:
+    """Return the text `spreadsheet_cell` wrote: a ' in front of a formula's first character is taken off.
+
+    Files this project writes (the import's rejected rows) are fixed and read back: the ' must not become
+    part of a name or a phone number.
+    """
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_FIRST else cell

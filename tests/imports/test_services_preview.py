@@ -1,5 +1,6 @@
 """The dry run of an import: what it counts, the errors it names by row and column, and who may run it."""
 
+import csv
 import io
 
 import pytest
@@ -14,7 +15,7 @@ from registers.models import CustomerField
 from registers.validators import ERROR_IDENTITY_CODE
 
 from ..factories import CustomerFactory, RegisterFactory
-from .factories import table
+from .factories import table, table_from_bytes
 from .helpers import HEADERS, MAPPING, business_id, english, organisation_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(english.__name__)]
@@ -172,6 +173,25 @@ def test_the_rejected_rows_file_has_the_rows_to_fix_with_their_errors(handler_a,
     assert lines[1].startswith(f"Rikki Oy;{business_id(2)};rikki;Kemi;Row 3, column “Sähköposti”:")
     assert lines[2].startswith(f"Tupla Oy;{business_id(0)};;Kemi;Row 5: ")
     assert len(lines) == 3
+
+
+def test_a_rejected_cell_that_looks_like_a_formula_stays_text_and_reads_back_as_it_was(handler_a, register_a):
+    """The rejected rows are opened in a spreadsheet program: '=HYPERLINK(...)' must not run there (CSV
+    injection), and the fixed file read back must give the name as typed, without the ' that kept it text."""
+    name = '=HYPERLINK("http://evil.example","Klikkaa")'
+    rows = [[name, business_id(2), "rikki", "+358401234567"]]
+    out = io.StringIO()
+
+    services.import_preview(
+        actor=handler_a, register=register_a, table=table(HEADERS, rows), mapping=MAPPING, match_mode=SKIP, out=out
+    )
+
+    written = list(csv.reader(io.StringIO(out.getvalue()), delimiter=";"))[1]
+    assert written[0].startswith("'=HYPERLINK(")
+    assert written[3] == "'+358401234567"
+    read_back = next(iter(table_from_bytes(out.getvalue().encode()).rows))
+    assert read_back.cells[0] == name
+    assert read_back.cells[3] == "+358401234567"
 
 
 def test_staff_may_not_import(staff_a, register_a):
