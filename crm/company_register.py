@@ -7,6 +7,7 @@ from PRH, and only for the business ID that was looked up. Without PRH (not conf
 form works by hand and says why the look-up gave nothing.
 """
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.client import (
@@ -25,12 +26,10 @@ from companies.client import (
     company_get,
     company_search,
 )
-from companies.facts import CompanyFacts, CompanyStatus
-from registers import roles
-from registers.selectors import user_can
+from companies.facts import CompanyFacts, CompanyStatus, Descriptions
 
 from .models import Customer
-from .selectors import user_holds_right
+from .selectors import user_may_import
 from .services import customer_create
 
 # PRH's terms (CC BY 4.0) ask for the source to be named wherever its data is shown.
@@ -117,8 +116,8 @@ def company_record(facts: CompanyFacts, fetched_at: datetime.datetime) -> dict:
         "status": str(facts.status),
         "fetched_at": fetched_at.isoformat(),
         "facts": {
-            "company_form": _descriptions(facts.company_form),
-            "business_line": {**_descriptions(facts.business_line), "code_set": facts.business_line.code_set},
+            "company_form": dataclasses.asdict(facts.company_form),
+            "business_line": dataclasses.asdict(facts.business_line),
             "website": facts.website,
             "visiting_address": str(facts.visiting_address),
             "postal_address": str(facts.postal_address),
@@ -174,14 +173,13 @@ def customer_panel(customer) -> dict:
 
 def facts_rows(facts: dict) -> list[tuple[str, str]]:
     """Return (label, text) of the kept facts in the user's language, for a definition list."""
-    language = (translation.get_language() or "fi")[:2]
     rows = []
-    company_form = _describe(facts.get("company_form"), language)
+    company_form = _description(facts.get("company_form"))
     if company_form:
         rows.append((_("Company form"), company_form))
     line = facts.get("business_line") or {}
     if line.get("code"):
-        rows.append((_("Main line of business"), f"{line['code']} {_describe(line, language)}".strip()))
+        rows.append((_("Main line of business"), f"{line['code']} {_description(line)}".strip()))
     for key, label in (("visiting_address", _("Visiting address")), ("postal_address", _("Postal address"))):
         if facts.get(key):
             rows.append((label, facts[key]))
@@ -197,16 +195,10 @@ def facts_rows(facts: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _describe(descriptions: dict | None, language: str) -> str:
-    descriptions = descriptions or {}
-    for code in (language, "fi", "sv", "en"):
-        if descriptions.get(code):
-            return descriptions[code]
-    return ""
-
-
-def _descriptions(value) -> dict[str, str]:
-    return {"code": value.code, "fi": value.fi, "sv": value.sv, "en": value.en}
+def _description(stored: dict | None) -> str:
+    # A code's descriptions as company_record kept them, in the user's language as the register's own class picks it.
+    fields = {name: (stored or {}).get(name, "") for name in ("code", "fi", "sv", "en")}
+    return Descriptions(**fields).description()
 
 
 # Adding companies found by a search of the company register, several at once (a handler's work).
@@ -237,10 +229,7 @@ def companies_search_page(*, name: str, location: str, business_line: str, page:
 @transaction.atomic
 def companies_add(*, actor, register, companies: list[CompanyFacts]) -> CompaniesAdded:
     """Add the chosen companies as organisations of the register; skip those whose business ID it has."""
-    if not (
-        user_can(user=actor, register=register, perm=roles.CHANGE_DATA)
-        and user_holds_right(user=actor, register=register, right=roles.IMPORT_CUSTOMERS)
-    ):
+    if not user_may_import(user=actor, register=register):
         raise PermissionDenied(ERROR_NO_ADD_RIGHT)
     if not register.collects("business_id"):
         raise ValidationError(ERROR_NO_BUSINESS_IDS, code="no_business_ids")

@@ -235,6 +235,16 @@ def user_holds_right(*, user, register: Register, right: str) -> bool:
     return any(right in roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held)
 
 
+def user_may_import(*, user, register: Register) -> bool:
+    """Tell whether the user may bring customers in from files or the company register, and undo such imports.
+
+    CHANGE_DATA first: a role that ended, or a register the user cannot write, never receives a row.
+    """
+    return user_can(user=user, register=register, perm=roles.CHANGE_DATA) and user_holds_right(
+        user=user, register=register, right=roles.IMPORT_CUSTOMERS
+    )
+
+
 def user_may_change_interaction(*, user, interaction: Interaction, register: Register) -> bool:
     """Tell whether the user may correct or remove the entry: their own, or anybody's with CHANGE_OTHERS_ENTRIES."""
     if interaction.staff_user_id is not None and interaction.staff_user_id == user.pk:

@@ -109,8 +109,7 @@ def customer_list(request, register):
         rows=display.list_rows(register, page.object_list, columns),
         columns=columns,
         collects_address=register.collects("address"),
-        can_import=register.can_change
-        and selectors.user_holds_right(user=request.user, register=register, right=roles.IMPORT_CUSTOMERS),
+        can_import=selectors.user_may_import(user=request.user, register=register),
         company_register_on=company_register.lookup_available(),
         **_contact_hits(request.user, register, form),
     )
@@ -348,10 +347,7 @@ def company_change_decide(request, register, code, change, decision):
 def _require_company_adding(request, register: Register) -> None:
     if not company_register.lookup_available():
         raise Http404
-    if not (
-        register.can_change
-        and selectors.user_holds_right(user=request.user, register=register, right=roles.IMPORT_CUSTOMERS)
-    ):
+    if not selectors.user_may_import(user=request.user, register=register):
         raise PermissionDenied(company_register.ERROR_NO_ADD_RIGHT)
 
 

@@ -3,19 +3,10 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from crm.selectors import user_holds_right
-from registers import roles
+from crm.selectors import user_may_import
 from registers.models import Register
-from registers.selectors import user_can
 
 from .models import ImportBatch, ImportedRecord, ImportEvent
-
-
-def user_may_import(*, user, register: Register) -> bool:
-    """Tell whether the user may import into (and undo imports of) the register: an owner or a handler."""
-    return user_can(user=user, register=register, perm=roles.CHANGE_DATA) and user_holds_right(
-        user=user, register=register, right=roles.IMPORT_CUSTOMERS
-    )
 
 
 def import_batch_list(*, user, register: Register) -> QuerySet[ImportBatch]:

@@ -32,12 +32,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactPerson, Customer, Interaction, Invoice
-from crm.selectors import user_holds_right
+from crm.selectors import user_may_import
 from privacy.rights.erasure import customer_holds
-from registers import roles
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
-from registers.selectors import user_can
 from registers.spreadsheet import spreadsheet_row
 from registers.state_machine import StateMachine
 
@@ -138,11 +136,7 @@ def _chunks(rows, size: int) -> Iterator[list]:
 
 
 def _require_import_right(actor, register: Register) -> None:
-    # CHANGE_DATA first: a role that ended, or a register the actor cannot write, never receives a row.
-    if not (
-        user_can(user=actor, register=register, perm=roles.CHANGE_DATA)
-        and user_holds_right(user=actor, register=register, right=roles.IMPORT_CUSTOMERS)
-    ):
+    if not user_may_import(user=actor, register=register):
         raise PermissionDenied(ERROR_NO_IMPORT_RIGHT)
 
 
