@@ -115,8 +115,6 @@ class ImportBatch(TimeStampedModel):
 
     @property
     def percent_done(self) -> int:
-        if self.state == self.State.PREVIEWING:
-            return min(100, self.progress * 100 // self.rows) if self.rows else 0
         if not self.rows:
             return 100 if self.state == self.State.DONE else 0
         return min(100, self.progress * 100 // self.rows)

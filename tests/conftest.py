@@ -143,3 +143,14 @@ def private_cache(settings):
     }
     cache.clear()
     return cache
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in the test process, with Redis configured (CI) as without it (their e-mails land in mail.outbox)."""
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

@@ -6,7 +6,6 @@ from django.urls import reverse
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from config.celery import app as celery_app
 from crm.models import Customer
 from imports.models import ImportBatch
 
@@ -16,12 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process():
-    # The preview and the commit run in the live server's thread, with Redis configured (CI) as without it.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+def _tasks_in_process(celery_eager):
+    """The preview and the commit run in the live server's thread, with Redis configured (CI) as without it."""
 
 
 def swedish_workbook(path):

@@ -3,8 +3,6 @@
 import pytest
 from django.utils import translation
 
-from config.celery import app as celery_app
-
 
 @pytest.fixture(autouse=True)
 def _english(settings):
@@ -21,9 +19,5 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process():
+def _tasks_in_process(celery_eager):
     """Run the preview and commit tasks in the test process, with Redis configured (CI) as without it."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous

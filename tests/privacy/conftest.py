@@ -4,8 +4,6 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from config.celery import app as celery_app
-
 
 @pytest.fixture
 def public_client():
@@ -13,15 +11,6 @@ def public_client():
     address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
     # English pages, so tests can compare with the source strings.
     return Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def celery_eager():
-    """Run tasks in the test process (their e-mails land in mail.outbox)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)

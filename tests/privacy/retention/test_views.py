@@ -3,7 +3,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from crm.models import Customer
 from privacy.retention.models import LegalHold, PurgeRun
 
@@ -14,11 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tasks_in_process():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+def tasks_in_process(celery_eager):
+    """The purge run's task runs in the test process."""
 
 
 def url(register, suffix=""):
