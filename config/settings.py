@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "companies",
     "crm",
     "privacy",
+    "duplicates",
     "imports",
 ]
 

@@ -269,6 +269,25 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
             raise ValidationError(errors)
 
 
+class CustomerAlias(models.Model):
+    """The code of a customer merged into another: its links (bookmarks, e-mails, tickets) lead to the survivor.
+
+    Written and removed by the merge and its undo (duplicates.services); cascades with the survivor, so an
+    erased customer leaves no way back to it.
+    """
+
+    code = models.UUIDField(unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("customer"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("code of a merged customer")
+        verbose_name_plural = _("codes of merged customers")
+
+    def __str__(self) -> str:
+        return str(self.code)
+
+
 class CompanyChange(RegisterAuditMixin, TimeStampedModel):
     """A name or address of an organisation that the company register's nightly refresh found changed."""
 

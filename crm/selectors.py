@@ -40,7 +40,16 @@ from registers import roles
 from registers.models import Register, Role
 from registers.selectors import register_ids, register_list, user_can, user_roles
 
-from .models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice, OrderingClient
+from .models import (
+    CallRecording,
+    ContactCentreMessage,
+    ContactPerson,
+    Customer,
+    CustomerAlias,
+    Interaction,
+    Invoice,
+    OrderingClient,
+)
 from .validators import normalise_business_id
 
 ERROR_READ_ONLY = _("You have read-only access to this register.")
@@ -477,6 +486,23 @@ def customer_get_with_register(*, user, register_slug: str, code) -> Customer:
     customer.contact_person_list = _contact_persons_from_rows(customer, customer.contact_person_rows)
     _mark_access(user, customer.register)
     return customer
+
+
+def customer_merged_into(*, user, register_slug: str, code) -> Customer | None:
+    """Return the customer that the customer `code` was merged into, if the user may see it; else None.
+
+    The old code's links lead to the survivor (duplicates.services.customer_merge); a user who may not
+    see the survivor learns nothing, not even that the code was merged.
+    """
+    try:
+        alias = CustomerAlias.objects.select_related("customer__register").get(
+            code=code,
+            customer__register__slug=register_slug,
+            customer__register_id__in=register_ids(user=user),
+        )
+    except (CustomerAlias.DoesNotExist, ValueError, ValidationError):
+        return None
+    return alias.customer
 
 
 def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:

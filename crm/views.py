@@ -186,7 +186,14 @@ def _changeable_entry_urls(user, register: Register, timeline, rows) -> set[str]
 @require_GET
 def customer_detail(request, register, code):
     # The most visited page reads its register with the customer; the header comes from `user_access`.
-    customer = selectors.customer_get_with_register(user=request.user, register_slug=register, code=code)
+    try:
+        customer = selectors.customer_get_with_register(user=request.user, register_slug=register, code=code)
+    except Http404:
+        # A merged-away customer's links lead to the survivor, for those who may see it.
+        survivor = selectors.customer_merged_into(user=request.user, register_slug=register, code=code)
+        if survivor is None:
+            raise
+        return redirect(survivor)
     register, registers = customer.register, user_access(request.user).links_for(roles.VIEW_DATA)
     log_access(request, customer)
     timeline = selectors.customer_timeline_page(

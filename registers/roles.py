@@ -57,10 +57,12 @@ CHANGE_OTHERS_ENTRIES = "change_others_entries"  # correct or remove a timeline 
 # Bring customers in from a file and undo such a batch: thousands of records at once are the register's
 # keepers' decision (issue 15), not a staff user's.
 IMPORT_CUSTOMERS = "import_customers"
+# Merge duplicate customers or contact persons, and undo a merge: it rewrites whose history is whose (issue 16).
+MERGE_CUSTOMERS = "merge_customers"
 
 ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS}),
-    Role.HANDLER: frozenset({IMPORT_CUSTOMERS}),
+    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS, MERGE_CUSTOMERS}),
+    Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS}),
 }
 
 MAIN_USERS_GROUP = "main users"
