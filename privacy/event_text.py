@@ -176,6 +176,10 @@ def _details(event: RequestEvent, payload: dict) -> list[str]:
         if payload.get("by") == "requester":
             parts.append(_("by the requester"))
         return parts
+    if action in {Action.RECORDS_MERGED, Action.RECORDS_UNMERGED}:
+        register = _registers(event, [payload["register"]]) if payload.get("register") else ""
+        records = _records(_count(payload.get("records")))
+        return [f"{register}: {records}" if register else records]
     if action in {Action.RESTRICTION_APPLIED, Action.OBJECTION_APPLIED}:
         parts = [_records(_count(payload.get("records")))]
         if payload.get("registers"):

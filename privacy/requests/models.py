@@ -323,6 +323,9 @@ class RequestEvent(models.Model):
         NOTIFICATIONS_CREATED = "notifications_created", _("recipients to be notified")
         NOTIFICATION_RESOLVED = "notification_resolved", _("recipient notification resolved")
         REFUSAL_DECIDED = "refusal_decided", _("refusal decided")
+        # A record the request matched was merged with its duplicates, or such a merge undone (duplicates app).
+        RECORDS_MERGED = "records_merged", _("duplicate records merged")
+        RECORDS_UNMERGED = "records_unmerged", _("merge of duplicate records undone")
 
     class Note(models.TextChoices):
         """What the system says about a step, kept as a code in `payload["note"]` and worded in the reader's language.
