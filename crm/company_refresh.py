@@ -287,11 +287,13 @@ _CUSTOMER_COLUMNS = (
     "business_id",
     "processing_restricted",
     "sort_name",
+    "match_name",
     *CHANGE_FIELDS,
     *FACT_FIELDS,
     "version",
 )
-_WRITTEN_COLUMNS = (*FACT_FIELDS, *CHANGE_FIELDS, "sort_name", "version", "updated_at")
+# match_name follows a new name as sort_name does (duplicate detection compares it).
+_WRITTEN_COLUMNS = (*FACT_FIELDS, *CHANGE_FIELDS, "sort_name", "match_name", "version", "updated_at")
 # The fetch time changes every night and is not a change of the customer.
 _AUDITED_COLUMNS = ("company_status", "company_facts", *CHANGE_FIELDS)
 

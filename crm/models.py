@@ -22,6 +22,7 @@ from registers.fields import (
 )
 from registers.models import CustomerField, Register, TimeStampedModel
 
+from .similarity import match_name
 from .validators import normalise_business_id, validate_business_id, validate_not_in_future
 
 ERROR_NOT_COLLECTED = _("This register does not collect this information.")
@@ -105,6 +106,9 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
     last_name = PersonalCharField(_("last name"), max_length=100, blank=True)
     organisation_name = PersonalCharField(_("organisation name"), max_length=200, blank=True)
     sort_name = PersonalCharField(max_length=300, editable=False, db_index=True)
+    # The name as duplicate detection compares it (crm.similarity.match_name): no case, accents,
+    # punctuation, company-form words or Finnish/Swedish spelling variants.
+    match_name = PersonalCharField(max_length=300, editable=False, blank=True, default="")
     business_id = PersonalCharField(_("business ID"), max_length=9, blank=True, validators=[validate_business_id])
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=[validate_not_in_future])
     street_address = PersonalCharField(_("street address"), max_length=200, blank=True)
@@ -194,6 +198,9 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
             models.Index(Upper("email"), name="customer_email_upper"),
             models.Index(fields=["mobile"], name="customer_mobile"),
             models.Index(fields=["landline"], name="customer_landline"),
+            # Similar names for duplicate detection and the new-customer form's warning
+            # (duplicates.detection, crm.similarity); PostgreSQL only (crm/migrations/0015).
+            GinIndex(OpClass("match_name", name="gin_trgm_ops"), name="customer_match_name_trgm"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -216,6 +223,7 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
     def normalise(self) -> None:
         self.business_id = normalise_business_id(self.business_id)
         self.sort_name = self.display_name.casefold()
+        self.match_name = match_name(self.kind, self.organisation_name, self.first_name, self.last_name)
 
     def get_absolute_url(self) -> str:
         return reverse("crm:customer-detail", kwargs={"register": self.register.slug, "code": self.code})
