@@ -36,6 +36,8 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     # Customers brought in from files, per register (issue 15).
     path("imports/", include("imports.urls")),
+    # Likely duplicate customers, their merge and its undo, per register (issue 16).
+    path("duplicates/", include("duplicates.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),

@@ -427,6 +427,9 @@ def _mark_access(user, register: Register) -> Register:
     register.can_change_others_entries = user_holds_right(
         user=user, register=register, right=roles.CHANGE_OTHERS_ENTRIES
     )
+    register.can_merge = register.can_change and user_holds_right(
+        user=user, register=register, right=roles.MERGE_CUSTOMERS
+    )
     return register
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from crm import selectors as crm_selectors
@@ -18,6 +20,7 @@ from registers import roles
 from registers.models import Register
 from registers.selectors import user_can
 
+from .merging import LOG_KEY, field_label
 from .models import CustomerMerge, DuplicateCandidate, RecordKind
 
 ERROR_NO_MERGE_RIGHT = _("Only the register's owner or handler may merge customers or undo a merge.")
@@ -171,13 +174,14 @@ def merge_undo_refusal(*, merge: CustomerMerge, now: datetime.datetime):
     return None
 
 
-def candidate_list(*, user, register: Register, state: str = DuplicateCandidate.State.OPEN) -> QuerySet:
-    """The register's candidate pairs, best first, for a user who may merge in it."""
+def candidate_list(*, user, register: Register, state: str | None = DuplicateCandidate.State.OPEN) -> QuerySet:
+    """The register's candidate pairs (in `state`, or all), best first, for a user who may merge in it."""
     require_merge_right(user=user, register=register)
-    return (
-        DuplicateCandidate.objects.filter(register=register, state=state)
-        .select_related("first", "second", "first_person__customer", "second_person__customer")
-        .order_by("-score", "id")
+    candidates = DuplicateCandidate.objects.filter(register=register)
+    if state is not None:
+        candidates = candidates.filter(state=state)
+    return candidates.select_related("first", "second", "first_person__customer", "second_person__customer").order_by(
+        "-score", "id"
     )
 
 
@@ -241,3 +245,30 @@ def candidates_of(*, customer: Customer) -> QuerySet:
     return DuplicateCandidate.objects.filter(
         Q(first=customer) | Q(second=customer), state=DuplicateCandidate.State.OPEN
     )
+
+
+def merge_field_changes(*, merge: CustomerMerge) -> list[tuple[str, str, str]]:
+    """(field label, value before, value after) of the survivor's data fields the merge changed."""
+    model = Customer if merge.kind == RecordKind.CUSTOMER else ContactPerson
+    before, after = merge.images.get("before", {}), merge.images.get("after", {})
+    rows = []
+    for name in model.DATA_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            rows.append((field_label(model, name), "" if old is None else str(old), "" if new is None else str(new)))
+    return rows
+
+
+def merge_counts(*, merge: CustomerMerge) -> list[tuple[str, int]]:
+    """(kind of row, how many) the merge moved to the survivor: interactions, invoices, consents, ..."""
+    rows = []
+    for label, count in sorted(merge.images.get("counts", {}).items()):
+        if label == LOG_KEY:
+            rows.append((str(_("audit trail entries")), count))
+            continue
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        rows.append((str(capfirst(model._meta.verbose_name_plural)), count))
+    return rows

@@ -44,6 +44,8 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from crm.models import CompanyChange, Customer
+from duplicates.models import DuplicateCandidate
+from duplicates.services import customer_merge
 from imports.services import import_batch_create
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
@@ -136,6 +138,7 @@ MULTI_REFUSED = who(_403=A_VIEW)
 MULTI_REFUSED_OR_MISSING = {frozenset({403, 404}): A_VIEW}
 CHANGE_A = who(OK=A_CHANGE, _403={"expert"})
 IMPORT_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.IMPORT_CUSTOMERS
+MERGE_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.MERGE_CUSTOMERS
 OWNER_DATA = who(OK=A_OWNER, _403=A_VIEW - A_OWNER)  # changes only the owner's role allows inside the data
 OWNER_SCREEN = who(OK=A_OWNER | {"main"}, _403=A_VIEW - A_OWNER)
 MANAGER_SCREEN = who(OK=A_HANDLE | {"main"}, _403=A_VIEW - A_HANDLE)
@@ -288,6 +291,14 @@ TABLE: dict[str, Rule] = {
     "imports:batch-cancel": R("batch", 405, post=IMPORT_A),
     "imports:batch-progress": R("batch", IMPORT_A, post=405),
     "imports:batch-undo": R("batch", IMPORT_A),
+    # Duplicates: finding, merging and undoing are the owner's and the handler's (roles.MERGE_CUSTOMERS); A's
+    # other roles are refused, other registers' pairs and merges look missing.
+    "duplicates:candidate-list": R("reg", MERGE_A, post=405),
+    "duplicates:candidate-dismiss": R("candidate", 405, post=MERGE_A),
+    "duplicates:customer-merge": R("reg", MERGE_A),
+    "duplicates:contact-person-merge": R("customer", MERGE_A),
+    "duplicates:merge-list": R("reg", MERGE_A, post=405),
+    "duplicates:merge-detail": R("merge", MERGE_A),
     # The company register (PRH): adding companies from a search is an importer's work; a change the nightly
     # refresh found is decided by whoever may change data.
     "crm:company-search": R("reg", IMPORT_A),
@@ -525,6 +536,8 @@ class World:
                 "commitment": "random",
                 "company-change": "customer",
                 "batch": "import_batch",
+                "candidate": "duplicate_candidate",
+                "merge": "merge",
             }[family]
         if key == "random":
             return str(uuid.uuid4())
@@ -587,6 +600,14 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     company_change = CompanyChange.objects.create(customer=customer, field="city", new_value=f"Kaupunki {marker}")
     upload = SimpleUploadedFile("asiakkaat.csv", f"Nimi;Kunta\nOy {marker};Espoo\n".encode(), content_type="text/csv")
     batch = import_batch_create(actor=owner, register=register, file=upload, file_name="asiakkaat.csv")
+    # A likely duplicate pair, and a merge of another pair that can still be undone.
+    twins = sorted(
+        [CustomerFactory(register=register, organisation_name=f"Kaksonen {marker} Oy") for _ in range(2)],
+        key=lambda twin: twin.pk,
+    )
+    candidate = DuplicateCandidate.objects.create(register=register, first=twins[0], second=twins[1], score=0.9)
+    merged = [CustomerFactory(register=register, organisation_name=f"Yhdistetty {marker}") for _ in range(2)]
+    merge = customer_merge(actor=owner, survivor=merged[0], merged=merged[1:], reason="matrix")
     return {
         "slug": register.slug,
         "customer": customer.code,
@@ -600,6 +621,8 @@ def _customer_scope(register, scope, *, owner, staff, approver):
         "hold": hold.code,
         "company_change": company_change.code,
         "import_batch": batch.code,
+        "duplicate_candidate": candidate.code,
+        "merge": merge.code,
     }
 
 
