@@ -54,11 +54,18 @@ class Moves:
         return count
 
 
+def references_to(model) -> list:
+    """Every foreign-key relation that points at `model`, hidden ones (related_name="+") included."""
+    return [
+        relation
+        for relation in model._meta.get_fields(include_hidden=True)
+        if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)
+    ]
+
+
 def _relations(model, *, kept_in_place: frozenset):
     """(related model, foreign key) of every reference to `model` the merge moves."""
-    for relation in model._meta.related_objects:
-        if relation.many_to_many or (not relation.concrete and not relation.field.concrete):
-            continue
+    for relation in references_to(model):
         related = relation.related_model
         if (related._meta.label, relation.field.name) in kept_in_place:
             continue
