@@ -1,0 +1,199 @@
+"""A handler merges two records of one café in a real browser and undoes it (issue 16).
+
+The journey of the issue: the register's likely duplicates, Compare, values chosen from both records, the
+survivor's timeline with both histories, the merged-away record's old address leading to the survivor, and
+the undo from the survivor's merges that gives each record its own history back. A second journey does
+the same with the keyboard alone, every stop showing where the focus is.
+"""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from crm.models import Customer
+from duplicates.models import CustomerMerge, DuplicateCandidate
+
+from ..factories import CustomerFactory, InteractionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Where the keyboard focus is, and whether the page draws it (app.css `:focus-visible`).
+FOCUS = """
+(selector) => {
+  const el = document.activeElement;
+  return {matches: !!el && el.matches(selector), outline: el ? getComputedStyle(el).outlineStyle : 'none'};
+}
+"""
+MAX_TABS = 80
+
+
+@pytest.fixture
+def cafe(register_a):
+    """The café twice, each record with its own history, and another pair the handler is not after."""
+    older = CustomerFactory(
+        register=register_a, organisation_name="Kahvila Aalto Oy", city="Helsinki", email="info@kahvila-aalto.fi"
+    )
+    newer = CustomerFactory(
+        register=register_a, organisation_name="Kahvila Aalto", city="Helsinki", email="tilaukset@kahvila-aalto.fi"
+    )
+    InteractionFactory(customer=older, subject="Vuosisopimuksen neuvottelu")
+    InteractionFactory(customer=newer, subject="Messutapaaminen Wanhassa Satamassa")
+    # Planted as the nightly scan records a pair: in pk order, with its reasons and score.
+    DuplicateCandidate.objects.create(
+        register=register_a,
+        first=older,
+        second=newer,
+        score=0.93,
+        reasons=[{"code": "similar_name", "similarity": 0.93}, {"code": "same_city"}],
+    )
+    other = CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi", city="Espoo")
+    twin = CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi Ky", city="Espoo")
+    DuplicateCandidate.objects.create(
+        register=register_a, first=other, second=twin, score=0.71, reasons=[{"code": "similar_name"}]
+    )
+    return older, newer
+
+
+def _timeline_of(page, live_server, customer):
+    page.goto(live_server.url + customer.get_absolute_url())
+    return page.locator("#timeline")
+
+
+def _records_are_apart(page, live_server, older, newer):
+    """Both customers open at their own addresses, each with its own interaction only."""
+    older_timeline = _timeline_of(page, live_server, older)
+    assert page.url == live_server.url + older.get_absolute_url()
+    expect(older_timeline).to_contain_text("Vuosisopimuksen neuvottelu")
+    expect(older_timeline).not_to_contain_text("Messutapaaminen Wanhassa Satamassa")
+    newer_timeline = _timeline_of(page, live_server, newer)
+    assert page.url == live_server.url + newer.get_absolute_url()
+    expect(page.locator("main h1")).to_contain_text("Kahvila Aalto")
+    expect(newer_timeline).to_contain_text("Messutapaaminen Wanhassa Satamassa")
+    expect(newer_timeline).not_to_contain_text("Vuosisopimuksen neuvottelu")
+
+
+def test_a_handler_merges_a_likely_duplicate_and_undoes_it(sign_in, live_server, page, register_a, handler_a, cafe):
+    older, newer = cafe
+    sign_in(handler_a)
+
+    # The customer list leads to the register's likely duplicates; the café's pair has its own row.
+    page.goto(live_server.url + reverse("crm:customer-list", kwargs={"register": register_a.slug}))
+    candidates_url = reverse("duplicates:candidate-list", kwargs={"register": register_a.slug})
+    page.locator(f"main a[href='{candidates_url}']").click()
+    page.wait_for_load_state()
+    row = page.locator("main tbody tr", has_text="Kahvila Aalto Oy")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Helsinki")
+    row.locator("a[href*='/merge/?records=']").click()
+    page.wait_for_load_state()
+
+    # The comparison: the name from the older record, the e-mail address from the newer one.
+    form = page.locator("main form.merge-form")
+    expect(form.locator("thead")).to_contain_text("Kahvila Aalto Oy")
+    expect(form.locator("thead")).to_contain_text("Kahvila Aalto")
+    expect(form.locator(f"input[name=survivor][value='{older.code}']")).to_be_checked()  # the oldest is kept
+    form.locator(f"input[name=field_organisation_name][value='{older.code}']").check()
+    form.locator(f"input[name=field_email][value='{newer.code}']").check()
+    form.locator("textarea[name=reason]").fill("Sama kahvila kahdesti, toinen ilman Oy:tä")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+    # The survivor's page, with both records' interactions on its timeline.
+    assert page.url == live_server.url + older.get_absolute_url()
+    expect(page.locator("main h1")).to_contain_text("Kahvila Aalto Oy")
+    expect(page.locator("main")).to_contain_text("tilaukset@kahvila-aalto.fi")
+    expect(page.locator("#timeline")).to_contain_text("Vuosisopimuksen neuvottelu")
+    expect(page.locator("#timeline")).to_contain_text("Messutapaaminen Wanhassa Satamassa")
+    assert not Customer.objects.filter(pk=newer.pk).exists()
+    assert Customer.objects.get(pk=older.pk).email == "tilaukset@kahvila-aalto.fi"
+
+    # A bookmark of the merged-away record leads to the survivor.
+    page.goto(live_server.url + newer.get_absolute_url())
+    assert page.url == live_server.url + older.get_absolute_url()
+    expect(page.locator("#timeline")).to_contain_text("Messutapaaminen Wanhassa Satamassa")
+
+    # The survivor's merges, the merge, and its undo with a reason.
+    page.locator("main a[href*='/merges/?customer=']").click()
+    page.wait_for_load_state()
+    merge = CustomerMerge.objects.get(register=register_a)
+    page.locator(f"main tbody a[href$='/merges/{merge.code}/']").click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text("Sama kahvila kahdesti")
+    page.locator("main form textarea[name=reason]").fill("Eri yritykset: Aalto Oy myi toisen kahvilansa")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == live_server.url + older.get_absolute_url()
+    merge.refresh_from_db()
+    assert merge.state == CustomerMerge.State.UNDONE
+    assert merge.undo_reason == "Eri yritykset: Aalto Oy myi toisen kahvilansa"
+    _records_are_apart(page, live_server, older, newer)
+    assert Customer.objects.get(pk=older.pk).email == "info@kahvila-aalto.fi"
+
+
+def _tab_to(page, selector: str) -> None:
+    """Press Tab until the focus reaches `selector`, checking that the focus is drawn there."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS, selector)
+        if focus["matches"]:
+            assert focus["outline"] != "none", f"{selector} has the focus but no visible outline"
+            return
+    raise AssertionError(f"{MAX_TABS} presses of Tab did not reach {selector}")
+
+
+def _follow(page, key: str) -> None:
+    """Press `key` on the focused link or button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def _arrow_to(page, selector: str) -> None:
+    """Move the choice within the focused radio group with the arrow keys until `selector` is chosen."""
+    for _ in range(4):
+        if page.locator(selector).is_checked():
+            return
+        page.keyboard.press("ArrowRight")
+    raise AssertionError(f"the arrow keys did not reach {selector}")
+
+
+def test_the_merge_and_the_undo_work_with_the_keyboard_alone(sign_in, live_server, page, register_a, handler_a, cafe):
+    older, newer = cafe
+    sign_in(handler_a)
+    page.goto(live_server.url + reverse("duplicates:candidate-list", kwargs={"register": register_a.slug}))
+
+    # The Compare link of the café's pair says which pair it compares, to a screen reader too.
+    compare = page.locator("main tbody tr", has_text="Kahvila Aalto Oy").locator("a[href*='/merge/?records=']")
+    expect(compare).to_have_accessible_name(re.compile(r"Kahvila Aalto Oy, Kahvila Aalto$"))
+    compare_href = compare.get_attribute("href")
+    _tab_to(page, f"a[href='{compare_href}']")
+    _follow(page, "Enter")
+
+    # Every choice is a radio named by its value; the e-mail address is moved to the newer record's.
+    expect(page.get_by_role("radio", name="info@kahvila-aalto.fi", exact=True)).to_have_count(1)
+    expect(page.get_by_role("radio", name="tilaukset@kahvila-aalto.fi", exact=True)).to_have_count(1)
+    expect(page.get_by_role("radio", name="Kahvila Aalto Oy", exact=True)).to_have_count(1)
+    _tab_to(page, "input[name=field_organisation_name]")
+    _arrow_to(page, f"input[name=field_organisation_name][value='{older.code}']")
+    _tab_to(page, "input[name=field_email]")
+    _arrow_to(page, f"input[name=field_email][value='{newer.code}']")
+    _tab_to(page, "textarea[name=reason]")
+    page.keyboard.type("Sama kahvila")
+    _tab_to(page, "form.merge-form button[type=submit]")
+    _follow(page, "Enter")
+    assert page.url == live_server.url + older.get_absolute_url()
+    survivor = Customer.objects.get(pk=older.pk)
+    assert (survivor.organisation_name, survivor.email) == ("Kahvila Aalto Oy", "tilaukset@kahvila-aalto.fi")
+
+    # The undo: to the merges of this customer, the merge, a reason and the button, by Tab and Enter.
+    _tab_to(page, "main a[href*='/merges/?customer=']")
+    _follow(page, "Enter")
+    _tab_to(page, "main tbody a[href*='/merges/']")
+    _follow(page, "Enter")
+    _tab_to(page, "main form textarea[name=reason]")
+    page.keyboard.type("Eri kahvilat")
+    _tab_to(page, "main form button[type=submit]")
+    _follow(page, "Enter")
+    assert CustomerMerge.objects.get(register=register_a).state == CustomerMerge.State.UNDONE
+    _records_are_apart(page, live_server, older, newer)
