@@ -16,3 +16,13 @@ class DuplicatesConfig(AppConfig):
         # The before-images repeat the merged records' personal data, which their own trail already holds.
         auditlog.register(models.CustomerMerge, exclude_fields=["images", "moved", "updated_at"])
         auditlog.register(models.DuplicateCandidate, include_fields=["state", "dismissed_by", "dismissed_at"])
+
+        from privacy.rights.erasure import customer_data_erased
+
+        customer_data_erased.connect(_erase_images, dispatch_uid="duplicates.merge_images_erase")
+
+
+def _erase_images(sender, customer_pks, **kwargs) -> None:
+    from .services import merge_images_erase
+
+    merge_images_erase(customer_pks=customer_pks)

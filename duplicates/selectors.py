@@ -26,6 +26,7 @@ from .models import CustomerMerge, DuplicateCandidate, RecordKind
 ERROR_NO_MERGE_RIGHT = _("Only the register's owner or handler may merge customers or undo a merge.")
 ERROR_UNDO_STATE = _("This merge has already been undone.")
 ERROR_UNDO_EXPIRED = _("A merge can be undone for %(days)s days; this one is older.")
+ERROR_UNDO_ERASED = _("The kept record's data has been erased since: the merge can no longer be undone.")
 ERROR_UNDO_MERGED_AGAIN = _(
     "The surviving record has been merged again since; undo the later merge first, if it can still be undone."
 )
@@ -158,6 +159,8 @@ def merge_undo_refusal(*, merge: CustomerMerge, now: datetime.datetime):
         return ERROR_UNDO_STATE
     if now > merge.undo_until:
         return ERROR_UNDO_EXPIRED % {"days": CustomerMerge.UNDO_DAYS}
+    if not merge.images:
+        return ERROR_UNDO_ERASED
     if merge.kind == RecordKind.CUSTOMER and merge.customer_id != merge.survivor_pk:
         return ERROR_UNDO_MERGED_AGAIN
     if merge.kind == RecordKind.CONTACT_PERSON and merge.survivor_person_id != merge.survivor_pk:

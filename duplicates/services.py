@@ -8,6 +8,7 @@ of the group holds for the result. A `CustomerMerge` keeps the before-images, an
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,3 +354,18 @@ def candidate_dismiss(*, actor, candidate: DuplicateCandidate) -> DuplicateCandi
             candidate.dismissed_by, candidate.dismissed_at = actor, timezone.now()
             candidate.save()
     return candidate
+
+
+def merge_images_erase(*, customer_pks: list[int]) -> int:
+    """Drop the before-images of merges into customers whose data was erased: they hold the erased values.
+
+    Connected to `privacy.rights.erasure.customer_data_erased`; such a merge can no longer be undone.
+    """
+    return CustomerMerge.objects.filter(customer_id__in=customer_pks).exclude(images={}).update(images={}, moved={})
+
+
+def merge_images_expire(*, now=None) -> int:
+    """Drop the before-images of merges that can no longer be undone: they served only the undo."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=CustomerMerge.UNDO_DAYS)
+    return CustomerMerge.objects.filter(merged_at__lt=cutoff).exclude(images={}).update(images={}, moved={})

@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.db.models import F, Q
 from django.db.models.deletion import Collector
+from django.dispatch import Signal
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +102,12 @@ ERROR_MENTIONS_UNDECIDED = _(
 ERROR_NOT_A_MENTION = _("Only a record that names the person can be decided on here.")
 ERROR_KEEP_NOTE_REQUIRED = _("Say why the mention is kept.")
 ERROR_PLAN_NOT_DRAFT = _("This plan can no longer be changed.")
+
+# Sent when a customer's data is erased in place (minimised, the customer kept for a claim). Apps that keep
+# copies of a customer's earlier values (a merge's before-images in duplicates) drop them; a deleted
+# customer takes such copies with it through their foreign keys. A signal because privacy cannot import
+# the apps built on it (registers <- crm <- privacy <- duplicates).
+customer_data_erased = Signal()
 
 
 class ErasureAlreadyExecutedError(ValidationError):
@@ -407,6 +414,7 @@ def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
         actor_id=actor.pk,
         additional=marker,
     )
+    customer_data_erased.send(sender=Customer, customer_pks=[customer.pk])
 
 
 def _redact_mention(action: ErasureAction, *, actor, marker: dict, patterns: list[str]) -> None:

@@ -397,3 +397,35 @@ def test_dismissed_candidate_stays_dismissed(register_a, handler_a, staff_a):
     assert candidate.state == DuplicateCandidate.State.DISMISSED
     assert candidate.dismissed_by == handler_a
     assert not selectors.candidate_list(user=handler_a, register=register_a).exists()
+
+
+def test_an_erasure_that_keeps_the_survivor_for_a_claim_drops_the_merged_values(register_a, handler_a, owner_a):
+    from privacy.rights import erasure
+    from tests.privacy import rights_steps
+
+    survivor = PersonCustomerFactory(register=register_a, last_name="Velallinen", email="vanha@example.fi")
+    merged = PersonCustomerFactory(register=register_a, last_name="Velallinen", email="toinen@example.fi")
+    InvoiceFactory(customer=survivor, status="open")
+    merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    assert "toinen@example.fi" in json.dumps(merge.images)
+    request = rights_steps.in_progress(
+        [register_a], handler_a, kind=DataSubjectRequest.Kind.ERASURE, records=[survivor]
+    )
+    erasure.erasure_plan_compute(request=request, actor=handler_a)
+    erasure.erasure_execute(request=rights_steps.prepared(request, handler_a), actor=owner_a, text="Lasku on auki.")
+
+    merge.refresh_from_db()
+    assert Customer.objects.filter(pk=survivor.pk).exists()  # kept, minimised, for the open invoice
+    assert "toinen@example.fi" not in json.dumps(merge.images)
+    with pytest.raises(ValidationError, match="erased"):
+        services.merge_undo(actor=handler_a, merge=merge, reason="virhe")
+
+
+def test_before_images_expire_with_the_undo_window(register_a, handler_a):
+    survivor, merged = _pair(register_a)
+    merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    assert services.merge_images_expire() == 0
+    assert services.merge_images_expire(now=timezone.now() + datetime.timedelta(days=31)) == 1
+    merge.refresh_from_db()
+    assert merge.images == {}
+    assert merge.merged[0]["code"] == str(merged.code)  # what was merged stays on record
