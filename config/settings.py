@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.company_register_refresh_nightly",
         "schedule": crontab(hour=env.int("COMPANY_REFRESH_HOUR", default=5), minute=0),
     },
+    # Likely duplicates of every customer register (issue 16), after the night's imports and refresh.
+    "duplicate-candidates-refresh": {
+        "task": "duplicates.tasks.duplicate_candidates_refresh_nightly",
+        "schedule": crontab(hour=env.int("DUPLICATE_SCAN_HOUR", default=5), minute=40),
+    },
 }
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)

@@ -80,6 +80,9 @@ class Command(BaseCommand):
         # The requests, consents and disclosures belong to privacy, which crm does not import: run its command.
         if apps.is_installed("privacy"):
             call_command("load_demo_privacy", stdout=self.stdout)
+        # A few customers entered twice, and the nightly scan's likely duplicates (issue 16).
+        if apps.is_installed("duplicates"):
+            call_command("load_demo_duplicates", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
