@@ -1,11 +1,16 @@
 """The duplicate screens as a handler uses them: compare, merge choosing from both sides, follow, undo."""
 
+import io
+
 import pytest
+from django.core.management import call_command
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 
 from crm.models import ContactPerson, Customer
 from duplicates.models import CustomerMerge, DuplicateCandidate
+from registers.models import Register
 from tests.factories import ContactPersonFactory, CustomerFactory, InteractionFactory
 from tests.privacy.retention_helpers import open_request_for
 
@@ -159,3 +164,11 @@ def test_contact_persons_are_chosen_then_merged(client, register_a, handler_a):
     assert response.status_code == 302
     assert response.url == organisation.get_absolute_url()
     assert list(ContactPerson.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_the_demo_has_likely_duplicates_to_merge():
+    call_command("load_demo", stdout=io.StringIO())
+    for register in Register.objects.filter(kind=Register.Kind.CUSTOMER, parts__isnull=True):
+        found = DuplicateCandidate.objects.filter(register=register)
+        for twin in Customer.objects.filter(register=register, source=Customer.Source.IMPORTED):
+            assert found.filter(Q(first=twin) | Q(second=twin)).exists(), twin
