@@ -109,6 +109,11 @@ def test_a_handler_merges_a_likely_duplicate_and_undoes_it(sign_in, live_server,
     assert not Customer.objects.filter(pk=newer.pk).exists()
     assert Customer.objects.get(pk=older.pk).email == "tilaukset@kahvila-aalto.fi"
 
+    # The pair has left the likely duplicates; the other pair waits there still.
+    page.goto(live_server.url + candidates_url)
+    expect(page.locator("main tbody")).to_contain_text("Lounasravintola Kuusi Ky")
+    expect(page.locator("main tbody")).not_to_contain_text("Kahvila Aalto")
+
     # A bookmark of the merged-away record leads to the survivor.
     page.goto(live_server.url + newer.get_absolute_url())
     assert page.url == live_server.url + older.get_absolute_url()
@@ -130,6 +135,9 @@ def test_a_handler_merges_a_likely_duplicate_and_undoes_it(sign_in, live_server,
     assert merge.undo_reason == "Eri yritykset: Aalto Oy myi toisen kahvilansa"
     _records_are_apart(page, live_server, older, newer)
     assert Customer.objects.get(pk=older.pk).email == "info@kahvila-aalto.fi"
+    # The undone pair is a likely duplicate again, to be merged another way or marked as not duplicates.
+    page.goto(live_server.url + candidates_url)
+    expect(page.locator("main tbody tr", has_text="Kahvila Aalto Oy")).to_have_count(1)
 
 
 def _tab_to(page, selector: str) -> None:
