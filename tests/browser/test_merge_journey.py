@@ -13,7 +13,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from crm.models import Customer
-from duplicates.models import CustomerMerge, DuplicateCandidate
+from duplicates.detection import duplicate_candidates_refresh
+from duplicates.models import CustomerMerge
 
 from ..factories import CustomerFactory, InteractionFactory
 
@@ -31,7 +32,10 @@ MAX_TABS = 80
 
 @pytest.fixture
 def cafe(register_a):
-    """The café twice, each record with its own history, and another pair the handler is not after."""
+    """The café twice, each record with its own history, and another pair the handler is not after.
+
+    The pairs are found by the nightly scan's own service, as the handler would find them in the morning.
+    """
     older = CustomerFactory(
         register=register_a, organisation_name="Kahvila Aalto Oy", city="Helsinki", email="info@kahvila-aalto.fi"
     )
@@ -40,19 +44,10 @@ def cafe(register_a):
     )
     InteractionFactory(customer=older, subject="Vuosisopimuksen neuvottelu")
     InteractionFactory(customer=newer, subject="Messutapaaminen Wanhassa Satamassa")
-    # Planted as the nightly scan records a pair: in pk order, with its reasons and score.
-    DuplicateCandidate.objects.create(
-        register=register_a,
-        first=older,
-        second=newer,
-        score=0.93,
-        reasons=[{"code": "similar_name", "similarity": 0.93}, {"code": "same_city"}],
-    )
-    other = CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi", city="Espoo")
-    twin = CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi Ky", city="Espoo")
-    DuplicateCandidate.objects.create(
-        register=register_a, first=other, second=twin, score=0.71, reasons=[{"code": "similar_name"}]
-    )
+    CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi", city="Espoo")
+    CustomerFactory(register=register_a, organisation_name="Lounasravintola Kuusi Ky", city="Espoo")
+    result = duplicate_candidates_refresh(register=register_a)
+    assert result.customers == 2, result
     return older, newer
 
 
