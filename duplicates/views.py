@@ -24,7 +24,7 @@ from registers.models import Register
 
 from . import selectors, services
 from .forms import MergeForm, UndoForm
-from .models import DuplicateCandidate
+from .models import CustomerMerge, DuplicateCandidate
 
 PAGE_SIZE = 30
 MAX_RECORDS = 5
@@ -119,6 +119,7 @@ def _merge_screen(request, register: Register, *, records: list, parent: Custome
             "found": found,
             "codes": [str(record.code) for record in records],
             "can_add": len(records) < MAX_RECORDS,
+            "undo_days": CustomerMerge.UNDO_DAYS,
         },
     )
 
