@@ -40,6 +40,7 @@ os.environ.pop("DEBUG", None)
 
 BACKGROUND_SLUG = "bench-merge-background"
 TARGET_SECONDS = 2.0
+TARGET_INTERACTIONS = 2000
 CONTACT_PERSONS = 5
 INVOICES = 5
 ACCESS_ENTRIES = 200
@@ -264,9 +265,10 @@ def print_table(results: dict[int, list[dict]]) -> None:
         )
     print()
     largest = results[max(results)]
-    worst = max(run["merge_s"] for run in largest)
-    print(f"merge of {max(results):,} interactions: worst {worst:.3f} s (target <= {TARGET_SECONDS} s): "
-          f"{'holds' if worst <= TARGET_SECONDS else 'MISSED'}")  # fmt: skip
+    for size in sorted(size for size in results if size >= TARGET_INTERACTIONS)[:1]:
+        worst = max(run["merge_s"] for run in results[size])
+        print(f"merge of {size:,} interactions: worst {worst:.3f} s (target <= {TARGET_SECONDS} s at "
+              f"{TARGET_INTERACTIONS:,}): {'holds' if worst <= TARGET_SECONDS else 'MISSED'}")  # fmt: skip
     for key, what in (("merge_q", "merge"), ("undo_q", "undo")):
         counts = {run[key] for runs in results.values() for run in runs}
         print(f"{what} queries over every size and run: {sorted(counts)}: {'constant' if len(counts) == 1 else 'VARY'}")
