@@ -116,6 +116,12 @@ class CustomerForm(VersionedForm):
         return data
 
 
+class DuplicateConfirmForm(forms.Form):
+    """The new-customer form's answer to a duplicate warning: the customer is another one, save it anyway."""
+
+    different_customer = forms.BooleanField(label=_("This is a different customer: save it anyway"), required=False)
+
+
 class ContactPersonForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

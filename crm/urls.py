@@ -43,6 +43,8 @@ register_urls = [
     path("labels.csv", views.customer_labels_csv, name="customer-labels-csv"),
     path("labels.pdf", views.customer_labels_pdf, name="customer-labels-pdf"),
     path("customers/new/<slug:kind>/", views.customer_create, name="customer-create"),
+    # The new-customer form's live duplicate check (htmx, POST: what is typed stays out of the URL).
+    path("customers/new/<slug:kind>/duplicates/", views.customer_duplicate_check, name="customer-duplicate-check"),
     path("companies/", views.company_search, name="company-search"),
     path("customers/<uuid:code>/", include(customer_urls)),
     path("messages/", views.message_list, name="message-list"),

@@ -22,13 +22,14 @@ from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
 
-from . import company_refresh, company_register, display, exports, selectors, services
+from . import company_refresh, company_register, display, exports, selectors, services, similarity
 from .forms import (
     ArchiveFilterForm,
     CompanySearchForm,
     ContactPersonForm,
     CustomerFilterForm,
     CustomerForm,
+    DuplicateConfirmForm,
     InteractionForm,
     add_model_errors,
 )
@@ -224,6 +225,13 @@ def customer_detail(request, register, code):
     return render(request, "crm/customer_detail.html", context)
 
 
+def _likely_duplicates(request, register: Register, kind: str, form) -> list:
+    """Return the customers of the register that the (possibly incomplete) form's valid values look like."""
+    form.is_valid()
+    data = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+    return similarity.customer_likely_duplicates(user=request.user, register=register, kind=kind, data=data)
+
+
 @require_http_methods(FORM_METHODS)
 def customer_create(request, register, kind):
     register, registers = _workspace(request, register)
@@ -237,7 +245,16 @@ def customer_create(request, register, kind):
             initial.update(company_register.initial_from_facts(lookup.facts))
             record = lookup.record
     form = CustomerForm(request.POST or None, register=register, kind=kind, initial=initial)
+    confirm = DuplicateConfirmForm(request.POST or None)
+    likely = []
     if request.method == "POST" and form.is_valid():
+        likely = _likely_duplicates(request, register, kind, form)
+    # Likely duplicates stop a save until "a different customer" is ticked: the form comes back with them, as
+    # typed. The same business ID cannot be saved twice whatever is ticked: the service's error says so next to
+    # the field, and the warning links to the customer that has it.
+    taken = any(similarity.SAME_BUSINESS_ID in hit.codes for hit in likely)
+    different = confirm.is_valid() and confirm.cleaned_data["different_customer"]
+    if request.method == "POST" and form.is_valid() and (taken or different or not likely):
         confirmed = company_register.record_from_form(record, form.cleaned_data.get("business_id", ""))
         try:
             customer = services.customer_create(
@@ -256,8 +273,27 @@ def customer_create(request, register, kind):
         lookup=lookup,
         company_record=record,
         lookup_available=kind == Customer.Kind.ORGANISATION and company_register.lookup_available(),
+        likely_duplicates=likely,
+        confirm_form=confirm if likely and not taken else None,
     )
     return render(request, "crm/customer_form.html", context)
+
+
+@require_POST
+def customer_duplicate_check(request, register, kind):
+    """Answer the new-customer form's live check (htmx) with the likely duplicates of what is typed so far.
+
+    POST, so that names and addresses being typed stay out of URLs and server logs; nothing is written.
+    """
+    register, _registers = _workspace(request, register)
+    if kind not in Customer.Kind.values:
+        raise Http404
+    _require_change(register)
+    form = CustomerForm(request.POST, register=register, kind=kind)
+    likely = _likely_duplicates(request, register, kind, form)
+    # The box comes with the warning, kept as it was, so that ticking it before saving spares a round.
+    context = {"register": register, "likely_duplicates": likely, "confirm_form": DuplicateConfirmForm(request.POST)}
+    return render(request, "crm/_likely_duplicates.html", context)
 
 
 def _initial(instance) -> dict:

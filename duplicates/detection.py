@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from crm.models import ContactPerson, Customer
 from crm.similarity import (
-    NAME_THRESHOLD,
+    LIKELY_NAME_THRESHOLD,
     SIMILAR_NAME,
     Record,
     is_likely,
@@ -115,15 +115,15 @@ pairs AS (
     SELECT a.id, b.id FROM c a JOIN c b ON b.business_id = a.business_id AND b.kind = a.kind AND b.id > a.id
         WHERE a.business_id <> ''
     UNION
-    SELECT a.id, b.id FROM c a JOIN c b
-        ON b.kind = a.kind AND b.id > a.id
-       AND (b.mobile = a.mobile OR b.landline = a.mobile)
+    SELECT a.id, b.id FROM c a JOIN c b ON b.mobile = a.mobile AND b.kind = a.kind AND b.id > a.id
         WHERE a.mobile <> ''
     UNION
-    SELECT a.id, b.id FROM c a JOIN c b
-        ON b.kind = a.kind AND b.id > a.id
-       AND (b.landline = a.landline OR b.mobile = a.landline)
+    SELECT a.id, b.id FROM c a JOIN c b ON b.landline = a.landline AND b.kind = a.kind AND b.id > a.id
         WHERE a.landline <> ''
+    UNION
+    -- A mobile number given as the landline of the other: both orders, as the pair is (lower id, higher id).
+    SELECT least(a.id, b.id), greatest(a.id, b.id) FROM c a JOIN c b ON b.landline = a.mobile AND b.kind = a.kind
+        WHERE a.mobile <> '' AND a.id <> b.id
 )
 SELECT p.a, p.b, similarity(a.match_name, b.match_name),
        a.kind, a.match_name, a.business_id, a.email, a.mobile, a.landline, a.postal_code, a.city,
@@ -134,7 +134,7 @@ FROM pairs p JOIN c a ON a.id = p.a JOIN c b ON b.id = p.b
 
 def _customer_pairs_postgresql(register: Register) -> Iterator[Pair]:
     sql = _SCAN_SQL.format(customer=connection.ops.quote_name(Customer._meta.db_table))
-    params = {"register": register.pk, "threshold": NAME_THRESHOLD, "letters": BLOCK_LETTERS}
+    params = {"register": register.pk, "threshold": LIKELY_NAME_THRESHOLD, "letters": BLOCK_LETTERS}
     # A server-side cursor (inside the refresh's transaction): pairs arrive in batches, not all at once.
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
