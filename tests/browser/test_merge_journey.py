@@ -12,12 +12,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from crm.models import Customer
+from crm.models import Customer, Interaction
 from duplicates import services
 from duplicates.detection import duplicate_candidates_refresh
 from duplicates.models import CustomerMerge
 
-from ..factories import CustomerFactory, InteractionFactory
+from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -234,10 +234,49 @@ def test_an_undo_after_the_other_record_of_a_pair_is_gone_does_not_fail(
     services.customer_merge(actor=handler_a, survivor=elsewhere, merged=[third], reason="sama")
 
     sign_in(handler_a)
-    detail = reverse("duplicates:merge-detail", kwargs={"register": register_a.slug, "code": merge.code})
+    status = _undo(page, live_server, merge, "Eri kahvilat")
+    assert status is None or status < 500  # refused with a reason, or done
+    merge.refresh_from_db()
+    if merge.state == CustomerMerge.State.UNDONE:
+        assert Customer.objects.filter(pk=merged.pk).exists()
+
+
+def _undo(page, live_server, merge, reason: str) -> int | None:
+    """Undo `merge` on its page as the signed-in user; return the answer's HTTP status, None if none is offered."""
+    detail = reverse("duplicates:merge-detail", kwargs={"register": merge.register.slug, "code": merge.code})
     page.goto(live_server.url + detail)
-    page.locator("main form textarea[name=reason]").fill("Eri kahvilat")
+    if not page.locator("main form textarea[name=reason]").count():
+        expect(page.locator("main .notice")).not_to_be_empty()  # the page says why not
+        return None
+    page.locator("main form textarea[name=reason]").fill(reason)
     with page.expect_navigation() as undone:
         page.locator("main form button[type=submit]").click()
-    assert undone.value.status < 500
-    assert Customer.objects.filter(pk=merged.pk).exists()
+    return undone.value.status
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="merge_undo_refusal counts only later customer merges of the survivor: after a contact-person merge "
+    "on the survivor took in a person of the merged record, the undo goes ahead and the record comes back with "
+    "its interactions naming the survivor's contact person (Interaction.clean: another customer's person)",
+)
+def test_an_undo_after_a_contact_person_merge_leaves_no_interaction_with_another_customers_person(
+    sign_in, live_server, page, register_a, handler_a
+):
+    kept = CustomerFactory(register=register_a, organisation_name="Kahvila Aalto Oy", city="Helsinki")
+    merged = CustomerFactory(register=register_a, organisation_name="Kahvila Aalto", city="Helsinki")
+    kept_person = ContactPersonFactory(customer=kept, first_name="Matti", last_name="Aalto")
+    merged_person = ContactPersonFactory(customer=merged, first_name="Matti", last_name="Aalto")
+    InteractionFactory(customer=merged, contact_person=merged_person, subject="Messutapaaminen")
+    merge = services.customer_merge(actor=handler_a, survivor=kept, merged=[merged], reason="sama")
+    # The same Matti twice on the kept record now: merged as a handler would, from the customer's page.
+    merged_person.refresh_from_db()
+    services.contact_person_merge(actor=handler_a, survivor=kept_person, merged=[merged_person], reason="sama")
+
+    sign_in(handler_a)
+    status = _undo(page, live_server, merge, "Eri kahvilat")
+    assert status is None or status < 500  # refused with a reason, or done
+    merge.refresh_from_db()
+    if merge.state == CustomerMerge.State.UNDONE:
+        for interaction in Interaction.objects.filter(customer__register=register_a):
+            interaction.full_clean()
