@@ -11,10 +11,10 @@ class CrmConfig(AppConfig):
 
         from . import models
 
-        # Every personal-data model keeps a change trail; sort_name only
-        # repeats the name and version is a lock counter, so neither is logged.
+        # Every personal-data model keeps a change trail; sort_name and match_name only
+        # repeat the name and version is a lock counter, so none of them is logged.
         for model in (models.Customer, models.ContactPerson, models.Interaction, models.Invoice):
-            auditlog.register(model, exclude_fields=["sort_name", "version", "updated_at"])
+            auditlog.register(model, exclude_fields=["sort_name", "match_name", "version", "updated_at"])
         auditlog.register(models.CompanyChange)
         auditlog.register(models.OrderingClient, m2m_fields={"managers"})
         auditlog.register(models.ContactCentreMessage)

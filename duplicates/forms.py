@@ -112,3 +112,11 @@ class UndoForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         validators=FREE_TEXT_VALIDATORS,
     )
+
+
+class RecordSearchForm(forms.Form):
+    """The comparison's search for another record to add, and the merge list's customer filter."""
+
+    q = forms.CharField(required=False, max_length=200, validators=FREE_TEXT_VALIDATORS)
+    customer = forms.UUIDField(required=False)
+

@@ -32,16 +32,39 @@ class DuplicateCandidate(RegisterAuditMixin, TimeStampedModel):
     register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="+", verbose_name=_("register"))
     kind = models.CharField(_("kind"), max_length=20, choices=RecordKind.choices, default=RecordKind.CUSTOMER)
     # The pair in pk order (first < second), so that a pair has one row whichever way it was found.
-    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
-    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
-    first_person = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
-    second_person = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    first = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", null=True, blank=True, verbose_name=_("customer")
+    )
+    second = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", null=True, blank=True, verbose_name=_("looks like")
+    )
+    first_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("contact person"),
+    )
+    second_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("looks like"),
+    )
     score = models.FloatField(_("score"))
     # [{"code": "same_email"}, {"code": "similar_name", "similarity": 0.87}, ...] (duplicates.detection.REASONS)
     reasons = models.JSONField(_("reasons"), default=list)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dismissed by"),
     )
     dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
 
@@ -105,7 +128,7 @@ class CustomerMerge(RegisterAuditMixin, TimeStampedModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="merges", verbose_name=_("surviving customer")
     )
-    survivor_pk = models.BigIntegerField()
+    survivor_pk = models.BigIntegerField(_("record kept"))
     survivor_person = models.ForeignKey(
         ContactPerson,
         on_delete=models.CASCADE,

@@ -23,7 +23,7 @@ from registers.access_log import log_access
 from registers.models import Register
 
 from . import selectors, services
-from .forms import MergeForm, UndoForm
+from .forms import MergeForm, RecordSearchForm, UndoForm
 from .models import CustomerMerge, DuplicateCandidate
 
 PAGE_SIZE = 30
@@ -95,7 +95,8 @@ def _merge_screen(request, register: Register, *, records: list, parent: Custome
                 return redirect(parent or merge.customer)
     for record in records:
         log_access(request, record, {"view": "merge_comparison"})
-    search = request.GET.get("q", "").strip()
+    query = RecordSearchForm(request.GET)
+    search = query.cleaned_data["q"].strip() if query.is_valid() else ""
     found = []
     if parent is None and search:
         codes = {record.code for record in records}
@@ -154,11 +155,12 @@ def contact_person_merge(request, register, code):
 def merge_list(request, register):
     register = _register(request, register)
     merges = selectors.merge_list(user=request.user, register=register)
-    customer = None
-    if request.GET.get("customer"):
-        customer = crm_selectors.customer_get_for_user(
-            user=request.user, register=register, code=request.GET["customer"]
-        )
+    customer, query = None, RecordSearchForm(request.GET)
+    if not query.is_valid():
+        raise Http404
+    if query.cleaned_data["customer"]:
+        code = query.cleaned_data["customer"]
+        customer = crm_selectors.customer_get_for_user(user=request.user, register=register, code=code)
         merges = merges.filter(customer=customer)
     return render(
         request,

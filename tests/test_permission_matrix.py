@@ -211,6 +211,8 @@ TABLE: dict[str, Rule] = {
     "crm:customer-labels-csv": R("reg", READ_A, post=405),
     "crm:customer-labels-pdf": R("reg", READ_A, post=405),
     "crm:customer-create": R("reg", CHANGE_A),
+    # The new-customer form's live duplicate check: POST only, so that what is typed stays out of the URL.
+    "crm:customer-duplicate-check": R("reg", 405, post=CHANGE_A),
     "crm:customer-detail": R("customer", READ_A, post=405),
     "crm:customer-update": R("customer", CHANGE_A),
     # Deleting a customer for good is the owner's (roles.DELETE_CUSTOMERS).

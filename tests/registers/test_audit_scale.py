@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import CompanyChange, ContactPerson, Customer
+from duplicates.models import CustomerMerge, DuplicateCandidate
 from privacy.retention.redaction import delete_with_redacted_trail
 from registers import audit, views_audit
 from registers.access_log import log_access
@@ -79,6 +80,12 @@ def _make_rows(register, owner):
         "crm.ContactCentreMessage": ContactCentreMessageFactory(register=register, ordering_client=ordering_client),
         "crm.CallRecording": CallRecordingFactory(register=register, ordering_client=ordering_client),
         "privacy.SubjectMatch": match.matches.get(),
+        "duplicates.DuplicateCandidate": DuplicateCandidate.objects.create(
+            register=register, first=customer, second=CustomerFactory(register=register), score=0.9
+        ),
+        "duplicates.CustomerMerge": CustomerMerge.objects.create(
+            register=register, customer=customer, survivor_pk=customer.pk, merged_by=owner
+        ),
     }
 
 
