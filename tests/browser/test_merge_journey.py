@@ -203,11 +203,6 @@ def test_the_merge_and_the_undo_work_with_the_keyboard_alone(sign_in, live_serve
     _records_are_apart(page, live_server, older, newer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="duplicates.views.merge_list passes ?customer= to crm.selectors.customer_get_for_user, which catches "
-    "ValueError but not the ValidationError a non-UUID string raises: a 500 instead of a 404",
-)
 def test_a_hand_edited_merges_address_answers_not_found(sign_in, live_server, page, register_a, handler_a):
     sign_in(handler_a)
     merges = reverse("duplicates:merge-list", kwargs={"register": register_a.slug})
