@@ -23,7 +23,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -131,12 +131,11 @@ def move_back(*, model, survivor_pk: int, moves: dict) -> dict[str, int]:
 
 
 def delete_keeping_images(objs: list[models.Model]) -> list[dict]:
-    """Delete `objs` and whatever cascades with them; return every deleted row serialised, parents first."""
+    """Delete `objs` and whatever cascades with them; return every deleted row serialised."""
     if not objs:
         return []
     collector = Collector(using=router.db_for_write(type(objs[0])))
     collector.collect(objs)
-    # Children first, as the collector deletes them; the undo reverses the list.
     rows: list[models.Model] = []
     for queryset in collector.fast_deletes:
         rows.extend(queryset)
@@ -145,16 +144,67 @@ def delete_keeping_images(objs: list[models.Model]) -> list[dict]:
         rows.extend(instances)
     images = json.loads(serializers.serialize("json", rows))
     collector.delete()
-    images.reverse()
     return images
 
 
-def restore_images(images: list[dict]) -> None:
-    """Put back rows serialised by `delete_keeping_images`, with their own primary keys."""
+def _still_fits(obj: models.Model) -> bool:
+    """Tell whether a row can come back: what it pointed at still exists, or the reference may be emptied.
+
+    A row whose parent went since the merge (a candidate pair's other customer, merged away or deleted)
+    is treated as the parent's deletion would have treated it: CASCADE leaves it out, SET_NULL empties it.
+    """
+    for reference in obj._meta.concrete_fields:
+        value = getattr(obj, reference.attname) if reference.is_relation else None
+        if value is None or reference.remote_field.model._base_manager.filter(pk=value).exists():
+            continue
+        if reference.remote_field.on_delete is models.SET_NULL:
+            setattr(obj, reference.attname, None)
+        else:
+            return False
+    return True
+
+
+def _parents_first(rows: list) -> list:
+    """Order deserialised rows so that a row comes after the rows of the models it points at."""
+    models_left = list(dict.fromkeys(type(row.object) for row in rows))
+    ordered_models = []
+    while models_left:
+        for model in models_left:
+            parents = {field.remote_field.model for field in model._meta.concrete_fields if field.is_relation}
+            if not (parents - {model}) & set(models_left):
+                break
+        else:  # a cycle: keep the stored order for the rest
+            model = models_left[0]
+        ordered_models.append(model)
+        models_left.remove(model)
+    rank = {model: index for index, model in enumerate(ordered_models)}
+    return sorted(rows, key=lambda row: rank[type(row.object)])
+
+
+def restore_images(images: list[dict]) -> int:
+    """Put back rows serialised by `delete_keeping_images`, with their own primary keys; return how many."""
+    restored = 0
     try:
         with transaction.atomic():
-            for restored in serializers.deserialize("python", images):
-                restored.save()
+            for row in _parents_first(list(serializers.deserialize("python", images))):
+                if _still_fits(row.object):
+                    row.save()
+                    restored += 1
+    except IntegrityError:
+        raise ValidationError(ERROR_RESTORE_CONFLICT) from None
+    return restored
+
+
+def check_constraints_now(using: str = "default") -> None:
+    """Check the deferred foreign keys of the transaction now, so that a clash is refused, not a 500 at commit."""
+    connection = connections[using]
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            connection.check_constraints()
     except IntegrityError:
         raise ValidationError(ERROR_RESTORE_CONFLICT) from None
 

@@ -163,15 +163,18 @@ def merge_undo_refusal(*, merge: CustomerMerge, now: datetime.datetime):
         return ERROR_UNDO_ERASED
     if merge.kind == RecordKind.CUSTOMER and merge.customer_id != merge.survivor_pk:
         return ERROR_UNDO_MERGED_AGAIN
-    if merge.kind == RecordKind.CONTACT_PERSON and merge.survivor_person_id != merge.survivor_pk:
+    if merge.kind == RecordKind.CONTACT_PERSON and (
+        merge.survivor_person_id != merge.survivor_pk or merge.customer_id != merge.images.get("parent")
+    ):
+        # The person was merged again, or their organisation was merged into another one.
         return ERROR_UNDO_MERGED_AGAIN
     later = CustomerMerge.objects.filter(
         customer_id=merge.customer_id, state=CustomerMerge.State.DONE, merged_at__gt=merge.merged_at
     )
     if merge.kind == RecordKind.CONTACT_PERSON:
         later = later.filter(survivor_person_id=merge.survivor_person_id)
-    else:
-        later = later.filter(kind=RecordKind.CUSTOMER)
+    # Any later merge on the customer, of contact persons too: it may have merged a person the undo would
+    # take back with its customer, leaving that customer's interactions naming the survivor's person.
     if later.exists():
         return ERROR_UNDO_MERGED_AGAIN
     return None

@@ -206,6 +206,7 @@ def _merge(
             survivor_person=survivor if rules.model is ContactPerson else None,
             merged=[{"pk": record.pk, "code": str(record.code), "name": record.display_name} for record in merged],
             images={
+                "parent": parent.pk,
                 "deleted": deleted,
                 "dropped": dropped,
                 "before": before,
@@ -333,6 +334,7 @@ def merge_undo(*, actor, merge: CustomerMerge, reason: str) -> CustomerMerge:
         merging.move_back(model=rules.model, survivor_pk=survivor.pk, moves=merge.moved)
         # Redundant rows last: they may belong to the records just restored, and clash until the move back.
         merging.restore_images(merge.images["dropped"])
+        merging.check_constraints_now()
         restored = list(rules.model.objects.filter(pk__in=[record["pk"] for record in merge.merged]))
         blockers = selectors.merge_blockers(records=[survivor, *restored])
         merge.state = CustomerMerge.State.UNDONE

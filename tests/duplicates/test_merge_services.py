@@ -429,3 +429,43 @@ def test_before_images_expire_with_the_undo_window(register_a, handler_a):
     merge.refresh_from_db()
     assert merge.images == {}
     assert merge.merged[0]["code"] == str(merged.code)  # what was merged stays on record
+
+
+def test_an_undo_leaves_out_a_candidate_pair_whose_other_customer_is_gone(register_a, handler_a):
+    survivor, merged = _pair(register_a)
+    third = CustomerFactory(register=register_a, organisation_name="Kahvila Aalto Ky")
+    elsewhere = CustomerFactory(register=register_a, organisation_name="Kahvila Aalto Ky")
+    first, second = sorted([merged, third], key=lambda c: c.pk)
+    DuplicateCandidate.objects.create(register=register_a, first=first, second=second, score=0.8)
+    merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    services.customer_merge(actor=handler_a, survivor=elsewhere, merged=[third])
+
+    services.merge_undo(actor=handler_a, merge=merge, reason="virhe")
+    assert Customer.objects.filter(pk=merged.pk).exists()
+    assert not DuplicateCandidate.objects.exists()  # the pair's other customer is gone: the pair stays gone
+
+
+def test_a_later_contact_person_merge_on_the_survivor_blocks_the_undo_until_it_is_undone(register_a, handler_a):
+    survivor, merged = _pair(register_a)
+    kept_person = ContactPersonFactory(customer=survivor, first_name="Matti", last_name="Aalto")
+    merged_person = ContactPersonFactory(customer=merged, first_name="Matti", last_name="Aalto")
+    InteractionFactory(customer=merged, contact_person=merged_person)
+    merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    merged_person.refresh_from_db()
+    people = services.contact_person_merge(actor=handler_a, survivor=kept_person, merged=[merged_person])
+    with pytest.raises(ValidationError, match="merged again"):
+        services.merge_undo(actor=handler_a, merge=merge, reason="virhe")
+
+    services.merge_undo(actor=handler_a, merge=people, reason="eri henkilöt")
+    services.merge_undo(actor=handler_a, merge=merge, reason="virhe")
+    for interaction in Interaction.objects.all():
+        interaction.full_clean()
+
+
+def test_a_contact_person_merge_cannot_be_undone_once_the_organisation_is_merged_away(register_a, handler_a):
+    organisation, other = _pair(register_a)
+    kept, twin = (ContactPersonFactory(customer=organisation, last_name="Aalto") for _ in range(2))
+    people = services.contact_person_merge(actor=handler_a, survivor=kept, merged=[twin])
+    services.customer_merge(actor=handler_a, survivor=other, merged=[organisation])
+    with pytest.raises(ValidationError, match="merged again"):
+        services.merge_undo(actor=handler_a, merge=people, reason="virhe")
