@@ -54,6 +54,7 @@ from .validators import normalise_business_id
 
 ERROR_READ_ONLY = _("You have read-only access to this register.")
 ERROR_NO_DELETE_RIGHT = _("Only the register's owner may delete a customer.")
+ERROR_NO_HISTORY_RIGHT = _("Only the register's owner may read a customer's history.")
 ERROR_OTHERS_ENTRY = _("A colleague recorded this entry: only the register's owner may change or remove it.")
 
 
@@ -427,6 +428,7 @@ def _mark_access(user, register: Register) -> Register:
     register.can_change_others_entries = user_holds_right(
         user=user, register=register, right=roles.CHANGE_OTHERS_ENTRIES
     )
+    register.can_read_history = user_can(user=user, register=register, perm=roles.REVIEW_ACCESS)
     register.can_merge = register.can_change and user_holds_right(
         user=user, register=register, right=roles.MERGE_CUSTOMERS
     )
@@ -506,6 +508,19 @@ def customer_merged_into(*, user, register_slug: str, code) -> Customer | None:
     except (CustomerAlias.DoesNotExist, ValueError, ValidationError):
         return None
     return alias.customer
+
+
+def customer_history(*, user, customer: Customer) -> QuerySet[LogEntry]:
+    """The customer's own change and access entries, newest first, for those who read the register's audit trail.
+
+    A merge moves the entries of the records merged into the customer onto it (duplicates.merging), so
+    their history reads here too. 403 without REVIEW_ACCESS (the register's owners).
+    """
+    if not user_can(user=user, register=customer.register, perm=roles.REVIEW_ACCESS):
+        raise PermissionDenied(ERROR_NO_HISTORY_RIGHT)
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk
+    ).order_by("-timestamp", "-pk")
 
 
 def ordering_client_list(*, user, register: Register) -> QuerySet[OrderingClient]:

@@ -18,6 +18,7 @@ customer_urls = [
     path("", views.customer_detail, name="customer-detail"),
     path("edit/", views.customer_update, name="customer-update"),
     path("delete/", views.customer_delete, name="customer-delete"),
+    path("history/", views.customer_history, name="customer-history"),
     path("contacts/new/", views.contact_person_create, name="contact-person-create"),
     path("contacts/<uuid:person>/", include(contact_person_urls)),
     path("interactions/new/", views.interaction_create, name="interaction-create"),

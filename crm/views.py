@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from registers import roles
+from registers import audit, roles
 from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
@@ -40,6 +40,7 @@ PAGE_SIZE = 50
 # of a common term at 100,000 customers costs more than the page itself.
 COUNT_CAP = 1000
 TIMELINE_PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 50
 # Contact persons a search shows next to the customers; a longer list means the search is too broad.
 CONTACT_HITS = 20
 ARCHIVE_PAGE_SIZE = 50
@@ -230,6 +231,21 @@ def _likely_duplicates(request, register: Register, kind: str, form) -> list:
     form.is_valid()
     data = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
     return similarity.customer_likely_duplicates(user=request.user, register=register, kind=kind, data=data)
+
+
+@require_GET
+def customer_history(request, register, code):
+    """Who changed and who viewed the customer, and when: its records merged into it included."""
+    register, registers = _workspace(request, register)
+    customer = selectors.customer_get_for_user(user=request.user, register=register, code=code)
+    entries = selectors.customer_history(user=request.user, customer=customer)
+    # Logged first: the page counts its entries before it reads them, and this view is one of them.
+    log_access(request, customer, {"view": "history"})
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(display.page_number(request.GET.get("page")))
+    rows = audit.entry_rows(page.object_list, reveal_personal_data=True)
+    return render(
+        request, "crm/customer_history.html", _context(register, registers, customer=customer, page=page, rows=rows)
+    )
 
 
 @require_http_methods(FORM_METHODS)

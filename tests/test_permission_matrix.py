@@ -217,6 +217,8 @@ TABLE: dict[str, Rule] = {
     "crm:customer-update": R("customer", CHANGE_A),
     # Deleting a customer for good is the owner's (roles.DELETE_CUSTOMERS).
     "crm:customer-delete": R("customer", OWNER_DATA),
+    # Who changed and viewed a customer: the register's owners, as they read its audit trail.
+    "crm:customer-history": R("customer", OWNER_DATA, post=405),
     "crm:contact-person-create": R("customer", CHANGE_A),
     "crm:contact-person-update": R("contact", CHANGE_A),
     "crm:contact-person-delete": R("contact", CHANGE_A),
