@@ -28,7 +28,7 @@ def test_the_owner_reads_both_records_history_on_the_survivor_after_a_merge(clie
     client.force_login(handler_a)
     client.get(merged.get_absolute_url())  # viewed before the merge
     Customer.objects.filter(pk=merged.pk).update(city="Espoo")
-    customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    customer_merge(actor=handler_a, survivor=survivor, merged=[merged], choices={"organisation_name": survivor.pk})
 
     client.force_login(owner_a)
     detail = client.get(survivor.get_absolute_url())
