@@ -3,9 +3,10 @@
 Customers of one register are compared only where a duplicate can plausibly be (blocking), never every pair:
 
 - the same business ID, the same e-mail (case-insensitive), the same phone number;
-- a similar match name (crm.similarity.match_name) with the same postal code: every pair of the postal code;
-- a similar match name in the same city: pairs whose match names begin or end with the same four letters
-  (a typo leaves one end alone), so that a city of 20,000 customers is not 200 million comparisons.
+- a similar match name (crm.similarity.match_name) with the same postal code or in the same city: pairs whose
+  match names begin or end with the same four letters (a typo leaves one end alone), so that a city of 20,000
+  customers is not 200 million comparisons. (The end of the first word instead of the name's made larger
+  blocks: a person's match name begins with a first name, of which there are few.)
 
 On PostgreSQL the blocks are self-joins and `similarity()` of pg_trgm, streamed through a server-side
 cursor; on SQLite (the quick start's small registers) the same blocks are built in Python. Either way the
@@ -89,25 +90,13 @@ WITH c AS MATERIALIZED (
            replace(postal_code, ' ', '') AS postal_key,
            lower(btrim(city)) AS city_key,
            left(match_name, %(letters)s) AS head,
-           right(match_name, %(letters)s) AS tail
+           right(match_name, %(letters)s) AS tail,
+           length(match_name) + 1 AS size
     FROM {customer}
     WHERE register_id = %(register)s
 ),
 pairs AS (
-    SELECT a.id AS a, b.id AS b FROM c a JOIN c b
-        ON b.postal_key = a.postal_key AND b.kind = a.kind AND b.id > a.id
-        WHERE a.postal_key <> '' AND a.match_name <> '' AND b.match_name <> ''
-          AND similarity(a.match_name, b.match_name) >= %(threshold)s
-    UNION
-    SELECT a.id, b.id FROM c a JOIN c b
-        ON b.city_key = a.city_key AND b.head = a.head AND b.kind = a.kind AND b.id > a.id
-        WHERE a.city_key <> '' AND a.match_name <> ''
-          AND similarity(a.match_name, b.match_name) >= %(threshold)s
-    UNION
-    SELECT a.id, b.id FROM c a JOIN c b
-        ON b.city_key = a.city_key AND b.tail = a.tail AND b.kind = a.kind AND b.id > a.id
-        WHERE a.city_key <> '' AND a.match_name <> ''
-          AND similarity(a.match_name, b.match_name) >= %(threshold)s
+    {name_blocks}
     UNION
     SELECT a.id, b.id FROM c a JOIN c b ON b.email_key = a.email_key AND b.kind = a.kind AND b.id > a.id
         WHERE a.email_key <> ''
@@ -132,8 +121,27 @@ FROM pairs p JOIN c a ON a.id = p.a JOIN c b ON b.id = p.b
 """
 
 
+# One block of similar names: the same place and the same first or last letters. The sizes compared first are a
+# cheap bound: names whose trigram counts (about their length) differ more cannot reach the threshold.
+_NAME_BLOCK = """
+    SELECT a.id AS a, b.id AS b FROM c a JOIN c b
+        ON b.{place} = a.{place} AND b.{letters} = a.{letters} AND b.kind = a.kind AND b.id > a.id
+        WHERE a.{place} <> '' AND a.match_name <> ''
+          AND least(a.size, b.size) >= %(threshold)s * greatest(a.size, b.size)
+          AND similarity(a.match_name, b.match_name) >= %(threshold)s
+"""
+# The postal code as well as the city: a town has a Finnish and a Swedish name (Helsinki, Helsingfors).
+_NAME_BLOCKS = "    UNION".join(
+    _NAME_BLOCK.format(place=place, letters=letters)
+    for place in ("postal_key", "city_key")
+    for letters in ("head", "tail")
+)
+
+
 def _customer_pairs_postgresql(register: Register) -> Iterator[Pair]:
-    sql = _SCAN_SQL.format(customer=connection.ops.quote_name(Customer._meta.db_table))
+    sql = _SCAN_SQL.format(
+        customer=connection.ops.quote_name(Customer._meta.db_table), name_blocks=_NAME_BLOCKS.strip()
+    )
     params = {"register": register.pk, "threshold": LIKELY_NAME_THRESHOLD, "letters": BLOCK_LETTERS}
     # A server-side cursor (inside the refresh's transaction): pairs arrive in batches, not all at once.
     with connection.chunked_cursor() as cursor:
@@ -161,10 +169,10 @@ def _customer_pairs_python(register: Register) -> Iterator[Pair]:
         keys = [("email", record.email), ("business_id", record.business_id)]
         keys += [("phone", phone) for phone in record.phones]
         if name:
-            keys += [("postal", record.postal_code)]
-            keys += [("head", record.city, name[:BLOCK_LETTERS]), ("tail", record.city, name[-BLOCK_LETTERS:])]
+            for place in (("postal", record.postal_code), ("city", record.city)):
+                keys += [(*place, "head", name[:BLOCK_LETTERS]), (*place, "tail", name[-BLOCK_LETTERS:])]
         for key in keys:
-            if key[-1] and (key[0] not in {"head", "tail"} or key[1]):
+            if all(key[1:]):
                 blocks[(record.kind, *key)].append(pk)
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
