@@ -6,7 +6,7 @@ import datetime
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -203,7 +203,14 @@ def customers_for_merge(*, user, register: Register, codes: list) -> list[Custom
     require_merge_right(user=user, register=register)
     codes = list(dict.fromkeys(codes))
     try:
-        found = list(crm_selectors.customer_list(user=user, register=register).filter(code__in=codes))
+        found = list(
+            crm_selectors.customer_list(user=user, register=register)
+            .filter(code__in=codes)
+            .annotate(
+                interaction_count=Count("interactions", distinct=True),
+                contact_person_count=Count("contact_persons", distinct=True),
+            )
+        )
     except (ValueError, ValidationError):
         raise Http404 from None
     if len(found) != len(codes):

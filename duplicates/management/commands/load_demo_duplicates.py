@@ -60,6 +60,8 @@ class Command(BaseCommand):
                 twin = Customer(
                     register=register, code=code, source=Customer.Source.IMPORTED, **twin_values(original, rng, number)
                 )
+                # Entered later than the original, before the demo's anchor day.
+                twin.created_at = max(original.created_at, anchor - datetime.timedelta(days=rng.randint(20, 200)))
                 twin.full_clean()
                 twin.save()
                 for i in range(rng.randint(1, 3)):
