@@ -75,7 +75,7 @@ _LETTERS = str.maketrans({"ä": "a", "å": "a", "æ": "a", "ö": "o", "ø": "o",
 _VARIANTS = (("ae", "a"), ("oe", "o"), ("ph", "f"), ("th", "t"), ("w", "v"), ("q", "k"), ("c", "k"), ("x", "ks"))
 _JOINING = re.compile("[:.'`\u2019]")
 _SEPARATING = re.compile(r"[^0-9a-z]+")
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"([a-z])\1+")
 
 
 def _words(text: str) -> list[str]:

@@ -8,6 +8,7 @@ fields included); the existing customers they match are looked up in bulk, a few
 import dataclasses
 import datetime
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
 from crm.services import ERROR_RESTRICTED
+from crm.similarity import Record, is_likely, match_name, reasons_of
 from registers.models import Register
 from registers.validators import ERROR_IDENTITY_CODE, contains_identity_code
 
@@ -35,6 +37,9 @@ ERROR_BAD_KIND = _("Enter “person” or “organisation”.")
 ERROR_BAD_YES_NO = _("Enter “yes” or “no”.")
 ERROR_ROW = _("Row %(row)s, column “%(column)s”: %(message)s")
 ERROR_ROW_NO_COLUMN = _("Row %(row)s: %(message)s")
+# Existing customers a new row of the preview is shown to look like, at most.
+LIKELY_PER_ROW = 3
+_LIKELY_COLUMNS = ("kind", "match_name", "business_id", "email", "mobile", "landline", "postal_code", "city")
 
 _KIND_WORDS = {
     Customer.Kind.PERSON: {"person", "henkilö", "yksityishenkilö", "privatperson", "p"},
@@ -336,3 +341,41 @@ class ChunkPlanner:
         outcome.customer = match
         outcome.before = before
         outcome.old_values = old_values
+
+    def likely_duplicates(self, outcomes: list[Outcome]) -> dict[int, list[tuple[str, list[dict]]]]:
+        """Return {row: [(existing customer's code, reasons)]} for the chunk's new customers that look like one.
+
+        One query per chunk: the register's customers whose match name (crm.similarity.match_name) is a new
+        row's, then the place or an identifier must agree as on the new-customer form. A name with a typo is
+        left to the nightly scan: a trigram search per row would cost the preview minutes at 100,000 rows.
+        """
+        new = {}
+        for outcome in outcomes:
+            customer = outcome.customer
+            if outcome.action != "created" or customer is None:
+                continue
+            name = match_name(customer.kind, customer.organisation_name, customer.first_name, customer.last_name)
+            if name:
+                new[outcome.row] = Record.from_values(
+                    {"match_name": name, **{field: getattr(customer, field) for field in _LIKELY_COLUMNS[2:]}}
+                    | {"kind": customer.kind}
+                )
+        if not new:
+            return {}
+        stored: dict[tuple[str, str], list[tuple[str, Record]]] = defaultdict(list)
+        names = sorted({record.match_name for record in new.values()})
+        rows = Customer.objects.filter(register=self.register, match_name__in=names).values_list(
+            "code", *_LIKELY_COLUMNS
+        )
+        for code, *values in rows:
+            record = Record.from_values(dict(zip(_LIKELY_COLUMNS, values, strict=True)))
+            stored[(record.kind, record.match_name)].append((str(code), record))
+        found: dict[int, list[tuple[str, list[dict]]]] = {}
+        for row, record in new.items():
+            for code, other in stored.get((record.kind, record.match_name), []):
+                reasons = reasons_of(record, other, similarity=1.0)
+                if is_likely(reasons):
+                    found.setdefault(row, []).append((code, reasons))
+            if row in found:
+                found[row] = found[row][:LIKELY_PER_ROW]
+        return found

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactPerson, Customer, Interaction, Invoice
 from crm.selectors import user_may_import
+from crm.similarity import reason_labels
 from privacy.rights.erasure import customer_holds
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
@@ -74,6 +75,9 @@ PREVIEW_CHUNK = 2000
 COMMIT_CHUNK = 1000
 UNDO_CHUNK = 1000
 MAX_ERRORS = 200
+# New rows shown with the existing customers they look like; the rest are counted (the nightly scan lists them).
+MAX_LIKELY = 100
+_NAME_FIELDS = ("kind", "organisation_name", "first_name", "last_name")
 UNDO_DAYS = 30
 
 ERROR_NO_IMPORT_RIGHT = _("Only the register's owner or handler may import customers into it.")
@@ -106,6 +110,9 @@ class ImportPreview:
     errors: list[RowError] = dataclasses.field(default_factory=list)
     # Row numbers only, 4 bytes each: 100,000 rejected rows take 400 kB.
     rejected: array = dataclasses.field(default_factory=lambda: array("L"))
+    # [row, existing customer's code, reasons] of the first new rows that look like an existing customer.
+    likely: list = dataclasses.field(default_factory=list)
+    likely_rows: int = 0
 
     @property
     def error_count(self) -> int:
@@ -257,7 +264,14 @@ def _preview_rows(*, planner, table, preview: ImportPreview, out=None, on_chunk=
         writer.writerow(spreadsheet_row(*table.headers, str(ERROR_COLUMN_ERROR)))
     counters = {"created": "new", "updated": "update", "skipped": "unchanged", "duplicate": "duplicate"}
     for chunk in _chunks(table.rows, PREVIEW_CHUNK):
-        for row, outcome in zip(chunk, planner.plan(chunk), strict=True):
+        outcomes = planner.plan(chunk)
+        if hasattr(planner, "likely_duplicates"):
+            # Likely duplicates of existing customers: a warning, the rows are imported as planned.
+            likely = planner.likely_duplicates(outcomes)
+            preview.likely_rows += len(likely)
+            for row_number, hits in sorted(likely.items())[: max(0, MAX_LIKELY - len(preview.likely))]:
+                preview.likely.extend([row_number, code, reasons] for code, reasons in hits)
+        for row, outcome in zip(chunk, outcomes, strict=True):
             preview.rows += 1
             if outcome.action == "invalid":
                 preview.invalid += 1
@@ -430,6 +444,9 @@ def _preview_store(*, batch: ImportBatch, token: uuid.UUID, preview: ImportPrevi
     fields = ["rows", *_RESULT_FIELDS, "preview_errors", "previewed_at", "rejected_file", "updated_at"]
     current.save(update_fields=fields)
     counts = {"rows": preview.rows, "rejected": current.rejected}
+    if preview.likely_rows:
+        # Customer codes and reason codes, no names: a name is read when the page is shown, if the customer is there.
+        counts.update(likely_rows=preview.likely_rows, likely_duplicates=preview.likely)
     import_transition(batch=current, to=State.PREVIEWED, payload=counts)
     _copy_fields(current, batch)
     return batch
@@ -445,6 +462,28 @@ def _preview_end(batch: ImportBatch, token: uuid.UUID, note: str) -> ImportBatch
     import_transition(batch=current, to=State.PREVIEWED, note=note)
     _copy_fields(current, batch)
     return batch
+
+
+@dataclasses.dataclass
+class LikelyDuplicateRow:
+    row: int
+    customer: Customer
+    reasons: list
+
+    @property
+    def labels(self) -> list[str]:
+        return reason_labels(self.reasons)
+
+
+def preview_likely_duplicates(batch: ImportBatch) -> tuple[list[LikelyDuplicateRow], int]:
+    """Return the stored preview's new rows that look like existing customers of the register, and their count."""
+    event = batch.events.filter(new=State.PREVIEWED).order_by("-at", "-id").first()
+    payload = event.payload if event is not None and batch.previewed_at is not None else {}
+    stored = payload.get("likely_duplicates", [])
+    customers = Customer.objects.filter(register=batch.register_id, code__in={code for _row, code, _r in stored})
+    by_code = {str(customer.code): customer for customer in customers.only("code", *_NAME_FIELDS)}
+    rows = [LikelyDuplicateRow(row, by_code[code], reasons) for row, code, reasons in stored if code in by_code]
+    return rows, payload.get("likely_rows", 0)
 
 
 def preview_errors(batch: ImportBatch) -> list[RowError]:

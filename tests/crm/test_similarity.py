@@ -259,3 +259,7 @@ def test_the_migration_fills_the_match_names_of_existing_customers(register_a):
     assert sorted(Customer.objects.values_list("match_name", flat=True)) == [
         f"virtanen {n}" for n in range(len(customers))
     ]
+
+
+def test_doubled_digits_stay_doubled():
+    assert org("Yritys 33 Oy") != org("Yritys 3 Oy")
