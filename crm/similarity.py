@@ -92,14 +92,17 @@ def _spelling(word: str) -> str:
     return _DOUBLED.sub(r"\1", word)
 
 
-_FORMS = sorted((tuple(_words(form)) for form in COMPANY_FORMS), key=len, reverse=True)
+# Company forms by their first word, longest first ("asunto oy" before "oy" would be wrong: "asunto" is first).
+_FORMS: dict[str, list[tuple[str, ...]]] = {}
+for _form in sorted((tuple(_words(form)) for form in COMPANY_FORMS), key=len, reverse=True):
+    _FORMS.setdefault(_form[0], []).append(_form)
 
 
 def _without_forms(words: list[str]) -> list[str]:
     kept: list[str] = []
     index = 0
     while index < len(words):
-        for form in _FORMS:
+        for form in _FORMS.get(words[index], ()):
             if tuple(words[index : index + len(form)]) == form:
                 index += len(form)
                 break

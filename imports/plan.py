@@ -349,21 +349,18 @@ class ChunkPlanner:
         row's, then the place or an identifier must agree as on the new-customer form. A name with a typo is
         left to the nightly scan: a trigram search per row would cost the preview minutes at 100,000 rows.
         """
-        new = {}
+        new: dict[int, tuple[str, Customer]] = {}
         for outcome in outcomes:
             customer = outcome.customer
             if outcome.action != "created" or customer is None:
                 continue
             name = match_name(customer.kind, customer.organisation_name, customer.first_name, customer.last_name)
             if name:
-                new[outcome.row] = Record.from_values(
-                    {"match_name": name, **{field: getattr(customer, field) for field in _LIKELY_COLUMNS[2:]}}
-                    | {"kind": customer.kind}
-                )
+                new[outcome.row] = (name, customer)
         if not new:
             return {}
         stored: dict[tuple[str, str], list[tuple[str, Record]]] = defaultdict(list)
-        names = sorted({record.match_name for record in new.values()})
+        names = sorted({name for name, _customer in new.values()})
         rows = Customer.objects.filter(register=self.register, match_name__in=names).values_list(
             "code", *_LIKELY_COLUMNS
         )
@@ -371,8 +368,13 @@ class ChunkPlanner:
             record = Record.from_values(dict(zip(_LIKELY_COLUMNS, values, strict=True)))
             stored[(record.kind, record.match_name)].append((str(code), record))
         found: dict[int, list[tuple[str, list[dict]]]] = {}
-        for row, record in new.items():
-            for code, other in stored.get((record.kind, record.match_name), []):
+        for row, (name, customer) in new.items():
+            same_name = stored.get((customer.kind, name))
+            if not same_name:
+                continue  # most rows: nothing more to build
+            values = {field: getattr(customer, field) for field in _LIKELY_COLUMNS[2:]}
+            record = Record.from_values({**values, "kind": customer.kind, "match_name": name})
+            for code, other in same_name:
                 reasons = reasons_of(record, other, similarity=1.0)
                 if is_likely(reasons):
                     found.setdefault(row, []).append((code, reasons))
