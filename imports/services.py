@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactPerson, Customer, Interaction, Invoice
 from crm.selectors import user_may_import
-from crm.similarity import reason_labels
 from privacy.rights.erasure import customer_holds
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
@@ -77,7 +76,6 @@ UNDO_CHUNK = 1000
 MAX_ERRORS = 200
 # New rows shown with the existing customers they look like; the rest are counted (the nightly scan lists them).
 MAX_LIKELY = 100
-_NAME_FIELDS = ("kind", "organisation_name", "first_name", "last_name")
 UNDO_DAYS = 30
 
 ERROR_NO_IMPORT_RIGHT = _("Only the register's owner or handler may import customers into it.")
@@ -462,28 +460,6 @@ def _preview_end(batch: ImportBatch, token: uuid.UUID, note: str) -> ImportBatch
     import_transition(batch=current, to=State.PREVIEWED, note=note)
     _copy_fields(current, batch)
     return batch
-
-
-@dataclasses.dataclass
-class LikelyDuplicateRow:
-    row: int
-    customer: Customer
-    reasons: list
-
-    @property
-    def labels(self) -> list[str]:
-        return reason_labels(self.reasons)
-
-
-def preview_likely_duplicates(batch: ImportBatch) -> tuple[list[LikelyDuplicateRow], int]:
-    """Return the stored preview's new rows that look like existing customers of the register, and their count."""
-    event = batch.events.filter(new=State.PREVIEWED).order_by("-at", "-id").first()
-    payload = event.payload if event is not None and batch.previewed_at is not None else {}
-    stored = payload.get("likely_duplicates", [])
-    customers = Customer.objects.filter(register=batch.register_id, code__in={code for _row, code, _r in stored})
-    by_code = {str(customer.code): customer for customer in customers.only("code", *_NAME_FIELDS)}
-    rows = [LikelyDuplicateRow(row, by_code[code], reasons) for row, code, reasons in stored if code in by_code]
-    return rows, payload.get("likely_rows", 0)
 
 
 def preview_errors(batch: ImportBatch) -> list[RowError]:

@@ -200,6 +200,7 @@ def batch_preview(request, register, code):
         _preview_stopped(request, batch)
         return redirect("imports:batch-mapping", register=register.slug, code=code)
     errors = services.preview_errors(batch)
+    likely_duplicates, likely_rows = selectors.preview_likely_duplicates(user=request.user, batch=batch)
     context = {
         "register": register,
         "batch": batch,
@@ -208,6 +209,8 @@ def batch_preview(request, register, code):
         "errors": errors[:ERRORS_SHOWN],
         "more_errors": len(errors) > ERRORS_SHOWN or batch.rejected > len(errors),
         "importing": batch.created + batch.updated,
+        "likely_duplicates": likely_duplicates,
+        "likely_rows": likely_rows,
     }
     return render(request, "imports/batch_preview.html", context)
 
