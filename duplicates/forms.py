@@ -119,4 +119,3 @@ class RecordSearchForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, validators=FREE_TEXT_VALIDATORS)
     customer = forms.UUIDField(required=False)
-
