@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "duplicates.tasks.duplicate_candidates_refresh_nightly",
         "schedule": crontab(hour=env.int("DUPLICATE_SCAN_HOUR", default=5), minute=40),
     },
+    # A merge's before-images serve only its undo: gone once the 30 days are over.
+    "merge-images-expire": {
+        "task": "duplicates.tasks.merge_images_expire_nightly",
+        "schedule": crontab(hour=4, minute=20),
+    },
 }
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)

@@ -1,4 +1,4 @@
-"""Background work of duplicates: the nightly refresh of every customer register's likely duplicates."""
+"""Background work of duplicates: the nightly refresh of likely duplicates, and merges' expired before-images."""
 
 import logging
 
@@ -7,6 +7,7 @@ from celery import shared_task
 from registers.models import Register
 
 from .detection import duplicate_candidates_refresh
+from .services import merge_images_expire
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +21,11 @@ def duplicate_candidates_refresh_nightly() -> dict[str, dict]:
         logger.info("Duplicate candidates of register %s refreshed: %s", register.slug, result)
         results[register.slug] = vars(result)
     return results
+
+
+@shared_task(name="duplicates.tasks.merge_images_expire_nightly", ignore_result=True)
+def merge_images_expire_nightly() -> int:
+    """Drop the before-images of merges past their undo window: they hold the merged records' old values."""
+    expired = merge_images_expire()
+    logger.info("Before-images of %s merges past their undo window dropped", expired)
+    return expired

@@ -469,3 +469,18 @@ def test_a_contact_person_merge_cannot_be_undone_once_the_organisation_is_merged
     services.customer_merge(actor=handler_a, survivor=other, merged=[organisation])
     with pytest.raises(ValidationError, match="merged again"):
         services.merge_undo(actor=handler_a, merge=people, reason="virhe")
+
+
+def test_the_nightly_task_drops_expired_before_images(register_a, handler_a, celery_eager, settings):
+    from duplicates.tasks import merge_images_expire_nightly
+
+    survivor, merged = _pair(register_a)
+    merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    CustomerMerge.objects.filter(pk=merge.pk).update(merged_at=timezone.now() - datetime.timedelta(days=31))
+    assert merge_images_expire_nightly.delay().get() == 1
+    merge.refresh_from_db()
+    assert merge.images == {}
+    assert any(
+        entry["task"] == "duplicates.tasks.merge_images_expire_nightly"
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    )
