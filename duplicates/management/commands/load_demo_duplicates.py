@@ -68,4 +68,7 @@ class Command(BaseCommand):
                     values = demo.interaction_values(rng, now=anchor, max_age_days=400)
                     Interaction.objects.create(customer=twin, code=demo.stable_code(code, "interaction", i), **values)
             result = duplicate_candidates_refresh(register=register)
-            self.stdout.write(f"{register.slug}: {result}")
+            self.stdout.write(
+                f"Likely duplicates in {register.slug}: {result.customers} customer pairs, "
+                f"{result.contact_persons} contact-person pairs."
+            )
