@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from crm.validators import FREE_TEXT_VALIDATORS
 
 from .merging import field_label
+from .services import ERROR_CHANGED
 
 ERROR_VERSIONS = _("The form is out of date. Open the comparison again.")
-ERROR_CHANGED = _("One of the records was changed while you were choosing the values. Check them and merge again.")
 REASON_MAX_LENGTH = 1000
 
 
