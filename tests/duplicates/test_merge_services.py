@@ -484,3 +484,47 @@ def test_the_nightly_task_drops_expired_before_images(register_a, handler_a, cel
         entry["task"] == "duplicates.tasks.merge_images_expire_nightly"
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_merging_overlapping_records_at_once_one_wins_and_nothing_is_lost(register_a, handler_a, owner_a):
+    import threading
+
+    from django.db import connection
+
+    first, middle, last = (
+        CustomerFactory(register=register_a, organisation_name=f"Kahvila Aalto {n}") for n in ("Oy", "Ab", "Ky")
+    )
+    for customer in (first, middle, last):
+        InteractionFactory.create_batch(3, customer=customer)
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def merge(user, survivor, merged):
+        translation.activate("en")
+        try:
+            barrier.wait(timeout=10)
+            results[user.username] = services.customer_merge(actor=user, survivor=survivor, merged=[merged])
+        except ValidationError as error:
+            results[user.username] = error
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=merge, args=(handler_a, first, middle)),
+        threading.Thread(target=merge, args=(owner_a, last, middle)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    done = [result for result in results.values() if isinstance(result, CustomerMerge)]
+    refused = [result for result in results.values() if isinstance(result, ValidationError)]
+    assert len(done) == 1
+    assert len(refused) == 1
+    assert refused[0].messages == [str(services.ERROR_CHANGED)]
+    assert Interaction.objects.count() == 9  # every interaction kept, on the records that remain
+    assert Customer.objects.filter(pk=middle.pk).exists() is False
+    assert Interaction.objects.filter(customer_id=done[0].customer_id).count() == 6
