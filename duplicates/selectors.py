@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -198,44 +199,33 @@ def candidate_get(*, user, register: Register, code) -> DuplicateCandidate:
         raise Http404 from None
 
 
+def _named_in_order(queryset, codes: list) -> list:
+    """The rows of `queryset` named by `codes`, in that order; 404 unless every code names one."""
+    try:
+        # Parsed, so that a code written in capitals or braces names the same row once.
+        codes = list(dict.fromkeys(uuid.UUID(str(code)) for code in codes))
+    except ValueError:
+        raise Http404 from None
+    by_code = {row.code: row for row in queryset.filter(code__in=codes)}
+    if len(by_code) != len(codes):
+        raise Http404
+    return [by_code[code] for code in codes]
+
+
 def customers_for_merge(*, user, register: Register, codes: list) -> list[Customer]:
     """The customers named by `codes`, 404 unless every one is a customer of the register the user may merge in."""
     require_merge_right(user=user, register=register)
-    codes = list(dict.fromkeys(codes))
-    try:
-        found = list(
-            crm_selectors.customer_list(user=user, register=register)
-            .filter(code__in=codes)
-            .annotate(
-                interaction_count=Count("interactions", distinct=True),
-                contact_person_count=Count("contact_persons", distinct=True),
-            )
-        )
-    except (ValueError, ValidationError):
-        raise Http404 from None
-    if len(found) != len(codes):
-        raise Http404
-    by_code = {str(customer.code): customer for customer in found}
-    return [by_code[str(code)] for code in codes]
+    customers = crm_selectors.customer_list(user=user, register=register).annotate(
+        interaction_count=Count("interactions", distinct=True),
+        contact_person_count=Count("contact_persons", distinct=True),
+    )
+    return _named_in_order(customers, codes)
 
 
 def contact_persons_for_merge(*, user, customer: Customer, codes: list) -> list[ContactPerson]:
+    """The organisation's contact persons named by `codes`, 404 unless every one is among them."""
     require_merge_right(user=user, register=customer.register)
-    codes = list(dict.fromkeys(codes))
-    try:
-        found = list(customer.contact_persons.filter(code__in=codes))
-    except (ValueError, ValidationError):
-        raise Http404 from None
-    if len(found) != len(codes):
-        raise Http404
-    by_code = {str(person.code): person for person in found}
-    return [by_code[str(code)] for code in codes]
-
-
-def merge_list_for_customer(*, user, customer: Customer) -> QuerySet:
-    """The merges into the customer (or of its contact persons), newest first."""
-    crm_selectors.customer_get_for_user(user=user, register=customer.register, code=customer.code)
-    return CustomerMerge.objects.filter(customer=customer).select_related("merged_by", "undone_by")
+    return _named_in_order(customer.contact_persons.all(), codes)
 
 
 def merge_list(*, user, register: Register) -> QuerySet:
@@ -252,12 +242,6 @@ def merge_get(*, user, register: Register, code) -> CustomerMerge:
         return merge_list(user=user, register=register).get(code=code)
     except (CustomerMerge.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
-
-
-def candidates_of(*, customer: Customer) -> QuerySet:
-    return DuplicateCandidate.objects.filter(
-        Q(first=customer) | Q(second=customer), state=DuplicateCandidate.State.OPEN
-    )
 
 
 def merge_field_changes(*, merge: CustomerMerge) -> list[tuple[str, str, str]]:

@@ -172,3 +172,12 @@ def test_the_demo_has_likely_duplicates_to_merge():
         found = DuplicateCandidate.objects.filter(register=register)
         for twin in Customer.objects.filter(register=register, source=Customer.Source.IMPORTED):
             assert found.filter(Q(first=twin) | Q(second=twin)).exists(), twin
+
+
+def test_a_code_in_capitals_names_the_same_record(client, register_a, handler_a, pair):
+    older, newer = pair
+    client.force_login(handler_a)
+    url = reverse("duplicates:customer-merge", kwargs={"register": register_a.slug})
+    response = client.get(f"{url}?records={str(older.code).upper()}&records={newer.code}&records={older.code}")
+    assert response.status_code == 200
+    assert [record.pk for record in response.context["records"]] == [older.pk, newer.pk]
