@@ -32,7 +32,7 @@ from .factories import CustomerFactory, RegisterFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("registers", "crm", "privacy")
+PROJECT_APPS = ("registers", "crm", "privacy", "duplicates", "imports")
 CODES = ("131052-308T", "131052308T", "010594Y9032", "010594Y9032".replace("Y", ""))
 LANGUAGES = ("fi", "sv", "en")
 BIDI_TEXT = "Anna \u202eNIMI"
@@ -72,6 +72,8 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     # The authenticator: a device name set by the code, and its secret as a Fernet token.
     "registers.totpdevice.name": "device name",
     "registers.totpdevice.encrypted_key": "ciphertext",
+    # The uploaded file's SHA-256, computed by the import service.
+    "imports.importbatch.checksum": "hash",
 }
 # Text kept whole, so longer than a note.
 LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000}
@@ -87,6 +89,8 @@ FORM_FIELDS_WITHOUT_FREE_TEXT = {
     "privacy.requests.forms.MatchConfirmForm.register": "slug",
     # A one-time code, compared and never stored.
     "registers.two_factor.TokenForm.token": "one-time code",
+    # The records' versions as the comparison showed them ("<uuid>:<number>,..."), parsed and never stored.
+    "duplicates.forms.MergeForm.versions": "versions seen",
 }
 
 
@@ -201,6 +205,17 @@ FORM_ARGUMENTS = {
     "privacy.requests.forms.PublicRequestForm": [lambda w: {"registers": Register.objects.all()}],
     "privacy.requests.forms.StaffIntakeForm": [lambda w: {"registers": Register.objects.all()}],
     "registers.forms.MembershipGrantForm": [lambda w: {"register": w["register"]}],
+    "duplicates.forms.MergeForm": [
+        lambda w: {
+            "records": [w["customer"], CustomerFactory(register=w["register"])],
+            "fields": Customer.DATA_FIELDS,
+            "defaults": dict.fromkeys(Customer.DATA_FIELDS, w["customer"].pk),
+            "blocked": True,
+        }
+    ],
+    "imports.forms.MappingForm": [
+        lambda w: {"register": w["register"], "headers": ["Nimi", "Sähköposti"], "samples": [["Oy A", "a@b.fi"]]}
+    ],
 }
 
 
