@@ -760,13 +760,14 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 # Change detection: a refused request must leave every table as it was.
+FINGERPRINTED_APPS = frozenset({"registers", "crm", "privacy", "duplicates", "imports", "auditlog", "auth", "guardian"})
 
 
 def _fingerprint_sql() -> str:
     # Table and column names come from the models, quoted by the backend; nothing here comes from input.
     parts = []
     for model in apps.get_models():
-        if model._meta.app_label not in {"registers", "crm", "privacy", "imports", "auditlog", "auth", "guardian"}:
+        if model._meta.app_label not in FINGERPRINTED_APPS:
             continue
         if model._meta.proxy or not model._meta.managed:
             continue
