@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -198,6 +197,5 @@ def merge_detail(request, register, code):
             "counts": selectors.merge_counts(merge=merge),
             "refusal": refusal,
             "form": form,
-            "undo_url": reverse("duplicates:merge-detail", kwargs={"register": register.slug, "code": merge.code}),
         },
     )
