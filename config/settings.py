@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "privacy",
     "duplicates",
     "imports",
+    "archive",
 ]
 
 MIDDLEWARE = [
@@ -192,12 +193,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "duplicates.tasks.duplicate_candidates_refresh_nightly",
         "schedule": crontab(hour=env.int("DUPLICATE_SCAN_HOUR", default=5), minute=40),
     },
+    # The contact-centre archive's intakes (issue 17): the poller looks every minute and reads each mailbox that is
+    # due by its own interval; the server drop folders are read every five minutes.
+    "archive-mailboxes-poll": {"task": "archive.tasks.mailboxes_poll", "schedule": crontab(minute="*")},
+    "archive-maildir-read": {"task": "archive.tasks.maildir_read", "schedule": crontab(minute="*/5")},
+    "archive-recording-lists-read": {"task": "archive.tasks.recording_lists_read", "schedule": crontab(minute="*/5")},
     # A merge's before-images serve only its undo: gone once the 30 days are over.
     "merge-images-expire": {
         "task": "duplicates.tasks.merge_images_expire_nightly",
         "schedule": crontab(hour=4, minute=20),
     },
 }
+# The contact-centre archive (issue 17). A server drop folder holds one Maildir per ordering client and
+# direction: <ARCHIVE_MAILDIR_ROOT>/<ordering client's code>/in/ and .../out/. The recording server drops its
+# daily CSV or JSON-lines file into ARCHIVE_RECORDING_DROP; read files move to its done/ folder.
+ARCHIVE_MAILDIR_ROOT = env.path("ARCHIVE_MAILDIR_ROOT", default=BASE_DIR / "var" / "maildrop")
+ARCHIVE_RECORDING_DROP = env.path("ARCHIVE_RECORDING_DROP", default=BASE_DIR / "var" / "recordings")
+# Messages fetched from a mailbox per round trip (and per transaction of the poll state).
+ARCHIVE_FETCH_BATCH = env.int("ARCHIVE_FETCH_BATCH", default=100)
+ARCHIVE_IMAP_TIMEOUT = env.float("ARCHIVE_IMAP_TIMEOUT", default=30.0)
+# An uploaded .eml or .mbox file of historical mail.
+ARCHIVE_UPLOAD_MAX_BYTES = env.int("ARCHIVE_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)
 ACCESS_REVIEW_DUE_DAYS = env.int("ACCESS_REVIEW_DUE_DAYS", default=30)
@@ -297,24 +314,34 @@ OTP_TOTP_ISSUER = "Rekisteri"
 # comma-separated list of Fernet keys: the first encrypts, every one decrypts; to rotate,
 # put a new key first and drop the old one once every device has been used (each use
 # re-encrypts) or `manage.py totp_reencrypt` has run.
-TOTP_ENCRYPTION_KEYS = [key.strip() for key in env.list("TOTP_ENCRYPTION_KEY", default=[]) if key.strip()]
-if not TOTP_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "TOTP_ENCRYPTION_KEY must be set when DEBUG is off (generate one with: "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
-        )
-    # Quick start only (DEBUG on): a key derived from SECRET_KEY. The test command exports
-    # a key of its own, as production must, so tests load the settings production runs.
-    _derived = hashlib.sha256(b"rekisteri TOTP_ENCRYPTION_KEY:" + SECRET_KEY.encode()).digest()
-    TOTP_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
-for _key in TOTP_ENCRYPTION_KEYS:
-    try:
-        Fernet(_key)
-    except ValueError:
-        raise ImproperlyConfigured(
-            "TOTP_ENCRYPTION_KEY must be Fernet keys (32 bytes in URL-safe base64), separated by commas."
-        ) from None
+
+
+def _fernet_keys(name: str) -> list[str]:
+    keys = [key.strip() for key in env.list(name, default=[]) if key.strip()]
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                f"{name} must be set when DEBUG is off (generate one with: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            )
+        # Quick start only (DEBUG on): a key derived from SECRET_KEY. The test command exports
+        # keys of its own, as production must, so tests load the settings production runs.
+        derived = hashlib.sha256(f"rekisteri {name}:".encode() + SECRET_KEY.encode()).digest()
+        keys = [base64.urlsafe_b64encode(derived).decode()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be Fernet keys (32 bytes in URL-safe base64), separated by commas."
+            ) from None
+    return keys
+
+
+TOTP_ENCRYPTION_KEYS = _fernet_keys("TOTP_ENCRYPTION_KEY")
+# The contact-centre archive's original messages and attachments and the mailboxes' passwords
+# (registers/sealing.py): a key of their own, so that rotating one never touches the other.
+ARCHIVE_ENCRYPTION_KEYS = _fernet_keys("ARCHIVE_ENCRYPTION_KEY")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -17,5 +17,7 @@ class CrmConfig(AppConfig):
             auditlog.register(model, exclude_fields=["sort_name", "match_name", "version", "updated_at"])
         auditlog.register(models.CompanyChange)
         auditlog.register(models.OrderingClient, m2m_fields={"managers"})
-        auditlog.register(models.ContactCentreMessage)
+        # The message itself is the archive; its trail records that it came, not its text again.
+        auditlog.register(models.ContactCentreMessage, exclude_fields=["body", "html_body", "updated_at"])
+        auditlog.register(models.MessageAttachment)
         auditlog.register(models.CallRecording)

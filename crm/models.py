@@ -549,29 +549,105 @@ class ArchiveItem(PersonalDataModel):
             raise ValidationError({"ordering_client": _("The ordering client belongs to another register.")})
 
 
+def archive_upload_to(instance, filename: str) -> str:
+    # The stored name says nothing about the message: a path in a listing or a backup names no one.
+    return f"archive/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 class ContactCentreMessage(RegisterAuditMixin, ArchiveItem):
-    """An e-mail to or from a client, archived exactly as sent (seed 004)."""
+    """An e-mail to or from a client, archived exactly as sent (seed 004).
+
+    The raw message is kept whole, sealed (registers.sealing) in the media storage with its SHA-256 recorded:
+    that is the message "as sent". The text fields hold what was read out of it for listing, search and
+    display, with every personal identity code masked (docs/contact-centre-archive.md): no list, search,
+    export or statistic can show a code, and only a contact-centre expert opens the original, logged.
+    """
 
     class Direction(models.TextChoices):
         INCOMING = "in", _("incoming")
         OUTGOING = "out", _("outgoing")
 
+    class Intake(models.TextChoices):
+        RECORDED = "recorded", _("recorded by hand")
+        MAILBOX = "mailbox", _("mailbox")
+        MAILDIR = "maildir", _("server drop folder")
+        UPLOAD = "upload", _("uploaded file")
+
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
-    sender = PersonalCharField(_("from"), max_length=254)
-    recipient = PersonalCharField(_("to"), max_length=254)
-    subject = PersonalCharField(_("subject"), max_length=300, blank=True)
+    sender = PersonalCharField(_("from"), max_length=998)
+    recipient = PersonalCharField(_("to"), max_length=2000)
+    cc = PersonalCharField(_("copy to"), max_length=2000, blank=True)
+    subject = PersonalCharField(_("subject"), max_length=998, blank=True)
     # An archived e-mail is kept whole, so it may be longer than a note.
     body = PersonalTextField(_("message"), max_length=100_000)
+    # Sanitised (nh3) before it is stored, so a template may show it as it is.
+    html_body = PersonalTextField(_("message as HTML"), max_length=400_000, blank=True)
     sent_at = models.DateTimeField(_("time"))
+    intake = models.CharField(_("came in through"), max_length=10, choices=Intake.choices, default=Intake.RECORDED)
+    internet_message_id = PersonalCharField(_("message ID"), max_length=998, blank=True)
+    # Messages of one conversation share the key: a hash of the first message ID of References,
+    # else of In-Reply-To, else of the message's own ID (crm.mail.thread_key).
+    thread_key = models.CharField(_("conversation"), max_length=64, blank=True, db_index=True)
+    raw = models.FileField(_("original message"), upload_to=archive_upload_to, blank=True)
+    raw_sha256 = models.CharField(_("SHA-256 of the original"), max_length=64, blank=True)
+    raw_size = models.PositiveIntegerField(_("size of the original"), default=0)
+    unreadable = models.BooleanField(
+        _("could not be read"),
+        default=False,
+        help_text=_("The message could not be parsed: it is kept as it came, and only the original shows it."),
+    )
+    identity_codes_masked = models.PositiveSmallIntegerField(_("identity codes masked"), default=0)
 
     class Meta:
         verbose_name = _("contact-centre message")
         verbose_name_plural = _("contact-centre messages")
         ordering = ["-sent_at", "-id"]
         indexes = [models.Index(fields=["register", "ordering_client", "-sent_at"], name="message_archive")]
+        constraints = [
+            # The idempotency of every intake: the same message read twice, by two workers at once or
+            # after a crash, is one row.
+            models.UniqueConstraint(
+                fields=["ordering_client", "internet_message_id", "raw_sha256"],
+                condition=~models.Q(raw_sha256=""),
+                name="message_archived_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject or str(self.code)
+
+
+class MessageAttachment(PersonalDataModel):
+    """A file attached to an archived message; its type is what its content shows, not what its name says."""
+
+    message = models.ForeignKey(
+        ContactCentreMessage, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    filename = PersonalCharField(_("file name"), max_length=255)
+    declared_type = models.CharField(_("type the sender gave"), max_length=255, blank=True)
+    content_type = models.CharField(_("type by content"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file = models.FileField(_("file"), upload_to=archive_upload_to)
+
+    objects = ArchiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(ERROR_IMMUTABLE, code="immutable")
+        super().save(*args, **kwargs)
+
+    @property
+    def type_mismatch(self) -> bool:
+        return bool(self.declared_type) and self.declared_type.split(";")[0].strip().lower() != self.content_type
 
 
 class CallRecording(RegisterAuditMixin, ArchiveItem):
@@ -584,6 +660,7 @@ class CallRecording(RegisterAuditMixin, ArchiveItem):
         max_length=4,
         validators=[RegexValidator(r"^\d{1,4}$", _("Store at most four digits of the caller's number."))],
     )
+    duration = models.DurationField(_("duration"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("call recording")

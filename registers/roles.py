@@ -60,9 +60,19 @@ IMPORT_CUSTOMERS = "import_customers"
 # Merge duplicate customers or contact persons, and undo a merge: it rewrites whose history is whose (issue 16).
 MERGE_CUSTOMERS = "merge_customers"
 
+# Put historical mail into the contact-centre archive (an .eml or .mbox upload): the centre's experts and the
+# register's keepers, never an ordering client's manager, who reads only (issue 17).
+ADD_ARCHIVE_MAIL = "add_archive_mail"
+# Open an archived message as it was sent, identity codes unmasked: the contact-centre expert only, each time
+# logged (docs/contact-centre-archive.md).
+READ_ARCHIVE_ORIGINALS = "read_archive_originals"
+
 ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS, MERGE_CUSTOMERS}),
-    Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS}),
+    Role.OWNER: frozenset(
+        {DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL}
+    ),
+    Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL}),
+    Role.CONTACT_CENTRE_EXPERT: frozenset({ADD_ARCHIVE_MAIL, READ_ARCHIVE_ORIGINALS}),
 }
 
 MAIN_USERS_GROUP = "main users"

@@ -58,6 +58,37 @@ def contains_identity_code(text: str) -> bool:
     return False
 
 
+# What a masked identity code reads as: the shape of a code, none of its characters.
+IDENTITY_CODE_MASK = "••••••-••••"
+
+
+def mask_identity_codes(text: str) -> tuple[str, int]:
+    """Return the text with every identity code replaced by IDENTITY_CODE_MASK, and how many were replaced.
+
+    The contact-centre archive keeps e-mails as sent, and people write their codes into them: what is
+    listed, searched and shown is the masked text (docs/contact-centre-archive.md).
+    """
+    count = 0
+
+    def with_sign(match):
+        nonlocal count
+        if _is_code(*match.groups()):
+            count += 1
+            return IDENTITY_CODE_MASK
+        return match.group(0)
+
+    def without_sign(match):
+        nonlocal count
+        date_part, rest = match.groups()
+        if any(_is_code(date_part, sign, rest) for sign in _CENTURY_SIGNS):
+            count += 1
+            return IDENTITY_CODE_MASK
+        return match.group(0)
+
+    text = _WITH_SIGN.sub(with_sign, text or "")
+    return _WITHOUT_SIGN.sub(without_sign, text), count
+
+
 def validate_no_identity_code(value) -> None:
     if isinstance(value, str) and contains_identity_code(value):
         raise ValidationError(ERROR_IDENTITY_CODE, code="identity_code")

@@ -34,7 +34,15 @@ def test_with_redis_tasks_go_to_the_broker(url):
 
 # A valid Fernet key (32 zero bytes): the settings below are checked one variable at a time.
 A_TOTP_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-PRODUCTION_UNSET = {"REDIS_URL", "DATABASE_URL", "SITE_URL", "DEBUG", "TOTP_ENCRYPTION_KEY", "PYTEST_VERSION"}
+PRODUCTION_UNSET = {
+    "REDIS_URL",
+    "DATABASE_URL",
+    "SITE_URL",
+    "DEBUG",
+    "TOTP_ENCRYPTION_KEY",
+    "ARCHIVE_ENCRYPTION_KEY",
+    "PYTEST_VERSION",
+}
 
 
 def settings_error(**env) -> str:
@@ -43,7 +51,7 @@ def settings_error(**env) -> str:
     The process runs as production would, outside pytest; a variable given as None is left unset.
     """
     base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_UNSET}
-    env = {"TOTP_ENCRYPTION_KEY": A_TOTP_KEY, **env}
+    env = {"TOTP_ENCRYPTION_KEY": A_TOTP_KEY, "ARCHIVE_ENCRYPTION_KEY": A_TOTP_KEY, **env}
     base.update({k: v for k, v in env.items() if v is not None}, DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run([sys.executable, "-c", PRINT], env=base, capture_output=True, text=True, check=False)
     return "" if result.returncode == 0 else result.stderr.strip().splitlines()[-1]
@@ -73,10 +81,17 @@ def test_without_debug_the_totp_encryption_key_is_required():
     assert error.startswith("django.core.exceptions.ImproperlyConfigured: TOTP_ENCRYPTION_KEY must be set")
 
 
+@pytest.mark.parametrize("name", ["TOTP_ENCRYPTION_KEY", "ARCHIVE_ENCRYPTION_KEY"])
+def test_without_debug_each_encryption_key_is_required(name):
+    error = settings_error(SITE_URL="https://rekisteri.example.fi", **{name: None})
+    assert error.startswith(f"django.core.exceptions.ImproperlyConfigured: {name} must be set")
+
+
+@pytest.mark.parametrize("name", ["TOTP_ENCRYPTION_KEY", "ARCHIVE_ENCRYPTION_KEY"])
 @pytest.mark.parametrize("keys", ["not-a-key", "AAAA", f"{A_TOTP_KEY},short"])
-def test_the_totp_encryption_key_must_be_fernet_keys(keys):
-    error = settings_error(SITE_URL="https://rekisteri.example.fi", TOTP_ENCRYPTION_KEY=keys)
-    assert "TOTP_ENCRYPTION_KEY must be Fernet keys" in error
+def test_the_encryption_keys_must_be_fernet_keys(name, keys):
+    error = settings_error(SITE_URL="https://rekisteri.example.fi", **{name: keys})
+    assert f"{name} must be Fernet keys" in error
 
 
 def test_several_totp_encryption_keys_are_accepted_for_rotation():
