@@ -28,15 +28,15 @@ class Mailbox(TimeStampedModel):
         OrderingClient, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordering client")
     )
     name = PersonalCharField(_("name"), max_length=100)
-    host = models.CharField(_("IMAP server"), max_length=255)
+    host = PersonalCharField(_("IMAP server"), max_length=255)
     port = models.PositiveIntegerField(_("port"), default=993, validators=[MaxValueValidator(65535)])
     security = models.CharField(_("connection security"), max_length=10, choices=Security.choices, default="tls")
     username = PersonalCharField(_("user name"), max_length=255)
     # A Fernet token (registers.sealing): the poller needs the password itself, so it is sealed, not hashed.
     sealed_password = models.TextField(_("password"), editable=False)
-    inbox_folder = models.CharField(_("incoming mail folder"), max_length=255, default="INBOX")
-    sent_folder = models.CharField(_("sent mail folder"), max_length=255, blank=True, default="Sent")
-    processed_folder = models.CharField(
+    inbox_folder = PersonalCharField(_("incoming mail folder"), max_length=255, default="INBOX")
+    sent_folder = PersonalCharField(_("sent mail folder"), max_length=255, blank=True, default="Sent")
+    processed_folder = PersonalCharField(
         _("move archived messages to"),
         max_length=255,
         blank=True,

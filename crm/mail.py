@@ -185,7 +185,8 @@ def _mask(parsed: ParsedMessage) -> None:
     parsed.references = [mask_identity_codes(reference)[0] for reference in parsed.references]
     for attachment in parsed.attachments:
         attachment.filename, count = mask_identity_codes(attachment.filename)
-        total += count
+        attachment.declared_type, declared = mask_identity_codes(attachment.declared_type)
+        total += count + declared
     parsed.identity_codes_masked = total
 
 

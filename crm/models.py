@@ -624,7 +624,7 @@ class MessageAttachment(PersonalDataModel):
         ContactCentreMessage, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
     )
     filename = PersonalCharField(_("file name"), max_length=255)
-    declared_type = models.CharField(_("type the sender gave"), max_length=255, blank=True)
+    declared_type = PersonalCharField(_("type the sender gave"), max_length=255, blank=True)
     content_type = models.CharField(_("type by content"), max_length=255)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)

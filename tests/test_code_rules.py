@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-APPS = ["companies", "config", "crm", "duplicates", "imports", "privacy", "registers"]
+APPS = ["archive", "companies", "config", "crm", "duplicates", "imports", "privacy", "registers"]
 
 
 def source_files():

@@ -46,7 +46,7 @@ from .factories import (
 )
 from .url_walk import CONVERTER, project_routes
 
-APPS = ("companies", "config", "crm", "duplicates", "imports", "privacy", "registers")
+APPS = ("archive", "companies", "config", "crm", "duplicates", "imports", "privacy", "registers")
 HOSTILE = [
     "\x00",
     "99999999999999999999999",

@@ -32,7 +32,7 @@ from .factories import CustomerFactory, RegisterFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("registers", "crm", "privacy", "duplicates", "imports")
+PROJECT_APPS = ("registers", "crm", "privacy", "duplicates", "imports", "archive")
 CODES = ("131052-308T", "131052308T", "010594Y9032", "010594Y9032".replace("Y", ""))
 LANGUAGES = ("fi", "sv", "en")
 BIDI_TEXT = "Anna \u202eNIMI"
@@ -74,9 +74,22 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     "registers.totpdevice.encrypted_key": "ciphertext",
     # The uploaded file's SHA-256, computed by the import service.
     "imports.importbatch.checksum": "hash",
+    # The contact-centre archive (issue 17): hashes of originals and attachments, a conversation's key
+    # (a hash), the type libmagic read from an attachment's content.
+    "crm.contactcentremessage.raw_sha256": "hash",
+    "crm.contactcentremessage.thread_key": "hash",
+    "crm.messageattachment.sha256": "hash",
+    "crm.messageattachment.content_type": "detected type",
+    "archive.recordinglist.sha256": "hash",
+    # A mailbox's password as a Fernet token, and the poller's own short account of a failure.
+    "archive.mailbox.sealed_password": "ciphertext",
+    "archive.mailbox.last_error": "generated",
+    # A folder name copied from the mailbox's settings, and a drop file's name given by the recording server.
+    "archive.mailboxfolder.name": "folder name",
+    "archive.recordinglist.filename": "file name",
 }
 # Text kept whole, so longer than a note.
-LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000}
+LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000, "crm.contactcentremessage.html_body": 400_000}
 
 # Form fields that cannot hold free text, and why. Form UUID and JSON fields are left out by rule: they
 # parse into a UUID or refuse what is not one, and JSON (the admin's legal bases, digests) holds values the

@@ -46,7 +46,10 @@ class Migration(migrations.Migration):
                 ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
                 ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ("filename", registers.fields.PersonalCharField(max_length=255, verbose_name="file name")),
-                ("declared_type", models.CharField(blank=True, max_length=255, verbose_name="type the sender gave")),
+                (
+                    "declared_type",
+                    registers.fields.PersonalCharField(blank=True, max_length=255, verbose_name="type the sender gave"),
+                ),
                 ("content_type", models.CharField(max_length=255, verbose_name="type by content")),
                 ("size", models.PositiveIntegerField(verbose_name="size")),
                 ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
