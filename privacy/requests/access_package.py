@@ -57,7 +57,7 @@ CUSTOMER_FIELDS = (
     "last_activity_at",
 )
 CONTACT_PERSON_FIELDS = (*ContactPerson.DATA_FIELDS, "created_at")
-MESSAGE_FIELDS = ("direction", "sent_at", "sender", "recipient", "subject", "body")
+MESSAGE_FIELDS = ("direction", "sent_at", "sender", "recipient", "cc", "subject", "body")
 INVOICE_FIELDS = ("number", "amount", "due_date", "status")
 
 
