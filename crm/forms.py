@@ -9,10 +9,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from registers.fields import PersonalCharFormField
 from registers.forms import DateInput
 from registers.models import Register
 
-from .models import ERROR_INTERACTION_IN_FUTURE, ContactPerson, Customer, Interaction, OrderingClient
+from .models import (
+    ERROR_INTERACTION_IN_FUTURE,
+    ContactCentreMessage,
+    ContactPerson,
+    Customer,
+    Interaction,
+    OrderingClient,
+)
 from .selectors import CUSTOMER_ORDERINGS
 from .validators import (
     FREE_TEXT_VALIDATORS,
@@ -268,6 +276,25 @@ class CustomerSearchForm(forms.Form):
 
 
 class ArchiveFilterForm(forms.Form):
+    """The archive lists' filters; the message list adds search, direction, dates and "unreadable only".
+
+    The search refuses an identity code (`PersonalCharFormField`): the archive holds codes only masked, and
+    a code typed into a search would itself be personal data in URLs, logs and the access log.
+    """
+
+    q = PersonalCharFormField(
+        label=_("Search"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=[("", _("both directions")), *ContactCentreMessage.Direction.choices],
+        required=False,
+    )
+    sent_from = forms.DateField(label=_("From date"), required=False, widget=DateInput)
+    sent_to = forms.DateField(label=_("To date"), required=False, widget=DateInput)
     ordering_client = forms.ModelChoiceField(
         label=_("Ordering client"),
         queryset=OrderingClient.objects.none(),
@@ -275,10 +302,46 @@ class ArchiveFilterForm(forms.Form):
         empty_label=_("all ordering clients"),
         to_field_name="code",
     )
+    unreadable = forms.BooleanField(label=_("Unreadable only"), required=False)
 
-    def __init__(self, *args, clients, **kwargs):
+    MESSAGE_FIELDS = ("q", "direction", "sent_from", "sent_to", "unreadable")
+
+    def __init__(self, *args, clients, messages: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ordering_client"].queryset = clients
+        if not messages:
+            for name in self.MESSAGE_FIELDS:
+                del self.fields[name]
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+    def clean(self):
+        data = super().clean()
+        for name in ("sent_from", "sent_to"):
+            day = data.get(name)
+            if day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+                self.add_error(name, ERROR_TIME_OUT_OF_RANGE % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR})
+        return data
+
+    def selector_kwargs(self) -> dict:
+        """Return the keyword arguments of `crm.selectors.message_list` for the valid fields."""
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        return {
+            "search": data.get("q") or "",
+            "direction": data.get("direction") or "",
+            "sent_from": data.get("sent_from"),
+            "sent_to": data.get("sent_to"),
+            "ordering_client": data.get("ordering_client"),
+            "unreadable_only": bool(data.get("unreadable")),
+        }
+
+    def full_clean(self):
+        super().full_clean()
+        # A mistyped filter must not hide the list: drop only the invalid fields (their errors stay shown).
+        if self.is_bound:
+            for name in list(self.errors):
+                self.cleaned_data.pop(name, None)
 
 
 def add_model_errors(form: forms.Form, error: ValidationError) -> None:

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     CharField,
+    Count,
     DateField,
     DecimalField,
     F,
@@ -31,7 +32,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,7 @@ from registers import roles
 from registers.models import Register, Role
 from registers.selectors import register_ids, register_list, user_can, user_roles
 
+from . import archive_search
 from .models import (
     CallRecording,
     ContactCentreMessage,
@@ -48,6 +50,7 @@ from .models import (
     CustomerAlias,
     Interaction,
     Invoice,
+    MessageAttachment,
     OrderingClient,
 )
 from .validators import normalise_business_id
@@ -544,9 +547,85 @@ def _archive_scope(*, user, register: Register, model):
     return queryset
 
 
-def message_list(*, user, register: Register) -> QuerySet[ContactCentreMessage]:
-    """Return the archived messages of a contact-centre register that the user may read."""
-    return _archive_scope(user=user, register=register, model=ContactCentreMessage)
+def message_list(
+    *,
+    user,
+    register: Register,
+    search: str = "",
+    direction: str = "",
+    sent_from: datetime.date | None = None,
+    sent_to: datetime.date | None = None,
+    ordering_client: OrderingClient | None = None,
+    unreadable_only: bool = False,
+) -> QuerySet[ContactCentreMessage]:
+    """Return the archived messages of a contact-centre register that the user may read, newest first.
+
+    The filters narrow the user's scope and never widen it: an ordering client outside a manager's own
+    matches nothing. Each row carries `attachment_count`.
+    """
+    queryset = _archive_scope(user=user, register=register, model=ContactCentreMessage)
+    if ordering_client is not None:
+        queryset = queryset.filter(ordering_client=ordering_client)
+    if direction:
+        queryset = queryset.filter(direction=direction)
+    zone = timezone.get_current_timezone()
+    if sent_from is not None:
+        start = datetime.datetime.combine(sent_from, datetime.time.min, tzinfo=zone)
+        queryset = queryset.filter(sent_at__gte=start)
+    if sent_to is not None:
+        end = datetime.datetime.combine(sent_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        queryset = queryset.filter(sent_at__lt=end)
+    if unreadable_only:
+        queryset = queryset.filter(unreadable=True)
+    queryset = archive_search.message_search(queryset, search)
+    # A correlated count, computed only for the rows of the page (PostgreSQL evaluates it after the LIMIT).
+    attachments = (
+        MessageAttachment.objects.filter(message=OuterRef("pk"))
+        .order_by()
+        .values("message")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(attachment_count=Coalesce(Subquery(attachments), 0)).order_by("-sent_at", "-id")
+
+
+def message_attachment_list(*, message: ContactCentreMessage) -> QuerySet[MessageAttachment]:
+    """Return the attachments of a message the caller already read through `message_get_for_user`."""
+    return MessageAttachment.objects.filter(message=message).order_by("id")
+
+
+def message_thread(*, user, register: Register, message: ContactCentreMessage) -> QuerySet[ContactCentreMessage]:
+    """Return the conversation of a message, oldest first: the same thread key and ordering client, in scope."""
+    if not message.thread_key:
+        return ContactCentreMessage.objects.none()
+    return (
+        _archive_scope(user=user, register=register, model=ContactCentreMessage)
+        .filter(ordering_client_id=message.ordering_client_id, thread_key=message.thread_key)
+        .order_by("sent_at", "id")
+    )
+
+
+def message_attachment_get_for_user(*, user, register: Register, code, attachment) -> MessageAttachment:
+    """Return one attachment of a message the user may read, or raise 404 (also for another message's file)."""
+    message = message_get_for_user(user=user, register=register, code=code)
+    try:
+        return MessageAttachment.objects.select_related("message").get(message=message, code=attachment)
+    except (MessageAttachment.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def message_export_values(messages: QuerySet[ContactCentreMessage]) -> QuerySet:
+    """Return the rows of the archive's CSV: masked header fields and counts, never a body."""
+    return messages.values_list(
+        "sent_at",
+        "direction",
+        "ordering_client__department",
+        "sender",
+        "recipient",
+        "subject",
+        "attachment_count",
+        "unreadable",
+    )
 
 
 def call_recording_list(*, user, register: Register) -> QuerySet[CallRecording]:
@@ -557,8 +636,8 @@ def call_recording_list(*, user, register: Register) -> QuerySet[CallRecording]:
 def message_get_for_user(*, user, register: Register, code) -> ContactCentreMessage:
     """Return one archived message or raise 404, also for another department's message."""
     try:
-        return message_list(user=user, register=register).get(code=code)
-    except (ContactCentreMessage.DoesNotExist, ValueError):
+        return _archive_scope(user=user, register=register, model=ContactCentreMessage).get(code=code)
+    except (ContactCentreMessage.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
 

@@ -38,6 +38,14 @@ customer_urls = [
     ),
 ]
 
+message_urls = [
+    path("", views.message_detail, name="message-detail"),
+    path("thread/", views.message_thread, name="message-thread"),
+    path("attachments/<uuid:attachment>/", views.message_attachment, name="message-attachment"),
+    # The unmasked original: the contact-centre expert only, every opening access-logged.
+    path("original/", views.message_original, name="message-original"),
+]
+
 register_urls = [
     path("", views.customer_list, name="customer-list"),
     path("customers.csv", views.customer_export, name="customer-export"),
@@ -49,7 +57,8 @@ register_urls = [
     path("companies/", views.company_search, name="company-search"),
     path("customers/<uuid:code>/", include(customer_urls)),
     path("messages/", views.message_list, name="message-list"),
-    path("messages/<uuid:code>/", views.message_detail, name="message-detail"),
+    path("messages.csv", views.message_export, name="message-export"),
+    path("messages/<uuid:code>/", include(message_urls)),
     path("recordings/", views.call_recording_list, name="call-recording-list"),
 ]
 

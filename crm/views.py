@@ -5,15 +5,19 @@ user was not granted) and reads personal data only through `crm.selectors`.
 Changes go through `crm.services`; read-only roles get 403 on every form.
 """
 
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -21,6 +25,8 @@ from registers import audit, roles
 from registers.access import user_access
 from registers.access_log import log_access
 from registers.models import Register
+from registers.sealing import SealBrokenError, unseal
+from registers.spreadsheet import spreadsheet_row
 
 from . import company_refresh, company_register, display, exports, selectors, services, similarity
 from .forms import (
@@ -33,7 +39,8 @@ from .forms import (
     InteractionForm,
     add_model_errors,
 )
-from .models import Customer
+from .mail import parse
+from .models import ContactCentreMessage, Customer
 
 PAGE_SIZE = 50
 # A search or filter counts its matches up to this many: counting every match
@@ -44,6 +51,10 @@ HISTORY_PAGE_SIZE = 50
 # Contact persons a search shows next to the customers; a longer list means the search is too broad.
 CONTACT_HITS = 20
 ARCHIVE_PAGE_SIZE = 50
+# Messages of one conversation shown on a message's page; the thread view pages through the rest.
+THREAD_LIMIT = 20
+# Of an original that could not be parsed, the expert sees this many bytes as text (the .eml has it all).
+RAW_SHOWN_MAX = 200_000
 FORM_METHODS = ["GET", "POST"]
 
 
@@ -592,30 +603,181 @@ def interaction_delete(request, register, code, interaction):
     )
 
 
-def _archive(request, register, list_selector):
+def _archive(request, register, list_selector, *, messages_list: bool = False):
     register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
-    items = list_selector(user=request.user, register=register)
     form = ArchiveFilterForm(
-        request.GET or None, clients=selectors.ordering_client_list(user=request.user, register=register)
+        request.GET or None,
+        clients=selectors.ordering_client_list(user=request.user, register=register),
+        messages=messages_list,
     )
-    if form.is_valid() and form.cleaned_data["ordering_client"]:
-        items = items.filter(ordering_client=form.cleaned_data["ordering_client"])
+    form.is_valid()
+    filters = form.selector_kwargs() if form.is_bound else {}
+    if messages_list:
+        items = list_selector(user=request.user, register=register, **filters)
+    else:
+        items = list_selector(user=request.user, register=register)
+        if filters.get("ordering_client"):
+            items = items.filter(ordering_client=filters["ordering_client"])
     page = Paginator(items, ARCHIVE_PAGE_SIZE).get_page(display.page_number(request.GET.get("page")))
-    return _context(register, registers, form=form, page=page)
+    can_upload = selectors.user_holds_right(user=request.user, register=register, right=roles.ADD_ARCHIVE_MAIL)
+    return _context(register, registers, form=form, page=page, can_upload=can_upload)
 
 
 @require_GET
 def message_list(request, register):
-    context = _archive(request, register, selectors.message_list)
+    context = _archive(request, register, selectors.message_list, messages_list=True)
+    # The export takes the valid filters only: a refused search (an identity code) is not carried on.
+    query = request.GET.copy()
+    for name in [*context["form"].errors, "page"]:
+        query.pop(name, None)
+    context["export_query"] = query.urlencode()
     return render(request, "crm/message_list.html", context)
+
+
+def _message(request, register, code):
+    register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
+    message = selectors.message_get_for_user(user=request.user, register=register, code=code)
+    return register, registers, message
 
 
 @require_GET
 def message_detail(request, register, code):
-    register, registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
-    message = selectors.message_get_for_user(user=request.user, register=register, code=code)
+    register, registers, message = _message(request, register, code)
     log_access(request, message)
-    return render(request, "crm/message_detail.html", _context(register, registers, message=message))
+    thread = list(selectors.message_thread(user=request.user, register=register, message=message)[:THREAD_LIMIT])
+    context = _context(
+        register,
+        registers,
+        message=message,
+        attachments=selectors.message_attachment_list(message=message),
+        thread=thread if len(thread) > 1 else [],
+        may_read_original=selectors.user_holds_right(
+            user=request.user, register=register, right=roles.READ_ARCHIVE_ORIGINALS
+        ),
+    )
+    return render(request, "crm/message_detail.html", context)
+
+
+@require_GET
+def message_thread(request, register, code):
+    register, registers, message = _message(request, register, code)
+    thread = selectors.message_thread(user=request.user, register=register, message=message).prefetch_related(
+        "attachments"
+    )
+    page = Paginator(thread, ARCHIVE_PAGE_SIZE).get_page(display.page_number(request.GET.get("page")))
+    for each in page:
+        log_access(request, each, {"thread": str(message.code)})
+    return render(request, "crm/message_thread.html", _context(register, registers, message=message, page=page))
+
+
+# What a browser would run or render as a page: such an attachment goes out as plain bytes.
+ACTIVE_TYPE_PARTS = ("html", "xml", "javascript", "ecmascript", "svg", "flash", "x-sh", "json")
+PASSIVE_TEXT_TYPES = {"text/plain", "text/csv"}
+
+
+def _served_type(content_type: str) -> str:
+    """Return the type an attachment is served with: the type by content, unless a browser would make it active."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if not kind or any(part in kind for part in ACTIVE_TYPE_PARTS):
+        return "application/octet-stream"
+    if kind.startswith("text/") and kind not in PASSIVE_TEXT_TYPES:
+        return "application/octet-stream"
+    return kind
+
+
+def _read_sealed(stored) -> bytes | None:
+    """Return the unsealed bytes of an archived file, or None when it is missing or cannot be opened."""
+    if not stored:
+        return None
+    try:
+        with stored.open("rb") as handle:
+            return unseal(handle.read())
+    except (OSError, SealBrokenError):
+        return None
+
+
+def _file_response(data: bytes, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_GET
+def message_attachment(request, register, code, attachment):
+    register, _registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
+    found = selectors.message_attachment_get_for_user(
+        user=request.user, register=register, code=code, attachment=attachment
+    )
+    data = _read_sealed(found.file)
+    if data is None:
+        raise Http404
+    log_access(request, found.message, {"attachment": str(found.code), "filename": found.filename})
+    return _file_response(data, content_type=_served_type(found.content_type), filename=found.filename)
+
+
+ERROR_NO_ORIGINAL = gettext_lazy("The original of this message is not stored, or it cannot be opened.")
+ERROR_NO_ORIGINAL_RIGHT = gettext_lazy("Only a contact-centre expert may open the original of an archived message.")
+
+
+@require_http_methods(FORM_METHODS)
+def message_original(request, register, code):
+    register, registers, message = _message(request, register, code)
+    if not selectors.user_holds_right(user=request.user, register=register, right=roles.READ_ARCHIVE_ORIGINALS):
+        raise PermissionDenied(ERROR_NO_ORIGINAL_RIGHT)
+    context = _context(register, registers, message=message)
+    if request.method == "GET":
+        return render(request, "crm/message_original.html", context)
+    raw = _read_sealed(message.raw)
+    if raw is None:
+        context["error"] = ERROR_NO_ORIGINAL
+        return render(request, "crm/message_original.html", context)
+    download = request.POST.get("action") == "download"
+    log_access(request, message, {"original": True, **({"download": "eml"} if download else {})})
+    if download:
+        return _file_response(raw, content_type="message/rfc822", filename=f"{message.code}.eml")
+    parsed = parse(raw, masked=False)
+    raw_text = raw[:RAW_SHOWN_MAX].decode("utf-8", "replace") if parsed.unreadable else ""
+    context.update(original=parsed, raw_text=raw_text)
+    return render(request, "crm/message_original.html", context)
+
+
+def _message_csv_rows(rows) -> Iterator[list[str]]:
+    yield [
+        capfirst(str(label))
+        for label in (
+            _("time"),
+            _("direction"),
+            _("ordering client"),
+            _("from"),
+            _("to"),
+            _("subject"),
+            _("attachments"),
+            _("could not be read"),
+        )
+    ]
+    when, direction = exports._local_datetime(), exports._choice(ContactCentreMessage.Direction.choices)
+    yes_no = exports._yes_no()
+    for sent_at, kind, client, sender, recipient, subject, attachments, unreadable in rows.iterator(
+        chunk_size=exports.CHUNK_SIZE
+    ):
+        yield spreadsheet_row(
+            when(sent_at), direction(kind), client, sender, recipient, subject, attachments, yes_no(unreadable)
+        )
+
+
+@require_GET
+def message_export(request, register):
+    register, _registers = _workspace(request, register, kind=Register.Kind.CONTACT_CENTRE)
+    form = ArchiveFilterForm(
+        request.GET or None, clients=selectors.ordering_client_list(user=request.user, register=register)
+    )
+    form.is_valid()
+    messages_in_scope = selectors.message_list(
+        user=request.user, register=register, **(form.selector_kwargs() if form.is_bound else {})
+    )
+    rows = selectors.message_export_values(messages_in_scope)
+    log_access(request, register, {"export": "messages_csv", "filter": _filters(form), "rows": rows.count()})
+    return exports.csv_response(_message_csv_rows(rows), filename=exports.filename(register, "messages", "csv"))
 
 
 @require_GET
