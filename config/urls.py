@@ -38,6 +38,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     # Likely duplicate customers, their merge and its undo, per register (issue 16).
     path("duplicates/", include("duplicates.urls")),
+    path("archive/", include("archive.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
