@@ -1,0 +1,282 @@
+"""Reading an ordering client's mailbox over IMAP into the contact-centre archive (issue 17).
+
+The poller never changes a mailbox unless it is told to move archived messages to a folder: folders are
+opened read-only and messages are fetched with BODY.PEEK[], which leaves \\Seen alone. How far a folder has
+been read is kept per folder as (UIDVALIDITY, last UID); UIDs mean nothing under another UIDVALIDITY, so a
+change reads the folder again from the start and the archive's idempotency (Message-ID plus the hash of the
+raw message) absorbs what was archived already. The last UID advances after each batch has been archived
+and committed, so a crash re-reads at most one batch.
+
+Two workers polling one mailbox at once are serialised by a lock per mailbox (`_mailbox_lock`); the
+archive's unique constraint is the final guard either way.
+"""
+
+import contextlib
+import ipaddress
+import logging
+import socket
+import ssl
+import zlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from archive.models import Mailbox, MailboxFolder
+from archive.services import message_archive
+from crm.models import ContactCentreMessage
+from registers.sealing import SealBrokenError
+
+logger = logging.getLogger(__name__)
+
+# What the main user reads in `last_error`: the reason only, never the password, a server's answer or a
+# message's content. Marked here and translated when stored, in the language of the poll.
+ERROR_LOGIN = gettext_noop("The server refused the user name or the password.")
+ERROR_CONNECTION = gettext_noop("The server could not be reached.")
+ERROR_TIMEOUT = gettext_noop("The server did not answer in time.")
+ERROR_TLS = gettext_noop("A secure connection to the server could not be made (TLS or its certificate failed).")
+ERROR_PLAIN_REMOTE = gettext_noop("A connection without encryption is allowed only to a server on this machine.")
+ERROR_PASSWORD_UNREADABLE = gettext_noop("The stored password cannot be opened with the current key; enter it again.")
+ERROR_FOLDER_MISSING = gettext_noop("The folder %(folder)s does not exist on the server.")
+ERROR_MOVE = gettext_noop("Archived messages could not be moved to the folder %(folder)s.")
+ERROR_ARCHIVE = gettext_noop("A message could not be archived; it will be tried again on the next read.")
+ERROR_PROTOCOL = gettext_noop("The server gave an answer that could not be understood.")
+
+# The namespace of the session-level advisory locks held while a mailbox is read (PostgreSQL's two-key form,
+# which does not overlap the one-key locks used elsewhere).
+_LOCK_NAMESPACE = zlib.crc32(b"archive.mailbox_poll") & 0x7FFFFFFF
+# Without PostgreSQL (the quick start, one process): a cache lock that frees itself after a killed poll.
+_CACHE_LOCK_SECONDS = 3600
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    archived: int = 0
+    skipped: int = 0
+    errors: int = 0
+    # Another worker was reading the mailbox, so this poll did nothing.
+    busy: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+class _PollError(Exception):
+    """A reason that ends the poll of a mailbox or of a folder, already fit for `last_error`."""
+
+    def __init__(self, reason: str, **params):
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+    def translated(self) -> str:
+        return _(self.reason) % self.params if self.params else _(self.reason)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _connect(mailbox: Mailbox) -> IMAPClient:
+    timeout = settings.ARCHIVE_IMAP_TIMEOUT
+    if mailbox.security == Mailbox.Security.PLAIN and not _is_loopback(mailbox.host):
+        raise _PollError(ERROR_PLAIN_REMOTE)
+    if mailbox.security == Mailbox.Security.TLS:
+        client = IMAPClient(
+            mailbox.host, port=mailbox.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=timeout
+        )
+    else:
+        client = IMAPClient(mailbox.host, port=mailbox.port, ssl=False, timeout=timeout)
+        if mailbox.security == Mailbox.Security.STARTTLS:
+            client.starttls(ssl.create_default_context())
+    # imaplib's trace would log every line the server sends, message content included.
+    with contextlib.suppress(AttributeError):
+        client._imap.debug = 0
+    # Timezone-aware INTERNALDATEs.
+    client.normalise_times = False
+    return client
+
+
+@contextlib.contextmanager
+def _mailbox_lock(mailbox: Mailbox):
+    """Yield whether this process may read the mailbox now; at most one process at a time does."""
+    if connection.vendor == "postgresql":
+        # A session-level advisory lock, not a row lock in a transaction: the poll commits batch by batch, so
+        # no transaction lasts as long as the poll, and the server frees the lock the moment the holder's
+        # connection ends, so a killed worker never keeps a mailbox locked.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, mailbox.pk])
+            held = cursor.fetchone()[0]
+        try:
+            yield held
+        finally:
+            if held:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, mailbox.pk])
+        return
+    key = f"archive:mailbox-poll:{mailbox.pk}"
+    held = cache.add(key, 1, _CACHE_LOCK_SECONDS)
+    try:
+        yield held
+    finally:
+        if held:
+            cache.delete(key)
+
+
+def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
+    if client.has_capability("MOVE"):
+        client.move(uids, folder)
+        return
+    client.copy(uids, folder)
+    client.delete_messages(uids)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    # Without UIDPLUS an EXPUNGE would also remove what the mailbox's users marked deleted themselves: the
+    # copies stay marked \Deleted for their mail program to remove.
+
+
+def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: str, result: PollResult) -> None:
+    moving = bool(mailbox.processed_folder)
+    try:
+        selected = client.select_folder(folder, readonly=not moving)
+    except IMAPClientError as error:
+        raise _PollError(ERROR_FOLDER_MISSING, folder=folder) from error
+    uid_validity = int(selected[b"UIDVALIDITY"])
+    state, _created = MailboxFolder.objects.get_or_create(mailbox=mailbox, name=folder)
+    if state.uid_validity != uid_validity:
+        # The server renumbered the folder: read it all again; idempotency keeps one row per message.
+        state.uid_validity, state.last_uid = uid_validity, 0
+        state.save(update_fields=["uid_validity", "last_uid", "updated_at"])
+    # "n:*" also matches the highest UID when it is below n, hence the filter.
+    uids = sorted(uid for uid in client.search(["UID", f"{state.last_uid + 1}:*"]) if uid > state.last_uid)
+    batch_size = max(1, settings.ARCHIVE_FETCH_BATCH)
+    for start in range(0, len(uids), batch_size):
+        batch = uids[start : start + batch_size]
+        fetched = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+        done = []
+        for uid in batch:
+            data = fetched.get(uid)
+            if data is None:
+                # Expunged by someone else between SEARCH and FETCH: nothing to archive.
+                done.append(uid)
+                continue
+            result.fetched += 1
+            try:
+                archived = message_archive(
+                    raw=data[b"BODY[]"],
+                    ordering_client=mailbox.ordering_client,
+                    direction=direction,
+                    intake=ContactCentreMessage.Intake.MAILBOX,
+                    received_at=data.get(b"INTERNALDATE"),
+                )
+            except Exception as error:
+                # A database or storage failure (or a FETCH answer without the message): stop before this
+                # UID, so the next poll tries it again instead of leaving it out of the archive.
+                logger.error(
+                    "Mailbox %s folder %s UID %s could not be archived (%s).",
+                    mailbox.pk,
+                    folder,
+                    uid,
+                    type(error).__name__,
+                )
+                _batch_finish(client, mailbox, state, done)
+                raise _PollError(ERROR_ARCHIVE) from error
+            done.append(uid)
+            if archived.created:
+                result.archived += 1
+            else:
+                result.skipped += 1
+        _batch_finish(client, mailbox, state, done)
+
+
+def _batch_finish(client: IMAPClient, mailbox: Mailbox, state: MailboxFolder, uids: list[int]) -> None:
+    if not uids:
+        return
+    if mailbox.processed_folder:
+        try:
+            _move(client, uids, mailbox.processed_folder)
+        except IMAPClientError as error:
+            # The messages are archived but stay put; the last UID stays too, so the move is tried again.
+            raise _PollError(ERROR_MOVE, folder=mailbox.processed_folder) from error
+    state.last_uid = max(uids)
+    state.save(update_fields=["last_uid", "updated_at"])
+
+
+def _login(client: IMAPClient, mailbox: Mailbox) -> None:
+    password = mailbox.password()
+    if (mailbox.username + password).isascii():
+        client.login(mailbox.username, password)
+    elif client.has_capability("AUTH=PLAIN"):
+        # LOGIN carries ASCII only; SASL PLAIN carries UTF-8 (RFC 4616).
+        client.plain_login(mailbox.username, password)
+    else:
+        raise _PollError(ERROR_LOGIN)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, _PollError):
+        return error.translated()
+    if isinstance(error, LoginError):
+        return _(ERROR_LOGIN)
+    if isinstance(error, socket.timeout | TimeoutError):
+        return _(ERROR_TIMEOUT)
+    if isinstance(error, ssl.SSLError | ssl.CertificateError):
+        return _(ERROR_TLS)
+    if isinstance(error, SealBrokenError):
+        return _(ERROR_PASSWORD_UNREADABLE)
+    if isinstance(error, OSError):
+        return _(ERROR_CONNECTION)
+    return _(ERROR_PROTOCOL)
+
+
+def mailbox_poll(mailbox: Mailbox) -> PollResult:
+    """Archive the messages that came to the mailbox's folders since the last poll."""
+    result = PollResult()
+    with _mailbox_lock(mailbox) as held:
+        if not held:
+            result.busy = True
+            logger.info("Mailbox %s is being read by another worker; skipped.", mailbox.pk)
+            return result
+        try:
+            client = _connect(mailbox)
+        except (_PollError, IMAPClientError, OSError) as error:
+            _problem(mailbox, error, result)
+        else:
+            try:
+                _login(client, mailbox)
+                for folder, direction in mailbox.folders():
+                    try:
+                        _folder_poll(client, mailbox, folder, direction, result)
+                    except _PollError as error:
+                        # One folder's problem does not stop the other folder.
+                        _problem(mailbox, error, result)
+            except (IMAPClientError, OSError, SealBrokenError) as error:
+                _problem(mailbox, error, result)
+            finally:
+                with contextlib.suppress(Exception):
+                    client.logout()
+        # Only the poller writes these fields, and the audit trail leaves them out (archive.apps).
+        mailbox.last_polled_at = timezone.now()
+        mailbox.last_error = " ".join(result.problems)[:500]
+        mailbox.save(update_fields=["last_polled_at", "last_error", "updated_at"])
+    return result
+
+
+def _problem(mailbox: Mailbox, error: BaseException, result: PollResult) -> None:
+    reason = _reason(error)
+    result.errors += 1
+    if reason not in result.problems:
+        result.problems.append(reason)
+    # The exception's class only: its text may quote the server, which may quote what it was sent.
+    cause = error.__cause__ if isinstance(error, _PollError) and error.__cause__ else error
+    logger.warning("Mailbox %s could not be read: %s (%s).", mailbox.pk, reason, type(cause).__name__)
