@@ -32,6 +32,7 @@ part is a separate strict xfail (`LEAKS`).
 import datetime
 import uuid
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 import pytest
 from django.apps import apps
@@ -43,7 +44,8 @@ from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from crm.models import CompanyChange, Customer
+from archive.services import message_archive
+from crm.models import CompanyChange, ContactCentreMessage, Customer
 from duplicates.models import DuplicateCandidate
 from duplicates.services import customer_merge
 from imports.services import import_batch_create
@@ -60,7 +62,6 @@ from registers.services import main_users_group_ensure
 from .conftest import TwoFactorClient, grant
 from .factories import (
     CallRecordingFactory,
-    ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
     ContactPersonFactory,
     CustomerFactory,
@@ -230,6 +231,15 @@ TABLE: dict[str, Rule] = {
     # The contact-centre archive: a manager sees the own department's messages only.
     "crm:message-list": R("cc", who(OK=C_VIEW), post=405),
     "crm:message-detail": R("message", who(OK=C_VIEW), post=405, client_ok=frozenset({"expert"})),
+    "crm:message-thread": R("message", who(OK=C_VIEW), post=405, client_ok=frozenset({"expert"})),
+    "crm:message-attachment": R("attachment", who(OK=C_VIEW), post=405, client_ok=frozenset({"expert"})),
+    # The unmasked original: the expert only (roles.READ_ARCHIVE_ORIGINALS); a manager who may read the
+    # message is refused, one who may not finds nothing. An empty POST shows it (and logs the viewing).
+    "crm:message-original": R("message", who(OK={"expert"}, _403={"manager"}), client_ok=frozenset({"expert"})),
+    "crm:message-export": R("cc", who(OK=C_VIEW), post=405),
+    # Historical mail in (roles.ADD_ARCHIVE_MAIL): of the personas only the expert holds it in C; an empty
+    # POST gets the form back with its errors.
+    "archive:message-upload": R("cc", who(OK={"expert"}, _403={"manager"})),
     "crm:call-recording-list": R("cc", who(OK=C_VIEW), post=405),
     # The public request form and the links sent by e-mail (a signed token is the key).
     "privacy:request-create": R("-", PUBLIC_PAGE, public=True, anon=OK),
@@ -313,6 +323,10 @@ TABLE: dict[str, Rule] = {
 # The admin: one entry per registered model, naming what the main user's group may do there (view, add).
 # Nobody else is staff: every other persona is sent to the admin's sign-in page.
 ADMIN_MODELS: dict[str, frozenset[str]] = {
+    # The archive's intakes (archive/admin.py): the main user configures mailboxes and reads what the
+    # recording lists brought; a mailbox is switched off, never deleted.
+    "archive.mailbox": frozenset({"view", "add", "change"}),
+    "archive.recordinglist": frozenset({"view"}),
     "auth.group": frozenset({"view"}),
     "auth.user": frozenset({"view", "add", "change"}),
     "otp_static.staticdevice": frozenset(),
@@ -462,7 +476,7 @@ class World:
             return ("own", "other", "random")
         if family == "cc":
             return ("own", "other", "random")
-        if family == "message":
+        if family in {"message", "attachment"}:
             return ("own", "client", "other", "cross", "random")
         return ("own", "other", "cross", "random")
 
@@ -483,7 +497,7 @@ class World:
         return "/" + CONVERTER.sub(lambda m: values[m.group("name")], route)
 
     def value(self, family: str, name: str, column: str) -> str:
-        cc = family in {"cc", "message"}
+        cc = family in {"cc", "message", "attachment"}
         scope = {
             "own": "CX" if cc else "A",
             "other": "D" if cc else "B",
@@ -525,6 +539,7 @@ class World:
             "content_type_id": "content_type",
             "pk": "admin",
             "change": "company_change",
+            "attachment": "attachment",
         }.get(name)
         if name == "code":
             key = {
@@ -536,6 +551,7 @@ class World:
                 "review": "review",
                 "hold": "hold",
                 "message": "message",
+                "attachment": "message",
                 "request": "request",
                 "commitment": "random",
                 "company-change": "customer",
@@ -630,6 +646,17 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     }
 
 
+def _archived_mail(marker: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"{marker.lower()}@mx.fi"
+    mail["To"] = "palvelu@mx.fi"
+    mail["Subject"] = "Matriisi"
+    mail["Message-ID"] = f"<{marker.lower()}@mx.fi>"
+    mail.set_content(f"Hello {marker}")
+    mail.add_attachment(f"Liite {marker}".encode(), maintype="text", subtype="plain", filename="liite.txt")
+    return mail.as_bytes()
+
+
 def _build_world(tmp_media) -> World:
     world = World()
     org = OrganisationFactory(name_fi="Matriisikaupunki")
@@ -718,11 +745,20 @@ def _build_world(tmp_media) -> World:
     client_z = OrderingClientFactory(register=reg_d, department="Toimiala Z")
     client_x.managers.add(users["manager"])
     for scope, ordering_client in [("CX", client_x), ("CY", client_y), ("D", client_z)]:
-        message = ContactCentreMessageFactory(
-            ordering_client=ordering_client, sender=f"{MARKER[scope].lower()}@mx.fi", body=f"Hello {MARKER[scope]}"
-        )
+        # Archived through the one archiving service: a sealed original and an attachment, both carrying the
+        # marker, so that a download or the original shown to the wrong persona counts as a leak.
+        message = message_archive(
+            raw=_archived_mail(MARKER[scope]),
+            ordering_client=ordering_client,
+            direction=ContactCentreMessage.Direction.INCOMING,
+            intake=ContactCentreMessage.Intake.UPLOAD,
+        ).message
         CallRecordingFactory(ordering_client=ordering_client, caller_number_fragment=MARKER[scope][-4:])
-        world.objects[scope] = {"slug": ordering_client.register.slug, "message": message.code}
+        world.objects[scope] = {
+            "slug": ordering_client.register.slug,
+            "message": message.code,
+            "attachment": message.attachments.get().code,
+        }
 
     # The admin's object pages open a row of each model (the first stored one), or an unknown key.
     admin_rows = {}
@@ -975,6 +1011,16 @@ def test_the_markers_show_where_they_may(world):
     archive = page("manager", f"/crm/{client_y['slug']}/messages/")
     assert MARKER["CX"].lower() in archive
     assert MARKER["CY"].lower() not in archive
+    # The export, an attachment and the original carry the marker too: their leak checks are not vacuous.
+    export = f"/crm/{client_y['slug']}/messages.csv"
+    assert MARKER["CY"].lower() in page("expert", export)
+    assert MARKER["CX"].lower() in page("manager", export)
+    assert MARKER["CY"].lower() not in page("manager", export)
+    attachment = f"/crm/{client_y['slug']}/messages/{client_y['message']}/attachments/{client_y['attachment']}/"
+    assert MARKER["CY"].lower() in page("expert", attachment)
+    world.client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions["expert"]
+    original = world.client.post(f"/crm/{client_y['slug']}/messages/{client_y['message']}/original/", {})
+    assert MARKER["CY"].lower() in body_of(original).lower()
 
 
 @pytest.mark.django_db
