@@ -447,3 +447,12 @@ def test_the_message_page_links_the_original_only_for_the_expert(client, expert,
     assert original in page(client, address)
     client.force_login(handler)
     assert original not in page(client, address)
+
+
+def test_a_long_list_counts_up_to_the_cap_and_says_there_are_more(client, expert, centre, monkeypatch):
+    monkeypatch.setattr("crm.views.COUNT_CAP", 2)
+    ContactCentreMessageFactory(ordering_client=centre["education"], subject="Kolmas")
+    client.force_login(expert)
+    html = page(client, url("message-list", centre))
+    assert "More than 2 items" in html
+    assert "3 items" not in html
