@@ -4,8 +4,8 @@ The poller never changes a mailbox unless it is told to move archived messages t
 opened read-only and messages are fetched with BODY.PEEK[], which leaves \\Seen alone. How far a folder has
 been read is kept per folder as (UIDVALIDITY, last UID); UIDs mean nothing under another UIDVALIDITY, so a
 change reads the folder again from the start and the archive's idempotency (Message-ID plus the hash of the
-raw message) absorbs what was archived already. The last UID advances after each batch has been archived
-and committed, so a crash re-reads at most one batch.
+raw message) absorbs what was archived already. A batch is archived in one transaction with the advance of
+the folder's last UID, so a crash re-reads at most that batch.
 
 Two workers polling one mailbox at once are serialised by a lock per mailbox (`_mailbox_lock`); the
 archive's unique constraint is the final guard either way.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -163,52 +163,61 @@ def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: s
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         fetched = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-        done = []
-        for uid in batch:
-            data = fetched.get(uid)
-            if data is None:
-                # Expunged by someone else between SEARCH and FETCH: nothing to archive.
-                done.append(uid)
-                continue
-            result.fetched += 1
-            try:
-                archived = message_archive(
-                    raw=data[b"BODY[]"],
-                    ordering_client=mailbox.ordering_client,
-                    direction=direction,
-                    intake=ContactCentreMessage.Intake.MAILBOX,
-                    received_at=data.get(b"INTERNALDATE"),
-                )
-            except Exception as error:
-                # A database or storage failure (or a FETCH answer without the message): stop before this
-                # UID, so the next poll tries it again instead of leaving it out of the archive.
-                logger.error(
-                    "Mailbox %s folder %s UID %s could not be archived (%s).",
-                    mailbox.pk,
-                    folder,
-                    uid,
-                    type(error).__name__,
-                )
-                _batch_finish(client, mailbox, state, done)
-                raise _PollError(ERROR_ARCHIVE) from error
-            done.append(uid)
-            if archived.created:
-                result.archived += 1
-            else:
-                result.skipped += 1
-        _batch_finish(client, mailbox, state, done)
-
-
-def _batch_finish(client: IMAPClient, mailbox: Mailbox, state: MailboxFolder, uids: list[int]) -> None:
-    if not uids:
-        return
-    if mailbox.processed_folder:
         try:
-            _move(client, uids, mailbox.processed_folder)
-        except IMAPClientError as error:
-            # The messages are archived but stay put; the last UID stays too, so the move is tried again.
-            raise _PollError(ERROR_MOVE, folder=mailbox.processed_folder) from error
-    state.last_uid = max(uids)
+            # One transaction per batch: one commit instead of several per message, and a batch is archived
+            # whole or not at all. The files of a batch that did not commit are named by no row;
+            # `manage.py archive_files_sweep` removes them.
+            with transaction.atomic():
+                counts = _batch_archive(mailbox, direction, batch, fetched)
+                if not mailbox.processed_folder:
+                    _last_uid_advance(state, batch)
+        except Exception as error:
+            # A database or storage failure, or a FETCH answer without the message: the batch is rolled back
+            # and its UIDs stay unread, so the next poll tries them again instead of leaving them out.
+            logger.error(
+                "Mailbox %s folder %s: UIDs %s-%s could not be archived (%s).",
+                mailbox.pk,
+                folder,
+                batch[0],
+                batch[-1],
+                type(error).__name__,
+            )
+            raise _PollError(ERROR_ARCHIVE) from error
+        result.fetched += counts[0]
+        result.archived += counts[1]
+        result.skipped += counts[2]
+        if mailbox.processed_folder:
+            # Moved only once archived and committed; the last UID only once moved, so a failed move is
+            # tried again on the next poll (the archive already holds the messages then).
+            try:
+                _move(client, batch, mailbox.processed_folder)
+            except IMAPClientError as error:
+                raise _PollError(ERROR_MOVE, folder=mailbox.processed_folder) from error
+            _last_uid_advance(state, batch)
+
+
+def _batch_archive(mailbox: Mailbox, direction: str, batch: list[int], fetched: dict) -> tuple[int, int, int]:
+    """Archive the fetched messages of a batch; return how many were fetched, new and archived already."""
+    counts = [0, 0, 0]
+    for uid in batch:
+        data = fetched.get(uid)
+        if data is None:
+            # Expunged by someone else between SEARCH and FETCH: nothing to archive.
+            continue
+        archived = message_archive(
+            raw=data[b"BODY[]"],
+            ordering_client=mailbox.ordering_client,
+            direction=direction,
+            intake=ContactCentreMessage.Intake.MAILBOX,
+            received_at=data.get(b"INTERNALDATE"),
+        )
+        counts[0] += 1
+        counts[1 if archived.created else 2] += 1
+    return counts[0], counts[1], counts[2]
+
+
+def _last_uid_advance(state: MailboxFolder, batch: list[int]) -> None:
+    state.last_uid = max(batch)
     state.save(update_fields=["last_uid", "updated_at"])
 
 

@@ -251,6 +251,33 @@ def test_the_task_reads_only_the_mailboxes_that_are_due(dovecot, celery_eager):
     assert recent.last_polled_at == read_at
 
 
+def test_a_batch_that_fails_midway_is_rolled_back_and_read_again(dovecot, dovecot_account, monkeypatch):
+    user = dovecot_account[0]
+    dovecot.deliver(user, "INBOX", [mail_samples.plain(body=f"Viesti {n}") for n in range(4)])
+    mailbox = mailbox_for(dovecot, dovecot_account, sent_folder="")
+    real_archive = imap.message_archive
+    calls = []
+
+    def failing_third(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_archive(**kwargs)
+
+    monkeypatch.setattr(imap, "message_archive", failing_third)
+    failed = mailbox_poll(mailbox)
+
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == "A message could not be archived; it will be tried again on the next read."
+    assert failed.archived == 0
+    assert not archived(mailbox).exists(), "the batch is archived whole or not at all"
+    assert MailboxFolder.objects.get(mailbox=mailbox).last_uid == 0
+
+    monkeypatch.setattr(imap, "message_archive", real_archive)
+    assert mailbox_poll(mailbox).archived == 4
+    assert archived(mailbox).count() == 4
+
+
 @contextlib.contextmanager
 def read_by_another_worker(mailbox):
     """Hold the mailbox's poll lock as another worker process would: on its own database connection."""
@@ -301,6 +328,9 @@ def test_the_poller_issues_a_constant_number_of_queries_per_batch(dovecot, setti
             assert mailbox_poll(mailbox).archived == count
         return len(context.captured_queries) - sum(inside)
 
-    one_batch, four_batches = own_queries(5), own_queries(20)
-    # One UPDATE of the folder's last UID per batch; nothing per message.
-    assert four_batches - one_batch == 3
+    one_batch, two_batches, four_batches = own_queries(5), own_queries(10), own_queries(20)
+    per_batch = two_batches - one_batch
+    # Nothing per message: each further batch adds the same few queries (the folder's last UID, the
+    # batch's transaction), whether it holds one message or many.
+    assert four_batches - two_batches == 2 * per_batch
+    assert per_batch <= 3
