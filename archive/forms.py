@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import ContactCentreMessage
+from crm.models import ContactCentreMessage, OrderingClient
+from registers.fields import PersonalCharFormField
 
 from .models import Mailbox
 from .selectors import ordering_clients_for_upload
@@ -45,11 +46,13 @@ _MAIL_FIELDS = frozenset({"from", "to", "cc", "subject", "date", "message-id", "
 class MailboxAdminForm(forms.ModelForm):
     """A mailbox's settings; the password is written, sealed, and never rendered back."""
 
-    password = forms.CharField(
+    # The checks of every text field apply: a password shaped like an identity code is refused, since the
+    # sealed value would still hold one (registers.fields).
+    password = PersonalCharFormField(
         label=_("password"),
         required=False,
         strip=False,
-        max_length=1000,
+        max_length=255,
         # render_value=False: neither the sealed token nor the password ever reaches the page.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
@@ -122,9 +125,13 @@ class MailUploadForm(forms.Form):
         help_text=_("Incoming: mail the clients sent. Outgoing: the answers sent to them."),
     )
 
-    def __init__(self, *args, user, register, **kwargs):
+    def __init__(self, *args, user=None, register=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ordering_client"].queryset = ordering_clients_for_upload(user=user, register=register)
+        # Without a user and a register (a form built for a check of every form) no client is offered.
+        clients = OrderingClient.objects.none()
+        if user is not None and register is not None:
+            clients = ordering_clients_for_upload(user=user, register=register)
+        self.fields["ordering_client"].queryset = clients
         self.limit_mb = settings.ARCHIVE_UPLOAD_MAX_BYTES // (1024 * 1024)
         self.fields["file"].help_text = HELP_FILE % {"limit": self.limit_mb}
         self.is_mbox = False
