@@ -29,7 +29,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from archive.models import Mailbox, MailboxFolder
-from archive.services import message_archive
+from archive.services import Incoming, messages_archive
 from crm.models import ContactCentreMessage
 from registers.sealing import SealBrokenError
 
@@ -198,22 +198,19 @@ def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: s
 
 def _batch_archive(mailbox: Mailbox, direction: str, batch: list[int], fetched: dict) -> tuple[int, int, int]:
     """Archive the fetched messages of a batch; return how many were fetched, new and archived already."""
-    counts = [0, 0, 0]
-    for uid in batch:
-        data = fetched.get(uid)
-        if data is None:
-            # Expunged by someone else between SEARCH and FETCH: nothing to archive.
-            continue
-        archived = message_archive(
-            raw=data[b"BODY[]"],
-            ordering_client=mailbox.ordering_client,
-            direction=direction,
-            intake=ContactCentreMessage.Intake.MAILBOX,
-            received_at=data.get(b"INTERNALDATE"),
-        )
-        counts[0] += 1
-        counts[1 if archived.created else 2] += 1
-    return counts[0], counts[1], counts[2]
+    incoming = [
+        Incoming(raw=data[b"BODY[]"], direction=direction, received_at=data.get(b"INTERNALDATE"))
+        for data in (fetched.get(uid) for uid in batch)
+        # None: expunged by someone else between SEARCH and FETCH, nothing to archive.
+        if data is not None
+    ]
+    if not incoming:
+        return 0, 0, 0
+    results = messages_archive(
+        incoming=incoming, ordering_client=mailbox.ordering_client, intake=ContactCentreMessage.Intake.MAILBOX
+    )
+    created = sum(1 for result in results if result.created)
+    return len(results), created, len(results) - created
 
 
 def _last_uid_advance(state: MailboxFolder, batch: list[int]) -> None:

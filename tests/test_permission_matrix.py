@@ -796,7 +796,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 # Change detection: a refused request must leave every table as it was.
-FINGERPRINTED_APPS = frozenset({"registers", "crm", "privacy", "duplicates", "imports", "auditlog", "auth", "guardian"})
+FINGERPRINTED_APPS = frozenset(
+    {"registers", "crm", "privacy", "duplicates", "imports", "archive", "auditlog", "auth", "guardian"}
+)
 
 
 def _fingerprint_sql() -> str:
