@@ -1,11 +1,12 @@
 """Full-text search of the contact-centre archive: subject and body, with Finnish and Swedish stems.
 
-On PostgreSQL a search is `DOCUMENT @@ (websearch_to_tsquery('finnish', q) || websearch_to_tsquery('swedish', q))`,
-where `DOCUMENT` is, character for character, the expression of the GIN index `message_fulltext`
-(crm/migrations/0016_archive_intake.py; a test compares the two), so the planner reads the index: "laskun"
-finds "lasku" and "fakturan" finds "faktura". The columns are qualified with the table's name so that a join
-(the ordering client, the attachment count) can never make them ambiguous; PostgreSQL matches an index
-expression on the columns it names, not on how the query spells them.
+On PostgreSQL the messages table has a stored generated column, `search_document`, computed from `DOCUMENT`
+(crm/migrations/0016_archive_intake.py, outside Django's model state; a test compares the two expressions),
+with the GIN index `message_fulltext` on it. A search is
+`search_document @@ (websearch_to_tsquery('finnish', q) || websearch_to_tsquery('swedish', q))`: "laskun"
+finds "lasku" and "fakturan" finds "faktura". The stored column lets the planner choose by the column's
+statistics: the GIN index for a rare word, the newest-first index `message_newest` for a common one (walk the
+newest messages, check each stored document, stop when the page is full), and neither parses text again.
 
 SQLite (the quick start and most tests) has no stemming: there every word must occur in the subject or body,
 case-insensitively.
@@ -24,17 +25,9 @@ DOCUMENT = (
     "(to_tsvector('finnish'::regconfig, COALESCE(subject, '') || ' ' || COALESCE(body, ''))"
     " || to_tsvector('swedish'::regconfig, COALESCE(subject, '') || ' ' || COALESCE(body, '')))"
 )
+DOCUMENT_COLUMN = "search_document"
 QUERY = "(websearch_to_tsquery('finnish'::regconfig, %s) || websearch_to_tsquery('swedish'::regconfig, %s))"
-SEARCHED_COLUMNS = ("subject", "body")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
-
-
-def qualified_document(table: str) -> str:
-    """Return `DOCUMENT` with its columns named as `"table"."column"`."""
-    document = DOCUMENT
-    for column in SEARCHED_COLUMNS:
-        document = document.replace(f"COALESCE({column},", f'COALESCE("{table}"."{column}",')
-    return document
 
 
 def search_words(text: str) -> list[str]:
@@ -50,7 +43,7 @@ def message_search(queryset: QuerySet, text: str) -> QuerySet:
     if connection.vendor == "postgresql":
         table = queryset.model._meta.db_table
         # Constant SQL (the table name comes from the model); the search text goes only as parameters.
-        sql = f"{qualified_document(table)} @@ {QUERY}"
+        sql = f'"{table}"."{DOCUMENT_COLUMN}" @@ {QUERY}'
         condition = RawSQL(sql, (text, text), output_field=BooleanField())  # noqa: S611
         return queryset.filter(condition)
     words = search_words(text)

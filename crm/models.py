@@ -602,7 +602,12 @@ class ContactCentreMessage(RegisterAuditMixin, ArchiveItem):
         verbose_name = _("contact-centre message")
         verbose_name_plural = _("contact-centre messages")
         ordering = ["-sent_at", "-id"]
-        indexes = [models.Index(fields=["register", "ordering_client", "-sent_at"], name="message_archive")]
+        indexes = [
+            models.Index(fields=["register", "ordering_client", "-sent_at"], name="message_archive"),
+            # The list of a whole register, newest first: also the plan of a search for a common word, which
+            # walks this index and checks each row's stored search document until a page is full.
+            models.Index(fields=["register", "-sent_at", "-id"], name="message_newest"),
+        ]
         constraints = [
             # The idempotency of every intake: the same message read twice, by two workers at once or
             # after a crash, is one row.
