@@ -22,7 +22,7 @@ from django.utils import timezone
 from crm.models import ContactCentreMessage, OrderingClient
 from registers.models import Register
 
-from .services import message_archive
+from .services import IntakeCounts, message_archive
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,7 @@ DIRECTIONS = {"in": ContactCentreMessage.Direction.INCOMING, "out": ContactCentr
 
 
 @dataclasses.dataclass
-class MaildirSummary:
-    archived: int = 0
-    already: int = 0
-    unreadable: int = 0
+class MaildirSummary(IntakeCounts):
     # Folders and files that were not read, with the reason: names only, no message content.
     problems: list[str] = dataclasses.field(default_factory=list)
 
@@ -80,12 +77,7 @@ def maildir_read(*, folder: Path, ordering_client: OrderingClient, direction: st
             intake=ContactCentreMessage.Intake.MAILDIR,
             received_at=_delivered_at(message),
         )
-        if not result.created:
-            summary.already += 1
-        elif result.message.unreadable:
-            summary.unreadable += 1
-        else:
-            summary.archived += 1
+        summary.count(result)
         _mark_seen(folder, key, message)
     return summary
 

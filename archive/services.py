@@ -11,8 +11,10 @@ sixty thousand. The audit entries are written with the batch, as the imports wri
 no signals, so django-auditlog would not.
 """
 
+import itertools
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
@@ -207,3 +209,47 @@ def message_archive(
     """Archive one raw message for the ordering client, or return the row that already holds it."""
     incoming = [Incoming(raw=raw, direction=direction, received_at=received_at)]
     return messages_archive(incoming=incoming, ordering_client=ordering_client, intake=intake, actor=actor)[0]
+
+
+@dataclass
+class IntakeCounts:
+    """What an intake did with the messages it read: counts only, never content."""
+
+    archived: int = 0
+    already: int = 0
+    unreadable: int = 0
+    # The first messages' codes, for a result page to link them.
+    codes: list[str] = field(default_factory=list)
+
+    LINKED_MAX = 200
+
+    @property
+    def total(self) -> int:
+        return self.archived + self.already + self.unreadable
+
+    def count(self, result: Archived) -> None:
+        if not result.created:
+            self.already += 1
+        elif result.message.unreadable:
+            self.unreadable += 1
+        else:
+            self.archived += 1
+        if len(self.codes) < self.LINKED_MAX:
+            self.codes.append(str(result.message.code))
+
+
+def raw_messages_archive(
+    *, raws: Iterable[bytes], ordering_client: OrderingClient, direction: str, intake: str, actor=None
+) -> IntakeCounts:
+    """Archive a stream of raw messages (an uploaded .mbox) in batches of ARCHIVE_FETCH_BATCH; return the counts.
+
+    Each batch commits on its own, so a failure part-way keeps what was archived before it, and archiving the
+    same file again adds only what is missing.
+    """
+    counts = IntakeCounts()
+    raws = iter(raws)
+    while batch := list(itertools.islice(raws, max(1, settings.ARCHIVE_FETCH_BATCH))):
+        incoming = [Incoming(raw=raw, direction=direction) for raw in batch]
+        for result in messages_archive(incoming=incoming, ordering_client=ordering_client, intake=intake, actor=actor):
+            counts.count(result)
+    return counts

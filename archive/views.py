@@ -16,43 +16,10 @@ from registers.models import Register
 
 from .forms import MailUploadForm
 from .selectors import user_may_add_archive_mail
-from .services import message_archive
+from .services import IntakeCounts, raw_messages_archive
 
 ERROR_NO_UPLOAD_RIGHT = _("Only the contact centre's experts and the register's keepers may add mail to the archive.")
 RESULT_KEY = "archive_upload_result"
-# The result page links the first messages of a large mbox; the counts cover them all.
-LINKED_MAX = 200
-
-
-@dataclasses.dataclass
-class UploadResult:
-    archived: int = 0
-    already: int = 0
-    unreadable: int = 0
-    codes: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.archived + self.already + self.unreadable
-
-
-def _archive_file(form: MailUploadForm) -> UploadResult:
-    """Archive every message of the uploaded file through the one archiving service, one message at a time."""
-    result = UploadResult()
-    client, direction = form.cleaned_data["ordering_client"], form.cleaned_data["direction"]
-    for raw in form.raw_messages():
-        archived = message_archive(
-            raw=raw, ordering_client=client, direction=direction, intake=ContactCentreMessage.Intake.UPLOAD
-        )
-        if not archived.created:
-            result.already += 1
-        elif archived.message.unreadable:
-            result.unreadable += 1
-        else:
-            result.archived += 1
-        if len(result.codes) < LINKED_MAX:
-            result.codes.append(str(archived.message.code))
-    return result
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,8 +31,14 @@ def message_upload(request, register):
         raise PermissionDenied(ERROR_NO_UPLOAD_RIGHT)
     form = MailUploadForm(request.POST or None, request.FILES or None, user=request.user, register=register)
     if request.method == "POST" and form.is_valid():
-        result = _archive_file(form)
         client = form.cleaned_data["ordering_client"]
+        result = raw_messages_archive(
+            raws=form.raw_messages(),
+            ordering_client=client,
+            direction=form.cleaned_data["direction"],
+            intake=ContactCentreMessage.Intake.UPLOAD,
+            actor=request.user,
+        )
         counts = {"archived": result.archived, "already": result.already, "unreadable": result.unreadable}
         # One entry for the upload: who put how many messages into which client's archive; no content.
         log_access(request, register, {"upload": "archive_mail", "ordering_client": client, **counts})
@@ -76,7 +49,7 @@ def message_upload(request, register):
     if stored and stored.get("register") == register.slug:
         client = stored.pop("client", "")
         stored.pop("register")
-        result = UploadResult(**stored)
+        result = IntakeCounts(**stored)
     linked = []
     if result is not None:
         linked = crm_selectors.message_list(user=request.user, register=register).filter(code__in=result.codes)
@@ -87,6 +60,6 @@ def message_upload(request, register):
         "result": result,
         "result_client": client,
         "result_messages": linked,
-        "linked_max": LINKED_MAX,
+        "linked_max": IntakeCounts.LINKED_MAX,
     }
     return render(request, "archive/message_upload.html", context)

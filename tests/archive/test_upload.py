@@ -120,6 +120,20 @@ def test_an_mbox_is_archived_message_by_message_with_counts(client, expert, cent
         assert reverse("crm:message-detail", kwargs={"register": "contact-centre", "code": message.code}) in content
 
 
+def test_each_uploaded_message_has_a_creation_entry_naming_the_uploader(client, expert, centre, settings):
+    settings.ARCHIVE_FETCH_BATCH = 2
+    client.force_login(expert)
+    post(client, centre, mbox(*(mail_samples.plain(body=f"Viesti {n}") for n in range(5))), name="a.mbox")
+    messages = ContactCentreMessage.objects.all()
+    assert messages.count() == 5
+    created = LogEntry.objects.get_for_objects(messages).filter(action=LogEntry.Action.CREATE)
+    assert created.count() == 5
+    assert set(created.values_list("actor", flat=True)) == {expert.pk}
+    # The trail records that the message came, not its text again.
+    assert all("body" not in entry.changes_dict for entry in created)
+    assert all(entry.additional_data["register"] == centre["register"].pk for entry in created)
+
+
 def test_an_mbox_is_recognised_by_its_content_not_its_name(client, expert, centre):
     client.force_login(expert)
     post(client, centre, mbox(mail_samples.plain(), mail_samples.plain()), name="export.eml")
