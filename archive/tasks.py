@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from archive.imap import PollResult, mailbox_poll
@@ -12,9 +13,21 @@ logger = logging.getLogger(__name__)
 
 
 def mailboxes_due(*, now=None) -> list[Mailbox]:
-    """Return the mailboxes in use whose interval has passed since their last read."""
+    """Return the mailboxes in use whose interval has passed since their last read.
+
+    A mailbox of an ordering client that is no longer a client is not read: seed 004 keeps messages only as
+    long as the department is a client, and the purge would take what was read.
+    """
     now = now or timezone.now()
-    mailboxes = Mailbox.objects.filter(enabled=True).select_related("ordering_client").order_by("pk")
+    mailboxes = (
+        Mailbox.objects.filter(enabled=True)
+        .filter(
+            Q(ordering_client__active_until__isnull=True)
+            | Q(ordering_client__active_until__gte=timezone.localdate(now))
+        )
+        .select_related("ordering_client")
+        .order_by("pk")
+    )
     return [mailbox for mailbox in mailboxes if mailbox.is_due(now)]
 
 

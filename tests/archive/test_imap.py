@@ -232,12 +232,15 @@ def test_a_mailbox_archives_only_into_its_own_ordering_client(dovecot):
 
 
 def test_the_task_reads_only_the_mailboxes_that_are_due(dovecot, celery_eager):
-    accounts = {name: dovecot.add_user() for name in ("due", "recent", "disabled")}
+    accounts = {name: dovecot.add_user() for name in ("due", "recent", "disabled", "former")}
     for name, (user, _password) in accounts.items():
         dovecot.deliver(user, "INBOX", [mail_samples.plain(message_id=f"<{name}@example.fi>")])
     due = mailbox_for(dovecot, accounts["due"], poll_minutes=5)
     recent = mailbox_for(dovecot, accounts["recent"], poll_minutes=5)
     disabled = mailbox_for(dovecot, accounts["disabled"], enabled=False)
+    # Seed 004: messages are kept while the department is a client; a former client's mail is not read.
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    former = mailbox_for(dovecot, accounts["former"], ordering_client=OrderingClientFactory(active_until=yesterday))
     read_at = timezone.now() - datetime.timedelta(minutes=2)
     Mailbox.objects.filter(pk=recent.pk).update(last_polled_at=read_at)
     Mailbox.objects.filter(pk=due.pk).update(last_polled_at=timezone.now() - datetime.timedelta(minutes=6))
@@ -248,6 +251,7 @@ def test_the_task_reads_only_the_mailboxes_that_are_due(dovecot, celery_eager):
     assert archived(due).count() == 1
     assert not archived(recent).exists()
     assert not archived(disabled).exists()
+    assert not archived(former).exists()
     recent.refresh_from_db()
     assert recent.last_polled_at == read_at
 
