@@ -31,7 +31,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from crm import archive_search, selectors  # noqa: E402
+from crm import selectors  # noqa: E402
 from crm.models import ContactCentreMessage, OrderingClient  # noqa: E402
 from crm.views import ARCHIVE_PAGE_SIZE, archive_paginator  # noqa: E402
 from registers.models import Register, Role  # noqa: E402
@@ -155,18 +155,9 @@ def generate(register, clients, total: int, batch: int = 100_000) -> None:
             print(f"  rows {start:>9,}-{stop:>9,}: {time.perf_counter() - began:.1f} s", flush=True)
         began = time.perf_counter()
         cursor.execute("SET maintenance_work_mem = '512MB'")
-        cursor.execute(
-            f"CREATE INDEX message_fulltext ON crm_contactcentremessage USING gin ({archive_search.DOCUMENT})"
-        )
+        cursor.execute("CREATE INDEX message_fulltext ON crm_contactcentremessage USING gin (search_document)")
         print(f"  full-text index: {time.perf_counter() - began:.1f} s", flush=True)
         cursor.execute("ANALYZE crm_contactcentremessage")
-
-
-# Not in the migrations: what a newest-first walk of a common word's matches would need (see the report).
-NEWEST_INDEX = (
-    "CREATE INDEX IF NOT EXISTS message_register_newest"
-    " ON crm_contactcentremessage (register_id, sent_at DESC, id DESC)"
-)
 
 
 def one_search(expert, register, text: str) -> tuple[float, int]:
@@ -190,12 +181,6 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2, help="times each search word is run (after one warm-up)")
     parser.add_argument("--fresh", action="store_true", help="generate the messages again")
-    parser.add_argument(
-        "--newest-index",
-        choices=("keep", "create", "drop"),
-        default="keep",
-        help="create or drop the proposed index (register, sent_at DESC, id DESC) before timing (see the report)",
-    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
@@ -206,14 +191,6 @@ def main() -> None:
         print(f"Generating {args.messages:,} messages…", flush=True)
         generate(register, clients, args.messages)
     print(f"{ContactCentreMessage.objects.filter(register=register).count():,} messages in {SLUG}")
-    with connection.cursor() as cursor:
-        if args.newest_index == "create":
-            cursor.execute(NEWEST_INDEX)
-            cursor.execute("ANALYZE crm_contactcentremessage")
-        elif args.newest_index == "drop":
-            cursor.execute("DROP INDEX IF EXISTS message_register_newest")
-        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'message_register_newest'")
-        print(f"index (register, sent_at DESC, id DESC): {'present' if cursor.fetchone() else 'absent'}")
 
     timings: list[float] = []
     for kind, words in SEARCHES.items():

@@ -174,15 +174,29 @@ def test_on_postgresql_the_search_reads_the_fulltext_index(centre, expert):
     try:
         # With sequential scans priced out and no other index on the condition, the plan names the full-text
         # index (the benchmark shows the real plans).
-        queryset = archive_search.message_search(ContactCentreMessage.objects.all(), "laskun")
-        plan = queryset.explain()
-        # The list's own query (with the ordering client's join) searches the same stored column, qualified.
-        listed = str(selectors.message_list(user=expert, register=centre["register"], search="laskun").query)
+        plan = archive_search.matching(ContactCentreMessage.objects.all(), "laskun").explain()
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET enable_seqscan")
     assert "message_fulltext" in plan, plan
-    assert '"crm_contactcentremessage"."search_document" @@' in listed
+
+
+@pytest.mark.postgres
+def test_on_postgresql_few_and_many_matches_list_the_same_messages_newest_first(centre, expert, monkeypatch):
+    def listed():
+        return selectors.message_list(user=expert, register=centre["register"], search="laskun")
+
+    few = listed()
+    assert '"search_document" @@' not in str(few.query), "a few matches are listed by key"
+    monkeypatch.setattr(archive_search, "FEW_MATCHES", 1)
+    many = listed()
+    # The list's own query (with the ordering client's join) searches the stored column, qualified.
+    assert '"crm_contactcentremessage"."search_document" @@' in str(many.query)
+    subjects = list(many.values_list("subject", flat=True))
+    assert subjects == list(few.values_list("subject", flat=True))
+    assert set(subjects) == {"Päivähoitomaksu", "Museon aukiolo"}
+    times = list(many.values_list("sent_at", flat=True))
+    assert times == sorted(times, reverse=True)
 
 
 def test_an_identity_code_typed_into_the_search_is_refused(client, expert, centre):
