@@ -15,5 +15,5 @@ class ArchiveConfig(AppConfig):
 
         # The password is never written to the trail, not even sealed; the poll state changes every run.
         auditlog.register(
-            models.Mailbox, exclude_fields=["sealed_password", "last_polled_at", "last_error", "updated_at"]
+            models.Mailbox, exclude_fields=["sealed_password", "last_polled_at", "last_problems", "updated_at"]
         )

@@ -23,8 +23,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
@@ -34,19 +32,6 @@ from crm.models import ContactCentreMessage
 from registers.sealing import SealBrokenError
 
 logger = logging.getLogger(__name__)
-
-# What the main user reads in `last_error`: the reason only, never the password, a server's answer or a
-# message's content. Marked here and translated when stored, in the language of the poll.
-ERROR_LOGIN = gettext_noop("The server refused the user name or the password.")
-ERROR_CONNECTION = gettext_noop("The server could not be reached.")
-ERROR_TIMEOUT = gettext_noop("The server did not answer in time.")
-ERROR_TLS = gettext_noop("A secure connection to the server could not be made (TLS or its certificate failed).")
-ERROR_PLAIN_REMOTE = gettext_noop("A connection without encryption is allowed only to a server on this machine.")
-ERROR_PASSWORD_UNREADABLE = gettext_noop("The stored password cannot be opened with the current key; enter it again.")
-ERROR_FOLDER_MISSING = gettext_noop("The folder %(folder)s does not exist on the server.")
-ERROR_MOVE = gettext_noop("Archived messages could not be moved to the folder %(folder)s.")
-ERROR_ARCHIVE = gettext_noop("A message could not be archived; it will be tried again on the next read.")
-ERROR_PROTOCOL = gettext_noop("The server gave an answer that could not be understood.")
 
 # The namespace of the session-level advisory locks held while a mailbox is read (PostgreSQL's two-key form,
 # which does not overlap the one-key locks used elsewhere).
@@ -63,19 +48,17 @@ class PollResult:
     errors: int = 0
     # Another worker was reading the mailbox, so this poll did nothing.
     busy: bool = False
-    problems: list[str] = field(default_factory=list)
+    # [{"problem": Mailbox.Problem, "folder": ...}], as Mailbox.last_problems stores them.
+    problems: list[dict] = field(default_factory=list)
 
 
 class _PollError(Exception):
-    """A reason that ends the poll of a mailbox or of a folder, already fit for `last_error`."""
+    """A reason that ends the poll of a mailbox or of a folder (a Mailbox.Problem and its folder)."""
 
-    def __init__(self, reason: str, **params):
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
-
-    def translated(self) -> str:
-        return _(self.reason) % self.params if self.params else _(self.reason)
+    def __init__(self, problem: str, *, folder: str = ""):
+        super().__init__(problem)
+        self.problem = problem
+        self.folder = folder
 
 
 def _is_loopback(host: str) -> bool:
@@ -90,7 +73,7 @@ def _is_loopback(host: str) -> bool:
 def _connect(mailbox: Mailbox) -> IMAPClient:
     timeout = settings.ARCHIVE_IMAP_TIMEOUT
     if mailbox.security == Mailbox.Security.PLAIN and not _is_loopback(mailbox.host):
-        raise _PollError(ERROR_PLAIN_REMOTE)
+        raise _PollError(Mailbox.Problem.PLAIN_REMOTE)
     if mailbox.security == Mailbox.Security.TLS:
         client = IMAPClient(
             mailbox.host, port=mailbox.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=timeout
@@ -150,7 +133,7 @@ def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: s
     try:
         selected = client.select_folder(folder, readonly=not moving)
     except IMAPClientError as error:
-        raise _PollError(ERROR_FOLDER_MISSING, folder=folder) from error
+        raise _PollError(Mailbox.Problem.FOLDER_MISSING, folder=folder) from error
     uid_validity = int(selected[b"UIDVALIDITY"])
     state, _created = MailboxFolder.objects.get_or_create(mailbox=mailbox, name=folder)
     if state.uid_validity != uid_validity:
@@ -182,7 +165,7 @@ def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: s
                 batch[-1],
                 type(error).__name__,
             )
-            raise _PollError(ERROR_ARCHIVE) from error
+            raise _PollError(Mailbox.Problem.ARCHIVE) from error
         result.fetched += counts[0]
         result.archived += counts[1]
         result.skipped += counts[2]
@@ -192,7 +175,7 @@ def _folder_poll(client: IMAPClient, mailbox: Mailbox, folder: str, direction: s
             try:
                 _move(client, batch, mailbox.processed_folder)
             except IMAPClientError as error:
-                raise _PollError(ERROR_MOVE, folder=mailbox.processed_folder) from error
+                raise _PollError(Mailbox.Problem.MOVE, folder=mailbox.processed_folder) from error
             _last_uid_advance(state, batch)
 
 
@@ -226,23 +209,25 @@ def _login(client: IMAPClient, mailbox: Mailbox) -> None:
         # LOGIN carries ASCII only; SASL PLAIN carries UTF-8 (RFC 4616).
         client.plain_login(mailbox.username, password)
     else:
-        raise _PollError(ERROR_LOGIN)
+        raise _PollError(Mailbox.Problem.LOGIN)
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException) -> dict:
     if isinstance(error, _PollError):
-        return error.translated()
+        return {"problem": error.problem, "folder": error.folder} if error.folder else {"problem": error.problem}
     if isinstance(error, LoginError):
-        return _(ERROR_LOGIN)
-    if isinstance(error, socket.timeout | TimeoutError):
-        return _(ERROR_TIMEOUT)
-    if isinstance(error, ssl.SSLError | ssl.CertificateError):
-        return _(ERROR_TLS)
-    if isinstance(error, SealBrokenError):
-        return _(ERROR_PASSWORD_UNREADABLE)
-    if isinstance(error, OSError):
-        return _(ERROR_CONNECTION)
-    return _(ERROR_PROTOCOL)
+        problem = Mailbox.Problem.LOGIN
+    elif isinstance(error, socket.timeout | TimeoutError):
+        problem = Mailbox.Problem.TIMEOUT
+    elif isinstance(error, ssl.SSLError | ssl.CertificateError):
+        problem = Mailbox.Problem.TLS
+    elif isinstance(error, SealBrokenError):
+        problem = Mailbox.Problem.PASSWORD_UNREADABLE
+    elif isinstance(error, OSError):
+        problem = Mailbox.Problem.CONNECTION
+    else:
+        problem = Mailbox.Problem.PROTOCOL
+    return {"problem": problem}
 
 
 def mailbox_poll(mailbox: Mailbox) -> PollResult:
@@ -273,8 +258,8 @@ def mailbox_poll(mailbox: Mailbox) -> PollResult:
                     client.logout()
         # Only the poller writes these fields, and the audit trail leaves them out (archive.apps).
         mailbox.last_polled_at = timezone.now()
-        mailbox.last_error = " ".join(result.problems)[:500]
-        mailbox.save(update_fields=["last_polled_at", "last_error", "updated_at"])
+        mailbox.last_problems = result.problems
+        mailbox.save(update_fields=["last_polled_at", "last_problems", "updated_at"])
     return result
 
 
@@ -285,4 +270,4 @@ def _problem(mailbox: Mailbox, error: BaseException, result: PollResult) -> None
         result.problems.append(reason)
     # The exception's class only: its text may quote the server, which may quote what it was sent.
     cause = error.__cause__ if isinstance(error, _PollError) and error.__cause__ else error
-    logger.warning("Mailbox %s could not be read: %s (%s).", mailbox.pk, reason, type(cause).__name__)
+    logger.warning("Mailbox %s could not be read: %s (%s).", mailbox.pk, reason["problem"], type(cause).__name__)

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, OrderingClient
+from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField
 from registers.models import TimeStampedModel
 from registers.sealing import seal_text, unseal_text
 
 
-class Mailbox(TimeStampedModel):
+class Mailbox(RegisterAuditMixin, TimeStampedModel):
     """An ordering client's mailbox, read by the poller: its inbox as incoming mail, its sent folder as outgoing."""
 
     class Security(models.TextChoices):
@@ -23,6 +24,23 @@ class Mailbox(TimeStampedModel):
         # Only for a server on this machine, such as the test server: the password would cross the
         # network in clear otherwise.
         PLAIN = "plain", _("none (a server on this machine only)")
+
+    class Problem(models.TextChoices):
+        """Why the last read failed: the reason only, never the password, a server's answer or a message."""
+
+        LOGIN = "login", _("The server refused the user name or the password.")
+        CONNECTION = "connection", _("The server could not be reached.")
+        TIMEOUT = "timeout", _("The server did not answer in time.")
+        TLS = "tls", _("A secure connection to the server could not be made (TLS or its certificate failed).")
+        PLAIN_REMOTE = "plain_remote", _("A connection without encryption is allowed only to a server on this machine.")
+        PASSWORD_UNREADABLE = (
+            "password_unreadable",
+            _("The stored password cannot be opened with the current key; enter it again."),
+        )
+        FOLDER_MISSING = "folder_missing", _("The folder %(folder)s does not exist on the server.")
+        MOVE = "move", _("Archived messages could not be moved to the folder %(folder)s.")
+        ARCHIVE = "archive", _("A message could not be archived; it will be tried again on the next read.")
+        PROTOCOL = "protocol", _("The server gave an answer that could not be understood.")
 
     ordering_client = models.ForeignKey(
         OrderingClient, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordering client")
@@ -47,7 +65,8 @@ class Mailbox(TimeStampedModel):
     )
     enabled = models.BooleanField(_("in use"), default=True)
     last_polled_at = models.DateTimeField(_("last read"), null=True, blank=True, editable=False)
-    last_error = models.CharField(_("last problem"), max_length=500, blank=True, editable=False)
+    # [{"problem": <Problem>, "folder": <name>}]: stored as codes, shown in the reader's language.
+    last_problems = models.JSONField(_("last problem"), default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("mailbox")
@@ -57,6 +76,20 @@ class Mailbox(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.ordering_client}: {self.name}"
+
+    def _last_error(self) -> str:
+        """The last read's problems in the active language; empty when the last read went well."""
+        texts = []
+        for problem in self.last_problems or []:
+            try:
+                label = self.Problem(problem.get("problem")).label
+            except ValueError:
+                continue
+            texts.append(str(label) % {"folder": problem.get("folder", "")} if "%(" in str(label) else str(label))
+        return " ".join(texts)
+
+    _last_error.short_description = _("last problem")
+    last_error = property(_last_error)
 
     def set_password(self, password: str) -> None:
         self.sealed_password = seal_text(password)

@@ -127,27 +127,27 @@ def _message(item: _Prepared, ordering_client: OrderingClient, intake: str, conv
     return message, attachments
 
 
-def _audit_entries(messages: list[ContactCentreMessage], actor) -> list[LogEntry]:
-    content_type = ContentType.objects.get_for_model(ContactCentreMessage)
+def _audit_entries(rows: list, actor) -> list[LogEntry]:
+    content_types = ContentType.objects.get_for_models(*{type(row) for row in rows})
     use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
     now, cid = timezone.now(), get_cid()
     return [
         LogEntry(
-            content_type=content_type,
-            object_pk=str(message.pk),
-            object_id=message.pk,
-            object_repr=str(message),
+            content_type=content_types[type(row)],
+            object_pk=str(row.pk),
+            object_id=row.pk,
+            object_repr=str(row),
             action=LogEntry.Action.CREATE,
             # The registry's field list: the trail records that a message came, not its text again.
-            changes=model_instance_diff(None, message, use_json_for_changes=use_json),
+            changes=model_instance_diff(None, row, use_json_for_changes=use_json),
             changes_text="",
             actor=actor,
             actor_email=getattr(actor, "email", None),
             timestamp=now,
             cid=cid,
-            additional_data={REGISTER_KEY: message.register_id, "intake": message.intake},
+            additional_data={REGISTER_KEY: row.get_additional_data()[REGISTER_KEY]},
         )
-        for message in messages
+        for row in rows
     ]
 
 
@@ -183,7 +183,7 @@ def messages_archive(
             for attachment in new_attachments:
                 attachment.message_id = attachment.message.pk
             MessageAttachment.objects.bulk_create(new_attachments)
-            LogEntry.objects.bulk_create(_audit_entries(new_messages, actor))
+            LogEntry.objects.bulk_create(_audit_entries([*new_messages, *new_attachments], actor))
     except IntegrityError:
         # Another worker archived one of these messages between the look-up and the insert: one at a time, each
         # finds the other worker's row.

@@ -622,7 +622,7 @@ class ContactCentreMessage(RegisterAuditMixin, ArchiveItem):
         return self.subject or str(self.code)
 
 
-class MessageAttachment(PersonalDataModel):
+class MessageAttachment(RegisterAuditMixin, PersonalDataModel):
     """A file attached to an archived message; its type is what its content shows, not what its name says."""
 
     message = models.ForeignKey(

@@ -4,9 +4,11 @@ import json
 
 import pytest
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from archive.forms import ERROR_PASSWORD_REQUIRED
@@ -65,6 +67,7 @@ def all_rows_text() -> str:
         return json.dumps(cursor.fetchall(), default=str)
 
 
+@pytest.mark.usefixtures("english")
 def test_a_main_user_adds_a_mailbox_whose_password_is_sealed_and_never_shown(main_client, ordering_client):
     response = add(main_client, ordering_client)
     assert response.status_code == 200
@@ -123,13 +126,20 @@ def test_a_new_mailbox_needs_a_password(main_client, ordering_client):
     assert Mailbox.objects.count() == 0
 
 
-def test_the_list_shows_the_poll_state(main_client, ordering_client):
+def test_the_list_shows_the_poll_state_in_the_readers_language(main_client, ordering_client):
     add(main_client, ordering_client)
-    Mailbox.objects.filter(pk=Mailbox.objects.get().pk).update(last_error="Login refused")
-    page = main_client.get(reverse("admin:archive_mailbox_changelist")).content.decode()
-    assert "Kasvatuksen toimiala" in page
-    assert "imap.example.fi" in page
-    assert "Login refused" in page
+    Mailbox.objects.filter(pk=Mailbox.objects.get().pk).update(
+        last_problems=[{"problem": "login"}, {"problem": "folder_missing", "folder": "Lähetetyt"}]
+    )
+    for language in ("fi", "sv", "en"):
+        main_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = main_client.get(reverse("admin:archive_mailbox_changelist")).content.decode()
+        assert "Kasvatuksen toimiala" in page
+        assert "imap.example.fi" in page
+        with translation.override(language):
+            expected = [str(Mailbox.Problem.LOGIN.label), str(Mailbox.Problem.FOLDER_MISSING.label)]
+        assert escape(expected[0]) in page, language
+        assert escape(expected[1] % {"folder": "Lähetetyt"}) in page, language
 
 
 def test_only_a_main_user_reaches_the_mailbox_pages(client, main_user, ordering_client):

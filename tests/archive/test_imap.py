@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 import archive.imap
 import archive.services
@@ -22,7 +22,15 @@ from tests.factories import OrderingClientFactory
 from . import mail_samples
 from .conftest import mailbox_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "english")]
+
+
+@pytest.fixture
+def english():
+    # The problems are stored as codes and shown in the reader's language; these tests read them in English.
+    with translation.override("en"):
+        yield
+
 
 INCOMING = ContactCentreMessage.Direction.INCOMING
 OUTGOING = ContactCentreMessage.Direction.OUTGOING

@@ -17,7 +17,8 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import CompanyChange, ContactPerson, Customer
+from archive.models import Mailbox
+from crm.models import CompanyChange, ContactPerson, Customer, MessageAttachment
 from duplicates.models import CustomerMerge, DuplicateCandidate
 from privacy.retention.redaction import delete_with_redacted_trail
 from registers import audit, views_audit
@@ -65,6 +66,7 @@ def _make_rows(register, owner):
     person = ContactPersonFactory(customer=customer)
     review = access_review_open(register=register)
     ordering_client = OrderingClientFactory(register=register)
+    message = ContactCentreMessageFactory(register=register, ordering_client=ordering_client)
     match = open_request_for(owner=owner, handler=owner, register=register, customer=customer)
     return {
         "registers.Register": register,
@@ -77,7 +79,13 @@ def _make_rows(register, owner):
         "crm.Invoice": InvoiceFactory(customer=customer),
         "crm.OrderingClient": ordering_client,
         "crm.CompanyChange": CompanyChange.objects.create(customer=customer, field="city", new_value="Espoo"),
-        "crm.ContactCentreMessage": ContactCentreMessageFactory(register=register, ordering_client=ordering_client),
+        "crm.ContactCentreMessage": message,
+        "crm.MessageAttachment": MessageAttachment.objects.create(
+            message=message, filename="liite.pdf", content_type="application/pdf", size=1, sha256="0" * 64, file="a"
+        ),
+        "archive.Mailbox": Mailbox.objects.create(
+            ordering_client=ordering_client, name="Neuvonta", host="imap.example.fi", username="neuvonta"
+        ),
         "crm.CallRecording": CallRecordingFactory(register=register, ordering_client=ordering_client),
         "privacy.SubjectMatch": match.matches.get(),
         "duplicates.DuplicateCandidate": DuplicateCandidate.objects.create(
