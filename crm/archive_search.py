@@ -42,7 +42,8 @@ def matching(queryset: QuerySet, text: str) -> QuerySet:
     table = queryset.model._meta.db_table
     # Constant SQL (the table name comes from the model); the search text goes only as parameters.
     sql = f'"{table}"."{DOCUMENT_COLUMN}" @@ {QUERY}'
-    return queryset.filter(RawSQL(sql, (text, text), output_field=BooleanField()))  # noqa: S611
+    condition = RawSQL(sql, (text, text), output_field=BooleanField())  # noqa: S611  # nosec B611 - text as parameters
+    return queryset.filter(condition)
 
 
 def message_search(queryset: QuerySet, text: str) -> QuerySet:
