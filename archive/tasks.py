@@ -69,3 +69,13 @@ def recording_lists_read() -> None:
     from archive.recordings import recording_lists_read as lists_read
 
     lists_read()
+
+
+@shared_task(name="archive.tasks.files_sweep")
+def files_sweep() -> int:
+    """Remove the sealed files that a batch which did not commit left behind (archive.files)."""
+    from archive.files import stray_files_sweep
+
+    stray, _young = stray_files_sweep()
+    logger.info("Archive files sweep: %s stray files removed.", stray)
+    return stray

@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE = {
     "archive-mailboxes-poll": {"task": "archive.tasks.mailboxes_poll", "schedule": crontab(minute="*")},
     "archive-maildir-read": {"task": "archive.tasks.maildir_read", "schedule": crontab(minute="*/5")},
     "archive-recording-lists-read": {"task": "archive.tasks.recording_lists_read", "schedule": crontab(minute="*/5")},
+    # Sealed files of a batch that did not commit (a crash, a lost race) are named by no row.
+    "archive-files-sweep": {"task": "archive.tasks.files_sweep", "schedule": crontab(hour=4, minute=40)},
     # A merge's before-images serve only its undo: gone once the 30 days are over.
     "merge-images-expire": {
         "task": "duplicates.tasks.merge_images_expire_nightly",

@@ -73,3 +73,28 @@ def test_a_dry_run_only_counts(archived, capsys):
 def test_it_runs_on_an_empty_storage(capsys):
     call_command("archive_files_sweep")
     assert "Deleted 0 stray files" in capsys.readouterr().out
+
+
+def test_the_nightly_task_sweeps_what_a_rolled_back_batch_left(settings, celery_eager, monkeypatch):
+    import archive.services
+    from archive.tasks import files_sweep
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(archive.services, "_audit_entries", failing)
+    with pytest.raises(OSError):
+        message_archive(
+            raw=mail_samples.with_attachments(),
+            ordering_client=OrderingClientFactory(),
+            direction=ContactCentreMessage.Direction.INCOMING,
+            intake=ContactCentreMessage.Intake.UPLOAD,
+        )
+    assert not ContactCentreMessage.objects.exists()
+    left = [path for path in (settings.MEDIA_ROOT / "archive").rglob("*") if path.is_file()]
+    assert len(left) == 2, "the original and the attachment were stored before the rows failed"
+    for path in left:
+        age(str(path.relative_to(settings.MEDIA_ROOT)), 2)
+
+    assert files_sweep.delay().get() == 2
+    assert not any(path.exists() for path in left)
