@@ -83,7 +83,7 @@ def test_the_nightly_task_sweeps_what_a_rolled_back_batch_left(settings, celery_
         raise OSError("disk full")
 
     monkeypatch.setattr(archive.services, "_audit_entries", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         message_archive(
             raw=mail_samples.with_attachments(),
             ordering_client=OrderingClientFactory(),
