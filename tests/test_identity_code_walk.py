@@ -81,9 +81,8 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     "crm.messageattachment.sha256": "hash",
     "crm.messageattachment.content_type": "detected type",
     "archive.recordinglist.sha256": "hash",
-    # A mailbox's password as a Fernet token, and the poller's own short account of a failure.
+    # A mailbox's password as a Fernet token.
     "archive.mailbox.sealed_password": "ciphertext",
-    "archive.mailbox.last_error": "generated",
     # A folder name copied from the mailbox's settings, and a drop file's name given by the recording server.
     "archive.mailboxfolder.name": "folder name",
     "archive.recordinglist.filename": "file name",
