@@ -40,6 +40,7 @@ PLANTED = "planted duplicate of "
 ENV = {
     "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-django-checks-0123456789",
     "TOTP_ENCRYPTION_KEY": "dGVzdC10b3RwLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=",
+    "ARCHIVE_ENCRYPTION_KEY": "dGVzdC1hcmNoaXZlLWtleS1ub3QtZm9yLXByb2R1Y3Q=",
     "SITE_URL": "http://localhost",
     "ALLOWED_HOSTS": "localhost,testserver",
     "HTTPS": "false",

@@ -30,6 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 for name, value in {
     "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-django-checks-0123456789",
     "TOTP_ENCRYPTION_KEY": "dGVzdC10b3RwLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=",
+    "ARCHIVE_ENCRYPTION_KEY": "dGVzdC1hcmNoaXZlLWtleS1ub3QtZm9yLXByb2R1Y3Q=",
     "ALLOWED_HOSTS": "localhost,testserver",
     "SITE_URL": "http://localhost",
     "HTTPS": "false",

@@ -46,6 +46,7 @@ STATEMENT_TIMEOUT = "60s"  # A page whose query runs longer is reported as timed
 ENV = {
     "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-django-checks-0123456789",
     "TOTP_ENCRYPTION_KEY": "dGVzdC10b3RwLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=",
+    "ARCHIVE_ENCRYPTION_KEY": "dGVzdC1hcmNoaXZlLWtleS1ub3QtZm9yLXByb2R1Y3Q=",
     "SITE_URL": "http://testserver",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "HTTPS": "false",

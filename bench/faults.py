@@ -101,8 +101,9 @@ ENV = {
     "SECRET_KEY": "fault-run-secret-key-that-is-long-enough-0123456789abcdef",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SITE_URL": f"http://127.0.0.1:{APP_PORT}",
-    # A Fernet key of this run's own for the two-factor secrets (required with DEBUG off).
+    # Fernet keys of this run's own for the two-factor secrets and the archive (required with DEBUG off).
     "TOTP_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     "HTTPS": "false",
     "TRUSTED_PROXY_COUNT": "0",
     "CELERY_QUEUE": QUEUE,
