@@ -62,10 +62,13 @@ INSTALLED_APPS = [
     "registers",
     "companies",
     "crm",
+    "followups",
+    "segments",
     "privacy",
     "duplicates",
     "imports",
     "archive",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +203,14 @@ CELERY_BEAT_SCHEDULE = {
     "archive-recording-lists-read": {"task": "archive.tasks.recording_lists_read", "schedule": crontab(minute="*/5")},
     # Sealed files of a batch that did not commit (a crash, a lost race) are named by no row.
     "archive-files-sweep": {"task": "archive.tasks.files_sweep", "schedule": crontab(hour=4, minute=40)},
+    # The daily work (issue 18): each user's follow-ups due and overdue, mailed in the morning; campaign bounces
+    # read from each controller's bounce mailbox; campaigns whose send was cut short (a worker killed) resumed.
+    "followups-digest": {
+        "task": "followups.tasks.digests_send",
+        "schedule": crontab(hour=env.int("FOLLOWUP_DIGEST_HOUR", default=7), minute=0),
+    },
+    "campaigns-bounces-read": {"task": "campaigns.tasks.bounces_read", "schedule": crontab(minute="*/5")},
+    "campaigns-resume": {"task": "campaigns.tasks.campaigns_resume", "schedule": crontab(minute="*/5")},
     # A merge's before-images serve only its undo: gone once the 30 days are over.
     "merge-images-expire": {
         "task": "duplicates.tasks.merge_images_expire_nightly",
@@ -216,6 +227,11 @@ ARCHIVE_FETCH_BATCH = env.int("ARCHIVE_FETCH_BATCH", default=100)
 ARCHIVE_IMAP_TIMEOUT = env.float("ARCHIVE_IMAP_TIMEOUT", default=30.0)
 # An uploaded .eml or .mbox file of historical mail.
 ARCHIVE_UPLOAD_MAX_BYTES = env.int("ARCHIVE_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+
+# Daily CRM work (issue 18). A bulk action on more rows than this runs in a Celery task with a progress bar.
+BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=1000)
+# Campaign messages are sent in batches of this many per transaction of their recipients' state.
+CAMPAIGN_SEND_BATCH = env.int("CAMPAIGN_SEND_BATCH", default=100)
 
 # Seed 000: access rights are checked at least once a year.
 ACCESS_REVIEW_INTERVAL_MONTHS = env.int("ACCESS_REVIEW_INTERVAL_MONTHS", default=12)

@@ -39,6 +39,10 @@ urlpatterns = [
     # Likely duplicate customers, their merge and its undo, per register (issue 16).
     path("duplicates/", include("duplicates.urls")),
     path("archive/", include("archive.urls")),
+    # The daily work (issue 18): follow-ups, saved views and bulk actions, campaign e-mail and its objection link.
+    path("followups/", include("followups.urls")),
+    path("segments/", include("segments.urls")),
+    path("campaigns/", include("campaigns.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),

@@ -21,3 +21,5 @@ class CrmConfig(AppConfig):
         auditlog.register(models.ContactCentreMessage, exclude_fields=["body", "html_body", "updated_at"])
         auditlog.register(models.MessageAttachment)
         auditlog.register(models.CallRecording)
+        # A tag's links are audited by crm.tagging as changes of the tagged record (one entry per bulk action).
+        auditlog.register(models.Tag, exclude_fields=["updated_at"])

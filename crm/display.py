@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from companies.facts import CompanyStatus
 from registers.models import Register
 
-from . import exports
+from . import exports, timeline
 from .models import Customer, Interaction, Invoice
 
 # No register has this many pages; a bigger number would overflow the database's integer OFFSET.
@@ -231,6 +231,10 @@ def timeline_rows(register: Register, customer: Customer, entries) -> list[Timel
                     **common,
                 )
             )
+            continue
+        source = timeline.SOURCES.get(entry.entry)
+        if source is not None:
+            rows.append(TimelineRow(is_invoice=False, **source.present(entry), **common))
             continue
         details = []
         if entry.contact_person:

@@ -20,6 +20,7 @@ from .models import (
     Customer,
     Interaction,
     OrderingClient,
+    Tag,
 )
 from .selectors import CUSTOMER_ORDERINGS
 from .validators import (
@@ -215,6 +216,7 @@ class CustomerFilterForm(forms.Form):
         max_value=MAX_INACTIVE_MONTHS,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    tag = forms.ChoiceField(label=_("Tag"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -230,6 +232,11 @@ class CustomerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not register.collects("language"):
             del self.fields["language"]
+        tags = [(str(code), name) for code, name in Tag.objects.filter(register=register).values_list("code", "name")]
+        if tags:
+            self.fields["tag"].choices = [("", _("all")), *tags]
+        else:
+            del self.fields["tag"]
         for field in self.fields.values():
             _text_validators(field)
 
@@ -247,6 +254,7 @@ class CustomerFilterForm(forms.Form):
             "language": data.get("language") or "",
             "marketing_objection": None if marketing == self.MARKETING_ANY else marketing == self.MARKETING_OBJECTED,
             "inactive_months": data.get("inactive_months"),
+            "tag": data.get("tag") or "",
             "ordering": sort if sort in CUSTOMER_ORDERINGS else "name",
         }
 

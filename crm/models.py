@@ -6,7 +6,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +127,9 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
     marketing_objection_at = models.DateTimeField(_("marketing objection given"), null=True, blank=True)
     processing_restricted = models.BooleanField(_("processing restricted"), default=False)
     processing_restricted_at = models.DateTimeField(_("processing restricted since"), null=True, blank=True)
+    # Set when a campaign message to the address came back as undeliverable (campaigns.bounces); a new address
+    # clears it.
+    email_bounced_at = models.DateTimeField(_("e-mail address bounced"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     source = models.CharField(_("source of the data"), max_length=30, choices=Source.choices, default=Source.STAFF)
     # An organisation's facts as the company register (PRH open data) gave them when a user confirmed them:
@@ -350,6 +353,11 @@ class ContactPerson(RegisterAuditMixin, PersonalDataModel):
     email = PersonalEmailField(_("work e-mail"), blank=True)
     phone = PersonalPhoneNumberField(_("work phone"), blank=True)
     interests = PersonalTextField(_("interests and activities"), blank=True)
+    # A contact person objects to direct marketing for themself: campaigns to an organisation's contact persons
+    # leave them out (GDPR 21(3)), whatever the organisation's own flag says.
+    marketing_objection = models.BooleanField(_("objects to direct marketing"), default=False)
+    marketing_objection_at = models.DateTimeField(_("marketing objection given"), null=True, blank=True)
+    email_bounced_at = models.DateTimeField(_("e-mail address bounced"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     DATA_FIELDS = ("first_name", "last_name", "title", "responsibility", "email", "phone", "interests")
@@ -675,3 +683,67 @@ class CallRecording(RegisterAuditMixin, ArchiveItem):
 
     def __str__(self) -> str:
         return f"{self.recorded_at:%Y-%m-%d %H:%M} {self.agent_location_code}"
+
+
+class Tag(RegisterAuditMixin, TimeStampedModel):
+    """A register's own label for grouping customers and contact persons ("event 2027", "export advice").
+
+    Handlers create tags, staff apply them. A link row says who applied it and when. Links have no uniqueness
+    constraint on purpose: a merge moves both records' links to the survivor (duplicates.merging) and two links
+    of one tag must not stop it; the services never add a second link, and reads use EXISTS or DISTINCT.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="tags", verbose_name=_("register"))
+    name = PersonalCharField(_("name"), max_length=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "register",
+                Lower("name"),
+                name="tag_name_unique_per_register",
+                violation_error_message=_("The register already has a tag with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tag", "customer"], name="customer_tag_tag"),
+            models.Index(fields=["customer", "tag"], name="customer_tag_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id}:{self.customer_id}"
+
+
+class ContactPersonTag(models.Model):
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="contact_person_links")
+    contact_person = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, related_name="tag_links")
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tag", "contact_person"], name="contact_tag_tag"),
+            models.Index(fields=["contact_person", "tag"], name="contact_tag_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id}:{self.contact_person_id}"

@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    Exists,
     F,
     IntegerField,
     JSONField,
@@ -41,17 +42,19 @@ from registers import roles
 from registers.models import Register, Role
 from registers.selectors import register_ids, register_list, user_can, user_roles
 
-from . import archive_search
+from . import archive_search, timeline
 from .models import (
     CallRecording,
     ContactCentreMessage,
     ContactPerson,
     Customer,
     CustomerAlias,
+    CustomerTag,
     Interaction,
     Invoice,
     MessageAttachment,
     OrderingClient,
+    Tag,
 )
 from .validators import normalise_business_id
 
@@ -146,6 +149,7 @@ def customer_list(
     language: str = "",
     marketing_objection: bool | None = None,
     inactive_months: int | None = None,
+    tag: str = "",
     ordering: str = "name",
 ) -> QuerySet[Customer]:
     """Return the customers of the user's registers, optionally of one register, filtered and sorted."""
@@ -159,7 +163,18 @@ def customer_list(
         queryset = Customer.objects.none()
     search = search.strip()
     if search:
-        queryset = queryset.filter(_search_q(search))
+        query = _search_q(search)
+        if register is not None:
+            # A search that names one of the register's tags also finds the customers carrying it. The tag is
+            # looked up first, so that an ordinary search keeps its plain index plan.
+            named = Tag.objects.filter(register=register, name__iexact=search).values_list("pk", flat=True).first()
+            if named is not None:
+                query |= Q(pk__in=CustomerTag.objects.filter(tag_id=named).values("customer_id"))
+        queryset = queryset.filter(query)
+    if tag:
+        queryset = queryset.filter(
+            Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__code=tag, tag__register=register))
+        )
     if kind:
         queryset = queryset.filter(kind=kind)
     if language:
@@ -297,7 +312,7 @@ def interaction_get_for_user_rw(*, user, customer: Customer, code) -> Interactio
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One row of a customer's timeline: an interaction or an invoice, with what the page shows of it."""
+    """One row of a customer's timeline: an interaction, an invoice or a row of a `crm.timeline` source."""
 
     is_invoice: bool
     code: uuid.UUID
@@ -310,6 +325,28 @@ class TimelineEntry:
     contact_person: str = ""
     staff_user: str = ""
     staff_user_id: int | None = None
+    # "i" an interaction, "v" an invoice, or the letter of a crm.timeline source.
+    entry: str = "i"
+
+
+# The columns every branch of the timeline's UNION selects, in this order (crm.timeline sources too).
+TIMELINE_COLUMNS = (
+    "entry",
+    "ref",
+    "at",
+    "type",
+    "title",
+    "body",
+    "money",
+    "due",
+    "person_first",
+    "person_last",
+    "staff_first",
+    "staff_last",
+    "staff_username",
+    "staff_id",
+    "row",
+)
 
 
 @dataclass(frozen=True)
@@ -366,7 +403,8 @@ def _timeline_union(customer: Customer):
             row=F("id"),
         )
     )
-    return interactions.union(invoices, all=True).order_by("-at", "-row")
+    others = [source.rows(customer) for source in timeline.SOURCES.values()]
+    return interactions.union(invoices, *others, all=True).order_by("-at", "-row")
 
 
 def _timeline_entry(row: dict) -> TimelineEntry:
@@ -383,6 +421,7 @@ def _timeline_entry(row: dict) -> TimelineEntry:
         contact_person=f"{row['person_first'] or ''} {row['person_last'] or ''}".strip(),
         staff_user=staff,
         staff_user_id=row["staff_id"],
+        entry=row["entry"],
     )
 
 

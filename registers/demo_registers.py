@@ -162,6 +162,9 @@ _HELSINKI_BUSINESS_COMMON = {
     # The seed does not mention transfers outside the EU/EEA at all (it predates the GDPR); nothing in it suggests
     # any, and the register is "avsett endast för näringslivsservicen".
     "transfers_outside_eea_sv": "Inga uppgifter överförs utanför EU eller EES.",
+    # The seed names marketing communication to the customers as a purpose ("rikta marknadsföringskommunikation
+    # ... till kunder"): the one register family of the demo that offers campaigns, besides the company's.
+    "direct_marketing": True,
     # The seed sets no period: "Sådana kunduppgifter i databasen som inte använts på länge raderas med jämna
     # mellanrum." 36 months (three years without use) is our reading of "på länge".
     "retention_months": 36,
@@ -408,6 +411,8 @@ REGISTERS = [
     # Seed 003: the private company (see ORGANISATIONS: its name is invented).
     {
         "slug": "company-customer-register",
+        # Seed 003 lets the person forbid use "markkinointitarkoituksessa": marketing is one of its uses.
+        "direct_marketing": True,
         "organisation": "example-company",
         "parent": None,
         "kind": "customer",

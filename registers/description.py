@@ -43,6 +43,7 @@ DESCRIPTION_FIELDS = [
     "legal_bases",
     "automated_decision_making",
     "collected_fields",
+    "direct_marketing",
     "retention_months",
     "access_answer_days",
     "description_created_on",

@@ -242,6 +242,13 @@ class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
         choices=CompanyUpdates.choices,
         default=CompanyUpdates.PROPOSE,
     )
+    # Whether the description names direct marketing to the register's own customers as a purpose (seed 000:
+    # "rikta marknadsföringskommunikation … till kunder"); a register that forbids it offers no campaigns.
+    direct_marketing = models.BooleanField(
+        _("direct marketing to the customers"),
+        default=False,
+        help_text=_("Only when the register description names direct marketing as a purpose of processing."),
+    )
     retention_months = models.PositiveIntegerField(
         _("retention after inactivity (months)"),
         null=True,
@@ -317,6 +324,11 @@ class UserProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    followup_digest = models.BooleanField(
+        _("daily e-mail of my follow-ups"),
+        default=True,
+        help_text=_("Each morning, an e-mail listing the follow-ups due today and overdue, when there are any."),
+    )
 
     class Meta:
         verbose_name = _("user profile")

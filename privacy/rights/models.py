@@ -21,7 +21,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Customer
+from crm.models import ContactPerson, Customer
 from registers.fields import PersonalCharField, PersonalTextField
 from registers.models import Register, TimeStampedModel
 
@@ -201,6 +201,7 @@ class ConsentRecord(TimeStampedModel):
         PHONE = "phone", _("phone")
         LINK = "link", _("withdrawal link")
         REQUEST = "request", _("data-subject request")
+        UNSUBSCRIBE = "unsubscribe", _("one-click link in a campaign message")
 
     # Uses that need consent, or at least no objection, before any marketing use (seed 003, 621/1999 16(3) §).
     MARKETING_PURPOSES = frozenset({Purpose.DIRECT_MARKETING, Purpose.DISTANCE_SELLING, Purpose.MAILING_LIST})
@@ -257,10 +258,22 @@ class ObjectionRecord(TimeStampedModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="objections", verbose_name=_("customer")
     )
+    # A contact person who objected for themself; `customer` is then their organisation.
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name=_("contact person"),
+    )
     register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="+", verbose_name=_("register"))
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     given_at = models.DateTimeField(_("given"))
     channel = models.CharField(_("received through"), max_length=20, choices=ConsentRecord.Channel.choices)
+    # How the objection reached us, for an auditor: e.g. the campaign and message whose one-click link was used,
+    # the method (RFC 8058 POST from the mail client, or the page) and the address it was sent to.
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     request = models.ForeignKey(
         "privacy.DataSubjectRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="objections"
     )

@@ -20,7 +20,7 @@ from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactor
 
 pytestmark = pytest.mark.django_db
 
-LIST_BUDGET = 3  # registers (with the change permission), count, page
+LIST_BUDGET = 4  # registers (with the change permission), the tags of the filter, count, page
 SEARCH_BUDGET = LIST_BUDGET + 1  # and the contact persons the search finds (issue 13)
 DETAIL_BUDGET = 3  # customer with its register and contact persons, access-log entry, timeline (one UNION)
 
