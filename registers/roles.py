@@ -67,11 +67,24 @@ ADD_ARCHIVE_MAIL = "add_archive_mail"
 # logged (docs/contact-centre-archive.md).
 READ_ARCHIVE_ORIGINALS = "read_archive_originals"
 
+# Create, rename and delete a register's tags (issue 18): the register's vocabulary is its keepers'; staff apply tags.
+MANAGE_TAGS = "manage_tags"
+# Send campaign e-mail to a segment, in a register whose description allows direct marketing (issue 18).
+SEND_CAMPAIGNS = "send_campaigns"
+
 ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        {DELETE_CUSTOMERS, CHANGE_OTHERS_ENTRIES, IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL}
+        {
+            DELETE_CUSTOMERS,
+            CHANGE_OTHERS_ENTRIES,
+            IMPORT_CUSTOMERS,
+            MERGE_CUSTOMERS,
+            ADD_ARCHIVE_MAIL,
+            MANAGE_TAGS,
+            SEND_CAMPAIGNS,
+        }
     ),
-    Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL}),
+    Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL, MANAGE_TAGS, SEND_CAMPAIGNS}),
     Role.CONTACT_CENTRE_EXPERT: frozenset({ADD_ARCHIVE_MAIL, READ_ARCHIVE_ORIGINALS}),
 }
 
