@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-APPS = ["archive", "companies", "config", "crm", "duplicates", "imports", "privacy", "registers"]
+APPS = [
+    "archive",
+    "campaigns",
+    "companies",
+    "config",
+    "crm",
+    "duplicates",
+    "followups",
+    "imports",
+    "privacy",
+    "registers",
+    "segments",
+]
 
 
 def source_files():

@@ -46,7 +46,19 @@ from .factories import (
 )
 from .url_walk import CONVERTER, project_routes
 
-APPS = ("archive", "companies", "config", "crm", "duplicates", "imports", "privacy", "registers")
+APPS = (
+    "archive",
+    "campaigns",
+    "companies",
+    "config",
+    "crm",
+    "duplicates",
+    "followups",
+    "imports",
+    "privacy",
+    "registers",
+    "segments",
+)
 HOSTILE = [
     "\x00",
     "99999999999999999999999",

@@ -32,7 +32,7 @@ from .factories import CustomerFactory, RegisterFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("registers", "crm", "privacy", "duplicates", "imports", "archive")
+PROJECT_APPS = ("registers", "crm", "followups", "segments", "privacy", "duplicates", "imports", "archive", "campaigns")
 CODES = ("131052-308T", "131052308T", "010594Y9032", "010594Y9032".replace("Y", ""))
 LANGUAGES = ("fi", "sv", "en")
 BIDI_TEXT = "Anna \u202eNIMI"
