@@ -111,13 +111,15 @@ def _chosen_values(rules: MergeRules, survivor, records: list, choices: dict[str
     return values
 
 
-def _apply_strictest(survivor: Customer, records: list[Customer]) -> None:
+def _apply_strictest(survivor, records: list) -> None:
+    # A contact person carries only the marketing objection of its own (issue 18); a customer carries both.
     for flag, at in STRICTEST_FLAGS:
+        if not hasattr(survivor, flag):
+            continue
         holding = [record for record in records if getattr(record, flag)]
         setattr(survivor, flag, bool(holding))
         times = [getattr(record, at) for record in holding if getattr(record, at) is not None]
         setattr(survivor, at, min(times) if times else None)
-    survivor.last_activity_at = max(record.last_activity_at for record in records)
 
 
 def _apply_company_facts(survivor: Customer, records: list[Customer]) -> None:
@@ -192,8 +194,9 @@ def _merge(
         deleted = merging.delete_keeping_images(merged)
         for name, value in values.items():
             setattr(survivor, name, value)
+        _apply_strictest(survivor, records)
         if rules.model is Customer:
-            _apply_strictest(survivor, records)
+            survivor.last_activity_at = max(record.last_activity_at for record in records)
             _apply_company_facts(survivor, records)
         survivor.version = max(record.version for record in records) + 1
         survivor.full_clean()

@@ -13,10 +13,12 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from crm.models import CompanyChange, ContactPerson, Customer, CustomerAlias
+from campaigns.models import Campaign, CampaignRecipient
+from crm.models import CompanyChange, ContactPerson, ContactPersonTag, Customer, CustomerAlias, CustomerTag, Tag
 from duplicates import services
 from duplicates.merging import references_to
 from duplicates.models import DuplicateCandidate
+from followups.models import FollowUp
 from imports.models import ImportedRecord
 from imports.services import import_batch_create
 from privacy.requests.models import SubjectMatch
@@ -59,6 +61,12 @@ class World:
             confirmed_by=self.handler,
             confirmed_at=_now(),
         )
+
+    def tag(self):
+        return Tag.objects.create(register=self.register, name=f"Tagi {uuid.uuid4().hex[:8]}")
+
+    def campaign(self):
+        return Campaign.objects.create(register=self.register, name="Uutiskirje", created_by=self.owner)
 
     def other(self, record):
         """A third record that can pair with `record` (for candidates and earlier merges)."""
@@ -130,7 +138,32 @@ BUILDERS = {
     ("imports.ImportedRecord", "customer"): lambda w, c: ImportedRecord.objects.create(
         batch=w.batch(), customer=c, action="created", row_number=1, version=1
     ),
+    # Issue 18: tags, follow-ups and campaign messages follow the person they are about.
+    ("crm.CustomerTag", "customer"): lambda w, c: CustomerTag.objects.create(tag=w.tag(), customer=c),
+    ("followups.FollowUp", "customer"): lambda w, c: FollowUp.objects.create(
+        customer=c, assignee=w.handler, due_on=timezone.localdate()
+    ),
+    ("campaigns.CampaignRecipient", "customer"): lambda w, c: CampaignRecipient.objects.create(
+        campaign=w.campaign(), customer=c, email="vastaanottaja@example.org", language="fi"
+    ),
     # Contact persons.
+    ("crm.ContactPersonTag", "contact_person"): lambda w, p: ContactPersonTag.objects.create(
+        tag=w.tag(), contact_person=p
+    ),
+    ("followups.FollowUp", "contact_person"): lambda w, p: FollowUp.objects.create(
+        customer=p.customer, contact_person=p, assignee=w.handler, due_on=timezone.localdate()
+    ),
+    ("privacy.ObjectionRecord", "contact_person"): lambda w, p: ObjectionRecord.objects.create(
+        customer=p.customer,
+        contact_person=p,
+        register=w.register,
+        purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
+        given_at=_now(),
+        channel=ConsentRecord.Channel.UNSUBSCRIBE,
+    ),
+    ("campaigns.CampaignRecipient", "contact_person"): lambda w, p: CampaignRecipient.objects.create(
+        campaign=w.campaign(), customer=p.customer, contact_person=p, email="yhteys@example.org", language="fi"
+    ),
     ("crm.Interaction", "contact_person"): lambda w, p: InteractionFactory(customer=p.customer, contact_person=p),
     ("privacy.SubjectMatch", "contact_person"): lambda w, p: w.request_matching(p),
     ("duplicates.DuplicateCandidate", "first_person"): lambda w, p: w.candidate(p, person=True),

@@ -167,6 +167,22 @@ def test_the_strictest_privacy_state_holds_for_the_result(register_a, handler_a)
     assert survivor.marketing_objection_at == objected_at
 
 
+def test_a_contact_persons_marketing_objection_survives_the_merge(register_a, handler_a):
+    organisation = CustomerFactory(register=register_a)
+    objected_at = timezone.now() - datetime.timedelta(days=3)
+    survivor = ContactPersonFactory(customer=organisation, first_name="Maija", last_name="Virtanen")
+    merged = ContactPersonFactory(
+        customer=organisation,
+        first_name="Maija",
+        last_name="Virtanen",
+        marketing_objection=True,
+        marketing_objection_at=objected_at,
+    )
+    services.contact_person_merge(actor=handler_a, survivor=survivor, merged=[merged])
+    survivor.refresh_from_db()
+    assert (survivor.marketing_objection, survivor.marketing_objection_at) == (True, objected_at)
+
+
 def test_old_links_lead_to_the_survivor_until_the_undo(client, register_a, handler_a, staff_b):
     survivor, merged = _pair(register_a)
     merge = services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
