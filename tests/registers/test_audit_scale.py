@@ -6,6 +6,7 @@ written (`registers.audit_scope`), the screens filter on that key through two pa
 on a full count.
 """
 
+import datetime
 import importlib
 import re
 
@@ -18,8 +19,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from archive.models import Mailbox
-from crm.models import CompanyChange, ContactPerson, Customer, MessageAttachment
+from campaigns.models import Campaign
+from crm.models import CompanyChange, ContactPerson, Customer, MessageAttachment, Tag
 from duplicates.models import CustomerMerge, DuplicateCandidate
+from followups.models import FollowUp
 from privacy.retention.redaction import delete_with_redacted_trail
 from registers import audit, views_audit
 from registers.access_log import log_access
@@ -28,6 +31,7 @@ from registers.audit_context import set_actor
 from registers.audit_scope import RegisterAuditMixin, backfill_entry_registers
 from registers.models import Role
 from registers.services import membership_end
+from segments.models import BulkAction, SavedView
 
 from ..conftest import grant
 from ..factories import (
@@ -68,6 +72,7 @@ def _make_rows(register, owner):
     ordering_client = OrderingClientFactory(register=register)
     message = ContactCentreMessageFactory(register=register, ordering_client=ordering_client)
     match = open_request_for(owner=owner, handler=owner, register=register, customer=customer)
+    view = SavedView.objects.create(register=register, owner=owner, name="Yritykset", query={"kind": "organisation"})
     return {
         "registers.Register": register,
         "registers.Membership": register.memberships.get(user=owner),
@@ -94,6 +99,15 @@ def _make_rows(register, owner):
         "duplicates.CustomerMerge": CustomerMerge.objects.create(
             register=register, customer=customer, survivor_pk=customer.pk, merged_by=owner
         ),
+        "crm.Tag": Tag.objects.create(register=register, name="Messut 2027"),
+        "followups.FollowUp": FollowUp.objects.create(
+            customer=customer, assignee=owner, due_on=datetime.date(2027, 1, 15)
+        ),
+        "segments.SavedView": view,
+        "segments.BulkAction": BulkAction.objects.create(
+            register=register, actor=owner, kind=BulkAction.Kind.TAG_ADD, saved_view=view
+        ),
+        "campaigns.Campaign": Campaign.objects.create(register=register, name="Uutiskirje", created_by=owner),
     }
 
 
