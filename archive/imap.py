@@ -61,6 +61,10 @@ class _PollError(Exception):
         self.folder = folder
 
 
+# The campaigns' bounce reader catches the same reasons.
+PollError = _PollError
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -70,17 +74,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _connect(mailbox: Mailbox) -> IMAPClient:
+def imap_connect(server) -> IMAPClient:
+    """Open an IMAP connection to `server` (anything with host, port and security as a Mailbox has them).
+
+    Shared with the campaigns' bounce reader (campaigns.bounces). A connection without encryption is refused
+    unless the server is on this machine.
+    """
     timeout = settings.ARCHIVE_IMAP_TIMEOUT
-    if mailbox.security == Mailbox.Security.PLAIN and not _is_loopback(mailbox.host):
+    if server.security == Mailbox.Security.PLAIN and not _is_loopback(server.host):
         raise _PollError(Mailbox.Problem.PLAIN_REMOTE)
-    if mailbox.security == Mailbox.Security.TLS:
+    if server.security == Mailbox.Security.TLS:
         client = IMAPClient(
-            mailbox.host, port=mailbox.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=timeout
+            server.host, port=server.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=timeout
         )
     else:
-        client = IMAPClient(mailbox.host, port=mailbox.port, ssl=False, timeout=timeout)
-        if mailbox.security == Mailbox.Security.STARTTLS:
+        client = IMAPClient(server.host, port=server.port, ssl=False, timeout=timeout)
+        if server.security == Mailbox.Security.STARTTLS:
             client.starttls(ssl.create_default_context())
     # imaplib's trace would log every line the server sends, message content included.
     with contextlib.suppress(AttributeError):
@@ -90,30 +99,42 @@ def _connect(mailbox: Mailbox) -> IMAPClient:
     return client
 
 
+_connect = imap_connect
+
+
 @contextlib.contextmanager
 def _mailbox_lock(mailbox: Mailbox):
     """Yield whether this process may read the mailbox now; at most one process at a time does."""
+    with process_lock(_LOCK_NAMESPACE, mailbox.pk, cache_key=f"archive:mailbox-poll:{mailbox.pk}") as held:
+        yield held
+
+
+@contextlib.contextmanager
+def process_lock(namespace: int, pk: int, *, cache_key: str, cache_seconds: int = _CACHE_LOCK_SECONDS):
+    """Yield whether this process holds the lock (namespace, pk) now; at most one process at a time does.
+
+    Shared with the campaigns (campaigns.sending, campaigns.bounces), each with a namespace of its own.
+    """
     if connection.vendor == "postgresql":
         # A session-level advisory lock, not a row lock in a transaction: the poll commits batch by batch, so
         # no transaction lasts as long as the poll, and the server frees the lock the moment the holder's
         # connection ends, so a killed worker never keeps a mailbox locked.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, mailbox.pk])
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, pk])
             held = cursor.fetchone()[0]
         try:
             yield held
         finally:
             if held:
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, mailbox.pk])
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, pk])
         return
-    key = f"archive:mailbox-poll:{mailbox.pk}"
-    held = cache.add(key, 1, _CACHE_LOCK_SECONDS)
+    held = cache.add(cache_key, 1, cache_seconds)
     try:
         yield held
     finally:
         if held:
-            cache.delete(key)
+            cache.delete(cache_key)
 
 
 def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
@@ -202,14 +223,23 @@ def _last_uid_advance(state: MailboxFolder, batch: list[int]) -> None:
 
 
 def _login(client: IMAPClient, mailbox: Mailbox) -> None:
-    password = mailbox.password()
-    if (mailbox.username + password).isascii():
-        client.login(mailbox.username, password)
+    imap_login(client, mailbox.username, mailbox.password())
+
+
+def imap_login(client: IMAPClient, username: str, password: str) -> None:
+    """Log in with LOGIN, or SASL PLAIN when the user name or password is not ASCII (shared with campaigns)."""
+    if (username + password).isascii():
+        client.login(username, password)
     elif client.has_capability("AUTH=PLAIN"):
         # LOGIN carries ASCII only; SASL PLAIN carries UTF-8 (RFC 4616).
-        client.plain_login(mailbox.username, password)
+        client.plain_login(username, password)
     else:
         raise _PollError(Mailbox.Problem.LOGIN)
+
+
+def problem_reason(error: BaseException) -> dict:
+    """Return {"problem": Mailbox.Problem[, "folder": ...]} for an error of a mailbox read (shared with campaigns)."""
+    return _reason(error)
 
 
 def _reason(error: BaseException) -> dict:
