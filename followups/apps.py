@@ -11,6 +11,9 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from crm import timeline as crm_timeline
+
+        from . import models, timeline
 
         auditlog.register(models.FollowUp, exclude_fields=["updated_at"])
+        crm_timeline.register(timeline.LETTER, rows=timeline.rows, present=timeline.present)

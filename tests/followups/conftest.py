@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
