@@ -20,7 +20,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 @admin.register(Register)
 class RegisterAdmin(admin.ModelAdmin):
     list_display = ["name_fi", "slug", "organisation", "parent", "kind", "retention_months", "updated_at"]
-    list_filter = ["kind", "organisation", "automated_decision_making"]
+    list_filter = ["kind", "organisation", "automated_decision_making", "direct_marketing"]
     search_fields = ["name_fi", "name_sv", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_fi"]}
     readonly_fields = ["code", "created_at", "updated_at", "description_links"]

@@ -422,7 +422,17 @@ def description_sections(content: dict, language: str) -> list[Section]:
             [processors],
             True,
         ),
-        ("purposes", _("Purposes of processing"), _text(purposes.text), [], [purposes], True),
+        (
+            "purposes",
+            _("Purposes of processing"),
+            _text(purposes.text),
+            # Campaign e-mail is offered only where this is published (issue 18).
+            [_("Direct marketing to the register's customers; every message has a link to forbid it.")]
+            if content.get("direct_marketing")
+            else [],
+            [purposes],
+            True,
+        ),
         (
             "legal_basis",
             _("Legal basis of processing"),

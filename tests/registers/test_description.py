@@ -3,7 +3,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from registers.description import (
     ERROR_NOTHING_CHANGED,
@@ -118,8 +118,19 @@ def test_a_contact_centre_description_states_the_archive_rules(client, settings)
 
 def test_a_register_without_retention_period_says_data_is_kept_until_erasure(described):
     described.retention_months = None
-    sections = {s.key: s for s in description_sections(description_snapshot(described), "en")}
+    with translation.override("en"):  # the items are gettext's: the active language, whatever the test before
+        sections = {s.key: s for s in description_sections(description_snapshot(described), "en")}
     assert any("kept until its erasure is requested" in item for item in sections["retention"].items)
+
+
+def test_a_register_that_allows_direct_marketing_says_so_under_its_purposes(described):
+    with translation.override("en"):
+        described.direct_marketing = False
+        silent = {s.key: s for s in description_sections(description_snapshot(described), "en")}
+        described.direct_marketing = True
+        stated = {s.key: s for s in description_sections(description_snapshot(described), "en")}
+    assert not any("Direct marketing" in item for item in silent["purposes"].items)
+    assert any("Direct marketing" in item for item in stated["purposes"].items)
 
 
 def test_publishing_keeps_each_version_with_who_when_and_what_changed(described, owner_a):
