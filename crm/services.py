@@ -239,6 +239,22 @@ def customer_marketing_objection_set(*, actor, customer: Customer) -> Customer:
 
 
 @transaction.atomic
+def contact_person_marketing_objection_set(*, actor, contact_person: ContactPerson) -> ContactPerson:
+    """Record that a contact person objects to direct marketing to themself (GDPR 21(3)), whatever their
+    organisation's own choice: campaigns to the organisation's contact persons leave them out."""
+    current = ContactPerson.objects.select_for_update().get(pk=contact_person.pk)
+    if current.marketing_objection:
+        return current
+    current.marketing_objection = True
+    current.marketing_objection_at = timezone.now()
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save(update_fields=["marketing_objection", "marketing_objection_at", "version", "updated_at"])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
 def customer_restriction_set(*, actor, customer: Customer, restricted: bool) -> Customer:
     """Restrict processing of the customer's data to storage (GDPR 18), or lift the restriction."""
     current = Customer.objects.select_for_update().get(pk=customer.pk)

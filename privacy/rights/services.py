@@ -72,17 +72,22 @@ def objection_apply(*, request: DataSubjectRequest, actor) -> list[ObjectionReco
     require(request, kinds=(Kind.OBJECTION,), states=(State.IN_PROGRESS,))
     now = timezone.now()
     records = []
+    common = {
+        "purpose": ObjectionRecord.Purpose.DIRECT_MARKETING,
+        "given_at": now,
+        "channel": _channel(request),
+        "request": request,
+        "recorded_by": actor,
+    }
     for customer in matched_customers(request):
         crm_services.customer_marketing_objection_set(actor=actor, customer=customer)
+        records.append(ObjectionRecord.objects.create(customer=customer, register=customer.register, **common))
+    # A contact person found for the request objects for themself; their organisation's choice is its own.
+    for match in request.matches.exclude(contact_person=None).select_related("contact_person__customer__register"):
+        person = crm_services.contact_person_marketing_objection_set(actor=actor, contact_person=match.contact_person)
         records.append(
             ObjectionRecord.objects.create(
-                customer=customer,
-                register=customer.register,
-                purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
-                given_at=now,
-                channel=_channel(request),
-                request=request,
-                recorded_by=actor,
+                customer=person.customer, contact_person=person, register=person.customer.register, **common
             )
         )
     request_event_add(

@@ -15,7 +15,7 @@ from privacy.rights.models import ObjectionRecord
 from registers.models import Role
 
 from ...conftest import grant
-from ...factories import PersonCustomerFactory, RegisterFactory
+from ...factories import ContactPersonFactory, CustomerFactory, PersonCustomerFactory, RegisterFactory
 from .. import rights_steps
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +111,19 @@ def test_the_button_is_post_only_404_for_another_register_and_403_for_read_only(
     assert client.post(url).status_code == 302
     customer.refresh_from_db()
     assert customer.marketing_objection
+
+
+def test_a_contact_person_objects_for_themself_and_their_organisation_is_left_as_it_was(register_a, handler_a):
+    organisation = CustomerFactory(register=register_a, organisation_name="Kieltäjä Oy")
+    person = ContactPersonFactory(customer=organisation, first_name="Kaisa", last_name="Kieltäjä")
+    request = rights_steps.in_progress([register_a], handler_a, kind=Kind.OBJECTION, records=[person])
+
+    rights.objection_apply(request=request, actor=handler_a)
+
+    person.refresh_from_db()
+    organisation.refresh_from_db()
+    assert person.marketing_objection
+    assert person.marketing_objection_at is not None
+    assert not organisation.marketing_objection
+    record = ObjectionRecord.objects.get(contact_person=person)
+    assert (record.customer, record.register, record.request) == (organisation, register_a, request)
