@@ -25,7 +25,17 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
+from crm.models import (
+    ContactCentreMessage,
+    ContactPerson,
+    ContactPersonTag,
+    Customer,
+    CustomerTag,
+    Interaction,
+    Invoice,
+    Tag,
+)
+from followups.models import FollowUp
 from registers.description import description_content_on, description_sections
 
 from .models import DataSubjectRequest, Redaction, SubjectMatch
@@ -101,42 +111,71 @@ class _Collector:
 
     def interactions(self, queryset) -> list[dict]:
         rows = []
-        others_note = _("another person's data")
         for interaction in queryset.select_related("contact_person").order_by("occurred_at", "id"):
-            person = interaction.contact_person
-            if person is None:
-                contact = ""
-            elif person.pk in self.matched_people:
-                contact = person.display_name
-            else:
-                contact = _withheld(others_note)
-                self.redact(item=f"interaction:{interaction.code}:contact_person", note=str(others_note))
             rows.append(
                 {
                     "date": _value(interaction, "occurred_at"),
                     "kind": interaction.get_kind_display(),
                     "subject": interaction.subject,
                     "text": interaction.text,
-                    "contact_person": contact,
+                    "contact_person": self._contact_of(
+                        f"interaction:{interaction.code}:contact_person", interaction.contact_person
+                    ),
                 }
             )
         self.counted += len(rows)
         return rows
+
+    def _contact_of(self, item: str, person: ContactPerson | None) -> str:
+        if person is None:
+            return ""
+        if person.pk in self.matched_people:
+            return person.display_name
+        others_note = _("another person's data")
+        self.redact(item=item, note=str(others_note))
+        return _withheld(others_note)
+
+    def followups(self, queryset) -> list[dict]:
+        """The follow-ups about the person, open and done: what was to be done and when (never who did it)."""
+        rows = []
+        for followup in queryset.select_related("contact_person").order_by("due_on", "id"):
+            rows.append(
+                {
+                    "due": _value(followup, "due_on"),
+                    "note": followup.note,
+                    "done": _value(followup, "done_at"),
+                    "contact_person": self._contact_of(
+                        f"followup:{followup.code}:contact_person", followup.contact_person
+                    ),
+                }
+            )
+        self.counted += len(rows)
+        return rows
+
+    @staticmethod
+    def tags(links) -> list[dict]:
+        """The register's labels put on the person, as one more field of the record (empty when there are none)."""
+        names = sorted(set(links.values_list("tag__name", flat=True)), key=str.casefold)
+        if not names:
+            return []
+        return [{"name": "tags", "label": str(Tag._meta.verbose_name_plural), "value": ", ".join(names)}]
 
     def customer(self, customer: Customer) -> dict:
         record = {
             "type": "customer",
             "title": str(Customer._meta.verbose_name),
             "name": customer.display_name,
-            "fields": _fields(customer, CUSTOMER_FIELDS),
+            "fields": [*_fields(customer, CUSTOMER_FIELDS), *self.tags(CustomerTag.objects.filter(customer=customer))],
             "interactions": self.interactions(Interaction.objects.filter(customer=customer)),
+            "followups": self.followups(FollowUp.objects.filter(customer=customer)),
             "invoices": [_fields(invoice, INVOICE_FIELDS) for invoice in Invoice.objects.filter(customer=customer)],
             "contact_persons": [],
             "withheld_contact_persons": 0,
         }
         for person in ContactPerson.objects.filter(customer=customer):
             if person.pk in self.matched_people:
-                record["contact_persons"].append(_fields(person, CONTACT_PERSON_FIELDS))
+                tags = self.tags(ContactPersonTag.objects.filter(contact_person=person))
+                record["contact_persons"].append([*_fields(person, CONTACT_PERSON_FIELDS), *tags])
             else:
                 record["withheld_contact_persons"] += 1
                 self.redact(item=f"contact_person:{person.code}", note=_("contact person of the organisation"))
@@ -150,8 +189,12 @@ class _Collector:
             "title": str(ContactPerson._meta.verbose_name),
             "name": person.display_name,
             "organisation": person.customer.organisation_name,
-            "fields": _fields(person, CONTACT_PERSON_FIELDS),
+            "fields": [
+                *_fields(person, CONTACT_PERSON_FIELDS),
+                *self.tags(ContactPersonTag.objects.filter(contact_person=person)),
+            ],
             "interactions": self.interactions(Interaction.objects.filter(contact_person=person)),
+            "followups": self.followups(FollowUp.objects.filter(contact_person=person)),
         }
 
     def message(self, message: ContactCentreMessage) -> dict:
