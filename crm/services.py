@@ -91,6 +91,12 @@ def _require_entry_right(actor, interaction: Interaction) -> None:
         raise PermissionDenied(ERROR_OTHERS_ENTRY)
 
 
+def _clear_bounce(record, old_email: str) -> None:
+    # A bounce was about the old address: a corrected one may be written to again (issue 18, campaigns.bounces).
+    if record.email.casefold() != old_email.casefold():
+        record.email_bounced_at = None
+
+
 @transaction.atomic
 def customer_create(*, actor, register: Register, data: dict[str, Any], company_record: dict | None = None) -> Customer:
     """Add a customer to a register, with the company register's facts when the user confirmed them."""
@@ -115,9 +121,10 @@ def customer_update(*, actor, customer: Customer, data: dict[str, Any], version:
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
     _refuse_rights_fields(data)
-    was_objecting = current.marketing_objection
+    was_objecting, old_email = current.marketing_objection, current.email
     _apply(current, data)
     _stamp_marketing_objection(current, was_objecting=was_objecting)
+    _clear_bounce(current, old_email)
     current.last_activity_at = timezone.now()
     current.full_clean()
     current.version = F("version") + 1
@@ -163,7 +170,9 @@ def contact_person_update(*, actor, person: ContactPerson, data: dict[str, Any],
     _guard_restriction(current.customer)
     if current.version != version:
         raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
+    old_email = current.email
     _apply(current, data)
+    _clear_bounce(current, old_email)
     current.full_clean()
     current.version = F("version") + 1
     with set_actor(actor):

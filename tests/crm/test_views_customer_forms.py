@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from crm.forms import ERROR_TIME_OUT_OF_RANGE
 from crm.models import ContactPerson, Customer, Interaction
@@ -9,6 +9,7 @@ from crm.services import (
     ERROR_EDIT_CONFLICT,
     ERROR_RESTRICTED,
     ERROR_RIGHTS_FIELD,
+    contact_person_update,
     customer_update,
 )
 from crm.services import customer_marketing_objection_set as marketing_objection_set
@@ -402,3 +403,18 @@ class TestInteractions:
         client.force_login(staff_a)
         response = client.post(self.url("create", customer), {"kind": "note", "occurred_at": "2026-03-02T14:30"})
         assert field_errors(response, "subject") == ["This field is required."]
+
+
+def test_a_corrected_address_clears_the_bounce_mark_and_an_unchanged_one_keeps_it(staff_a, register_a):
+    bounced = timezone.now()
+    customer = CustomerFactory(register=register_a, email="vanha@example.fi", email_bounced_at=bounced)
+    customer = customer_update(actor=staff_a, customer=customer, data={"city": "Espoo"}, version=1)
+    assert customer.email_bounced_at == bounced
+    customer = customer_update(actor=staff_a, customer=customer, data={"email": "uusi@example.fi"}, version=2)
+    assert customer.email_bounced_at is None
+
+    person = ContactPersonFactory(customer=customer, email="vanha@example.fi", email_bounced_at=bounced)
+    person = contact_person_update(actor=staff_a, person=person, data={"email": "Vanha@Example.fi"}, version=1)
+    assert person.email_bounced_at == bounced
+    person = contact_person_update(actor=staff_a, person=person, data={"email": "uusi@example.fi"}, version=2)
+    assert person.email_bounced_at is None
