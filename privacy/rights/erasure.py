@@ -36,7 +36,8 @@ from django.dispatch import Signal
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
+from crm.models import ContactCentreMessage, ContactPerson, Customer, CustomerTag, Interaction, Invoice
+from followups.models import FollowUp
 from privacy.requests.models import DataSubjectRequest, RequestEvent
 from privacy.requests.workflow import request_event_add, request_instance_sync
 from privacy.retention.models import HoldType, PurgeKind
@@ -407,6 +408,11 @@ def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
     with disable_auditlog():
         customer.save()
     customer.refresh_from_db()
+    # The claim needs none of the daily work about the person: their follow-ups and tags go (issue 18).
+    delete_with_redacted_trail(
+        FollowUp.objects.filter(customer=customer), actor_id=actor.pk, object_repr=ERASED_REPR, additional=marker
+    )
+    CustomerTag.objects.filter(customer=customer).delete()
     audit_trail_redact(model=Customer, pks=[customer.pk], object_repr=str(customer), additional=marker)
     audit_trail_log_update(
         instance=customer,
@@ -439,6 +445,14 @@ def _execute_action(action: ErasureAction, *, actor, marker: dict, now, patterns
         _redact_mention(action, actor=actor, marker=marker, patterns=patterns)
     elif action.action == Action.DELETE:
         model = OBJECT_MODELS[action.object_type]
+        if model is ContactPerson:
+            # A follow-up about the person would stay on the organisation (SET_NULL) with a note about them.
+            delete_with_redacted_trail(
+                FollowUp.objects.filter(contact_person__code=action.object_code),
+                actor_id=actor.pk,
+                object_repr=ERASED_REPR,
+                additional=marker,
+            )
         delete_with_redacted_trail(
             model.objects.filter(code=action.object_code), actor_id=actor.pk, object_repr=ERASED_REPR, additional=marker
         )

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm import services as crm_services
-from crm.models import ContactPerson, Customer, Interaction, Invoice
+from crm.models import ContactPerson, Customer, CustomerTag, Interaction, Invoice, Tag
+from followups.models import FollowUp
 from privacy.requests.models import DataSubjectRequest
 from privacy.retention.holds import legal_hold_place
 from privacy.rights import erasure
@@ -347,3 +348,26 @@ def test_two_approvers_executing_at_once_one_wins_and_the_other_sees_it_done(reg
         ).count()
         == 1
     )
+
+
+def test_the_daily_work_about_an_erased_person_goes_with_them(register_a, handler_a, owner_a):
+    """Follow-ups and tags (issue 18): a minimised customer keeps none; an erased contact person's go too."""
+    held = PersonCustomerFactory(register=register_a)
+    InvoiceFactory(customer=held, status=Invoice.Status.OPEN)
+    tag = Tag.objects.create(register=register_a, name="Messut")
+    CustomerTag.objects.create(tag=tag, customer=held)
+    FollowUp.objects.create(customer=held, assignee=handler_a, due_on=timezone.localdate(), note="Soita laskusta")
+    organisation = CustomerFactory(register=register_a)
+    person = ContactPersonFactory(customer=organisation)
+    FollowUp.objects.create(
+        customer=organisation, contact_person=person, assignee=handler_a, due_on=timezone.localdate(), note="Soita"
+    )
+    kept = FollowUp.objects.create(customer=organisation, assignee=handler_a, due_on=timezone.localdate())
+    request = reviewed(register_a, handler_a, [held, person])
+
+    erasure.erasure_execute(request=request, actor=owner_a, text="Your open invoice keeps your customer record.")
+
+    assert Customer.objects.filter(pk=held.pk).exists()
+    assert not FollowUp.objects.filter(customer=held).exists()
+    assert not CustomerTag.objects.filter(customer=held).exists()
+    assert list(FollowUp.objects.filter(customer=organisation)) == [kept]
