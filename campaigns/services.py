@@ -134,7 +134,7 @@ def campaign_queue(*, actor, campaign: Campaign) -> Campaign:
 
     The rows are created in batches of bulk inserts (one per 2,000 recipients), the counts in one query.
     """
-    current = Campaign.objects.select_for_update().select_related("register", "segment").get(pk=campaign.pk)
+    current = Campaign.objects.select_for_update(of=("self",)).select_related("register", "segment").get(pk=campaign.pk)
     if current.state != State.DRAFT:
         raise ValidationError(ERROR_NOT_DRAFT, code="not_draft")
     counted = audiences.audience_count(user=actor, campaign=current)
