@@ -107,6 +107,8 @@ class ListRow:
     # (text, badge class) of the legal flags, shown next to the name: a staff user looking for the
     # customer sees at once that processing is restricted or that no marketing may be sent.
     flags: tuple[tuple[str, str], ...]
+    # The customer's code, for the list's selection checkbox (segments' bulk actions).
+    code: str = ""
 
 
 def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[ListRow]:
@@ -144,6 +146,7 @@ def list_rows(register: Register, rows, columns: list[exports.Column]) -> list[L
                     )
                     if on
                 ),
+                code=str(code),
             )
         )
     return prepared

@@ -5,6 +5,7 @@ user was not granted) and reads personal data only through `crm.selectors`.
 Changes go through `crm.services`; read-only roles get 403 on every form.
 """
 
+import uuid
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,8 @@ from registers.access_log import log_access
 from registers.models import Register
 from registers.sealing import SealBrokenError, unseal
 from registers.spreadsheet import spreadsheet_row
+from segments import selectors as segment_selectors
+from segments.models import BulkAction
 
 from . import company_refresh, company_register, display, exports, selectors, services, similarity
 from .forms import (
@@ -44,6 +47,8 @@ from .mail import parse
 from .models import ContactCentreMessage, Customer
 
 PAGE_SIZE = 50
+# Customers a download of a ticked selection names at most (a page shows PAGE_SIZE; more is "all that match").
+PICKED_MAX = 1000
 # A search or filter counts its matches up to this many: counting every match
 # of a common term at 100,000 customers costs more than the page itself.
 COUNT_CAP = 1000
@@ -84,10 +89,41 @@ def _filters(form) -> dict:
     return {name: value for name, value in getattr(form, "cleaned_data", {}).items() if value not in (None, "")}
 
 
-def _filtered_customers(request, register: Register):
-    form = CustomerFilterForm(request.GET or None, register=register)
+def _list_query(request, register: Register):
+    """Return the list's parameters and the saved view applied (`?view=<code>`, 404 for one the user may not use).
+
+    The view's search, filters and sort come first; a parameter in the URL overrides its own (an emptied
+    field too), so the form on the page narrows or widens a view as it does the plain list.
+    """
+    code = request.GET.get("view")
+    saved_view = None
+    if code:
+        saved_view = segment_selectors.saved_view_get_for_user(user=request.user, register=register, code=code)
+    data = dict(saved_view.query) if saved_view is not None else {}
+    data.update((name, request.GET[name]) for name in segment_selectors.QUERY_FIELDS if name in request.GET)
+    return data, saved_view
+
+
+def _picked_codes(request) -> list[str]:
+    """The customer codes a selection's download names (`customer=<code>`), valid ones only."""
+    codes = []
+    for code in request.GET.getlist("customer")[:PICKED_MAX]:
+        try:
+            codes.append(uuid.UUID(code))
+        except ValueError:
+            continue
+    return codes
+
+
+def _filtered_customers(request, register: Register, *, with_view: bool = False):
+    data, saved_view = _list_query(request, register)
+    form = CustomerFilterForm(data or None, register=register)
     form.is_valid()
     customers = selectors.customer_list(user=request.user, register=register, **form.selector_kwargs())
+    if "customer" in request.GET:
+        customers = customers.filter(code__in=_picked_codes(request))
+    if with_view:
+        return form, customers, saved_view
     return form, customers
 
 
@@ -107,12 +143,14 @@ def customer_list(request, register):
     register, registers = _workspace(request, slug, kind=None)
     if register.kind == Register.Kind.CONTACT_CENTRE:
         return redirect("crm:message-list", register=register.slug)
-    form, customers = _filtered_customers(request, register)
-    columns = exports.list_columns(register)
+    form, customers, saved_view = _filtered_customers(request, register, with_view=True)
+    columns = segment_selectors.list_columns_for(register, saved_view)
     names = [*display.LIST_FIELDS, *(column.name for column in columns)]
     narrowed = any(value for name, value in form.selector_kwargs().items() if name != "ordering")
     paginator = display.CustomerPaginator(customers, PAGE_SIZE, fields=names, cap=COUNT_CAP if narrowed else None)
     page = paginator.get_page(display.page_number(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = _context(
         register,
         registers,
@@ -125,11 +163,21 @@ def customer_list(request, register):
         collects_address=register.collects("address"),
         can_import=selectors.user_may_import(user=request.user, register=register),
         company_register_on=company_register.lookup_available(),
+        saved_view=saved_view,
+        list_query=query.urlencode(),
+        filter_query=urlencode(segment_selectors.query_from(form.data)) if form.is_bound else "",
         **_contact_hits(request.user, register, form),
     )
     # Search as you type replaces only the results; a full load renders the page.
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "crm/_customer_results.html", context)
+    context.update(
+        saved_views=list(segment_selectors.saved_views_for(user=request.user, register=register)),
+        all_columns=exports.list_columns(register),
+        bulk_tags=form.fields["tag"].choices[1:] if "tag" in form.fields else [],
+        bulk_assignees=list(segment_selectors.assignee_list(register=register)) if register.can_change else [],
+        bulk_kinds=BulkAction.Kind.choices,
+    )
     return render(request, "crm/customer_list.html", context)
 
 

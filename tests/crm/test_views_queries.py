@@ -20,9 +20,15 @@ from ..factories import ContactPersonFactory, CustomerFactory, InteractionFactor
 
 pytestmark = pytest.mark.django_db
 
-LIST_BUDGET = 4  # registers (with the change permission), the tags of the filter, count, page
-SEARCH_BUDGET = LIST_BUDGET + 1  # and the contact persons the search finds (issue 13)
-DETAIL_BUDGET = 3  # customer with its register and contact persons, access-log entry, timeline (one UNION)
+# The results as you type (htmx): registers (with the change permission), the tags of the filter, count, page.
+RESULTS_BUDGET = 4
+# The whole page adds the user's and shared saved views and the follow-up assignees of the bulk form (issue 18).
+LIST_BUDGET = RESULTS_BUDGET + 2
+# And the contact persons the search finds (issue 13), and the register's tag the search may name (issue 18).
+SEARCH_BUDGET = RESULTS_BUDGET + 2
+# Customer with its register and contact persons, access-log entry, timeline (one UNION); the tag panel (one query,
+# the register's tags marked) and the open follow-ups (issue 18).
+DETAIL_BUDGET = 5
 
 
 def count_queries(client, url, **headers) -> int:
@@ -69,6 +75,19 @@ def test_the_list_costs_the_same_for_few_and_many_customers(signed_in, register_
     assert count_queries(signed_in, url + "?page=3") == few
     assert count_queries(signed_in, url + "?kind=organisation&language=fi&marketing=no&inactive_months=1") == few
     assert few - fixed_cost <= LIST_BUDGET
+
+
+def test_a_saved_view_costs_what_the_list_costs(signed_in, register_a, staff_a, fixed_cost):
+    from segments.models import SavedView
+
+    make_customers(register_a, 30)
+    view = SavedView.objects.create(
+        register=register_a, owner=staff_a, name="Oy", query={"kind": "organisation"}, columns=["email"]
+    )
+    url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
+    plain = count_queries(signed_in, url + "?kind=organisation")
+    # The view itself is the one query more.
+    assert count_queries(signed_in, url + f"?view={view.code}") == plain + 1
 
 
 def test_the_list_costs_the_same_whatever_the_page_size(signed_in, register_a, monkeypatch):
@@ -133,16 +152,19 @@ def test_the_whole_request_stays_within_the_issue_budgets(signed_in, register_a)
     signed_in.get(list_url)
     assert count_queries(signed_in, list_url) <= 10
     assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") <= 10
-    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) <= 7
+    results = {"HX-Request": "true", "HX-Target": "customer-results"}
+    # As you type: the results only (issue 18 added the lookup of a tag the search names).
+    assert count_queries(signed_in, list_url + "?q=yritys", **results) <= 9
     assert count_queries(signed_in, customer.get_absolute_url()) <= 10
 
 
 def test_the_whole_request_meets_the_budgets_of_issue_14(signed_in, register_a, staff_a):
     """Every query of the request counted: session, user, `user_access`, then the page's own.
 
-    List and filtered list: register, count, page (6). Search: and the contact persons it finds (7).
-    Customer page: the customer with its register and contact persons, the access-log entry and the
-    timeline (6), for a person and for an organisation alike.
+    List and filtered list: register, the filter's tags, count, page, saved views, follow-up assignees (9).
+    Search results as you type: register, tags, the tag the search names, count, page and the contact persons
+    it finds (9). Customer page: the customer with its register and contact persons, the access-log entry,
+    the timeline, the tag panel and the follow-ups (8), for a person and for an organisation alike.
     """
     make_customers(register_a, 3)
     organisation = register_a.customers.filter(kind="organisation").first()
@@ -151,11 +173,12 @@ def test_the_whole_request_meets_the_budgets_of_issue_14(signed_in, register_a, 
     list_url = reverse("crm:customer-list", kwargs={"register": register_a.slug})
     signed_in.get(list_url)
     signed_in.get(organisation.get_absolute_url())  # SQLite's connection asks once whether it has JSON functions.
-    assert count_queries(signed_in, list_url) == 6
-    assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") == 6
-    assert count_queries(signed_in, list_url + "?q=yritys", **{"HX-Request": "true"}) == 7
-    assert count_queries(signed_in, person.get_absolute_url()) == 6
-    assert count_queries(signed_in, organisation.get_absolute_url()) == 6
+    assert count_queries(signed_in, list_url) == 9
+    assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") == 9
+    results = {"HX-Request": "true", "HX-Target": "customer-results"}
+    assert count_queries(signed_in, list_url + "?q=yritys", **results) == 9
+    assert count_queries(signed_in, person.get_absolute_url()) == 8
+    assert count_queries(signed_in, organisation.get_absolute_url()) == 8
     assert count_queries(signed_in, reverse("password_change")) == 3
 
 
