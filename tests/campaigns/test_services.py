@@ -138,3 +138,14 @@ def test_the_queue_counts_in_constant_queries(register, actor, django_assert_max
     with django_assert_max_num_queries(20):
         services.campaign_queue(actor=actor, campaign=campaign)
     assert campaign.recipients.count() == 20
+
+
+def test_a_colleagues_private_segment_reaches_nobody_when_another_user_queues(register, actor):
+    person(register, email="kept@example.fi", language="sv")
+    colleague = sender(register, "colleague")
+    private = SavedView.objects.create(register=register, owner=colleague, name="Oma", query={"language": "sv"})
+    campaign = campaign_draft(actor=colleague, register=register, segment=private)
+    assert audience.audience_count(user=colleague, campaign=campaign).eligible == 1
+    with pytest.raises(ValidationError):
+        services.campaign_queue(actor=actor, campaign=campaign)
+    assert not CampaignRecipient.objects.exists()
