@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -16,11 +16,6 @@ from registers.models import Membership, Register
 from registers.selectors import register_ids, user_can
 
 from .models import FollowUp
-
-
-def _overdue_first(queryset: QuerySet[FollowUp], today: datetime.date) -> QuerySet[FollowUp]:
-    overdue = Case(When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return queryset.annotate(overdue_rank=overdue).order_by("overdue_rank", "due_on", "id")
 
 
 def followups_for_customer(*, user, customer: Customer, open_only: bool = True) -> QuerySet[FollowUp]:
@@ -42,11 +37,12 @@ def my_followups(*, user, limit: int | None = None) -> QuerySet[FollowUp]:
     visible = register_ids(user=user)
     if not visible:
         return FollowUp.objects.none()
-    queryset = _overdue_first(
+    # Overdue ones are those due earliest, so the due date alone puts them first.
+    queryset = (
         FollowUp.objects.open()
         .filter(assignee=user, customer__register_id__in=sorted(visible))
-        .select_related("customer__register", "contact_person"),
-        timezone.localdate(),
+        .select_related("customer__register", "contact_person")
+        .order_by("due_on", "id")
     )
     return queryset[:limit] if limit is not None else queryset
 
