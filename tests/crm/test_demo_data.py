@@ -8,19 +8,24 @@ from django.core.management import call_command
 from django.utils import timezone
 from stdnum.fi import ytunnus
 
+from campaigns.models import Campaign
 from crm.models import (
     CallRecording,
     ContactCentreMessage,
     ContactPerson,
     Customer,
+    CustomerTag,
     Interaction,
     Invoice,
     OrderingClient,
+    Tag,
 )
 from crm.selectors import customer_list, message_list
+from followups.models import FollowUp
 from registers import demo_registers
 from registers.models import Membership, Organisation, Register, RegisterGroupObjectPermission
 from registers.selectors import register_list
+from segments.models import SavedView
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +50,11 @@ MODELS = [
     OrderingClient,
     ContactCentreMessage,
     CallRecording,
+    Tag,
+    CustomerTag,
+    FollowUp,
+    SavedView,
+    Campaign,
     LogEntry,
 ]
 
@@ -155,3 +165,20 @@ def test_demo_people_appear_once_and_timelines_hold_only_the_past():
         assert times == sorted(times, reverse=True)
         assert all(at < started for at in times)
         assert customer.created_at <= min(times)
+
+
+def test_demo_users_have_daily_work_and_campaigns_only_where_marketing_is_allowed():
+    call_command("load_demo")
+    staff = get_user_model().objects.get(username="hki.tourism.staff")
+    today = timezone.localdate()
+    due = FollowUp.objects.filter(assignee=staff, done_at__isnull=True)
+    assert due.filter(due_on__lt=today).exists()
+    assert due.filter(due_on=today).exists()
+    assert SavedView.objects.filter(shared=True, register__slug="helsinki-tourism-convention").exists()
+    campaign_registers = set(Campaign.objects.values_list("register__slug", flat=True))
+    assert campaign_registers == {
+        "helsinki-tourism-convention",
+        "helsinki-business-development",
+        "company-customer-register",
+    }
+    assert CustomerTag.objects.filter(tag__register__slug="kemi-vitality-crm").exists()

@@ -83,6 +83,9 @@ class Command(BaseCommand):
         # A few customers entered twice, and the nightly scan's likely duplicates (issue 16).
         if apps.is_installed("duplicates"):
             call_command("load_demo_duplicates", stdout=self.stdout)
+        # Tags, a shared segment, follow-ups and a draft campaign (issue 18), from the app at the top of the arrows.
+        if apps.is_installed("campaigns"):
+            call_command("load_demo_daily_work", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
