@@ -234,3 +234,12 @@ def test_the_objection_takes_effect_in_every_register_and_the_next_queue_leaves_
     services.campaign_queue(actor=second_owner, campaign=later)
     assert list(later.recipients.values_list("email", flat=True)) == ["someone@example.fi"]
     assert Campaign.objects.get(pk=later.pk).exclusions["objection"] == 1
+
+
+def test_a_main_user_without_a_role_in_the_register_gets_404(client, campaign, main_user):
+    client.force_login(main_user)
+    for name, (url, has_post) in urls(campaign).items():
+        if has_post:
+            assert client.post(url, {}).status_code == 404, name
+        if name not in ("test-send", "queue", "cancel"):
+            assert client.get(url).status_code == 404, name
