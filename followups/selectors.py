@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -18,14 +18,23 @@ from registers.selectors import register_ids, user_can
 from .models import FollowUp
 
 
-def followups_for_customer(*, user, customer: Customer, open_only: bool = True) -> QuerySet[FollowUp]:
-    """Return the customer's follow-ups (open ones by default) if the user may see its register, due first."""
+def followups_for_customer(
+    *, user, customer: Customer, done_since: datetime.datetime | None = None
+) -> QuerySet[FollowUp]:
+    """Return the customer's open follow-ups, and those done since `done_since`, if the user may see its register.
+
+    Open ones first by due date, then the done ones, latest first.
+    """
     if not user_can(user=user, register=customer.register, perm=roles.VIEW_DATA):
         return FollowUp.objects.none()
-    queryset = FollowUp.objects.filter(customer=customer)
-    if open_only:
-        queryset = queryset.open()
-    return queryset.select_related("assignee", "contact_person").order_by("due_on", "id")
+    shown = Q(done_at__isnull=True)
+    if done_since is not None:
+        shown |= Q(done_at__gte=done_since)
+    return (
+        FollowUp.objects.filter(shown, customer=customer)
+        .select_related("assignee", "contact_person")
+        .order_by(F("done_at").desc(nulls_first=True), "due_on", "id")
+    )
 
 
 def my_followups(*, user, limit: int | None = None) -> QuerySet[FollowUp]:

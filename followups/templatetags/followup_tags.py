@@ -1,5 +1,7 @@
 """The follow-up panels other apps' pages show: a customer's follow-ups, and "my follow-ups" on the front page."""
 
+import datetime
+
 from django import template
 from django.conf import settings
 from django.utils import timezone
@@ -10,6 +12,8 @@ register = template.Library()
 
 # Follow-ups the front page lists; the "my follow-ups" page shows them all.
 FRONT_PAGE_SHOWN = 10
+# A follow-up done this recently stays on the customer's card, to be marked not done after a mistaken click.
+RECENTLY_DONE = datetime.timedelta(days=7)
 
 
 @register.inclusion_tag("followups/_customer_followups.html", takes_context=True)
@@ -19,7 +23,8 @@ def customer_followups(context, customer):
     register = context.get("register") or customer.register
     # The customer page's own flag: a changer, and processing not restricted.
     can_edit = bool(context.get("can_edit", getattr(register, "can_change", False)))
-    followups = list(selectors.followups_for_customer(user=request.user, customer=customer))
+    done_since = timezone.now() - RECENTLY_DONE
+    followups = list(selectors.followups_for_customer(user=request.user, customer=customer, done_since=done_since))
     for followup in followups:
         followup.customer = customer  # the page's customer, with its register: no query per row
     return {
@@ -27,6 +32,7 @@ def customer_followups(context, customer):
         "customer": customer,
         "register": register,
         "followups": followups,
+        "has_open": any(not followup.is_done for followup in followups),
         "today": timezone.localdate(),
         "can_edit": can_edit,
         "next": request.get_full_path(),

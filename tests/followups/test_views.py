@@ -220,3 +220,28 @@ def test_the_digest_setting_toggles_on_the_my_follow_ups_page(client, staff_a):
     client.post(reverse("followups:digest-setting"), {"followup_digest": "on"})
     assert UserProfile.objects.get(user=staff_a).followup_digest is True
     assert client.get(reverse("followups:digest-setting")).status_code == 405
+
+
+def test_the_card_marks_overdue_ones_and_offers_undo_for_a_recent_done_one(client, staff_a, customer):
+    late = FollowUpFactory(customer=customer, assignee=staff_a, due_on=TODAY - datetime.timedelta(days=1))
+    done = FollowUpFactory(customer=customer, assignee=staff_a, done_at=timezone.now(), note="Juuri tehty")
+    FollowUpFactory(
+        customer=customer, assignee=staff_a, done_at=timezone.now() - datetime.timedelta(days=30), note="Vanha"
+    )
+    client.force_login(staff_a)
+    page = client.get(customer.get_absolute_url()).content.decode()
+    card = page[page.index('id="followups-heading"') : page.index('id="details-heading"')]
+    assert "overdue" in card
+    assert followup_url("followup-done", late) in card
+    assert "Juuri tehty" in card
+    assert followup_url("followup-reopen", done) in card
+    assert "Vanha" not in card
+
+
+def test_a_read_only_role_sees_the_card_without_controls(client, readonly_a, followup):
+    client.force_login(readonly_a)
+    page = client.get(followup.customer.get_absolute_url()).content.decode()
+    card = page[page.index('id="followups-heading"') : page.index('id="details-heading"')]
+    assert followup.note in card
+    assert followup_url("followup-done", followup) not in card
+    assert create_url(followup.customer) not in card
