@@ -8,7 +8,7 @@ once, by the bulk action that runs it (segments.services), and writes its links 
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -175,9 +175,13 @@ def _chunks(customer_ids):
 
 def _insert_links(*, actor, tag: Tag, customer_ids) -> int:
     """Link the tag to those customers that lack it with one INSERT .. SELECT; return how many rows it wrote."""
+    # The links already there are looked up among the chunk's customers only (a hashed NOT IN of at most a chunk):
+    # an anti-join against every link of the tag would scan the links written by the earlier chunks of the same
+    # transaction, which the planner has no statistics of, once per customer (1 s a chunk at 20,000 customers).
+    linked = CustomerTag.objects.filter(tag=tag, customer_id__in=customer_ids).values("customer_id")
     source = (
         _bulk_targets(tag, customer_ids)
-        .filter(~Exists(CustomerTag.objects.filter(tag=tag, customer=OuterRef("pk"))))
+        .exclude(pk__in=linked)
         .order_by()
         .annotate(picked_id=F("pk"))
         .values_list("picked_id", flat=True)

@@ -119,7 +119,7 @@ def _filtered_customers(request, register: Register, *, with_view: bool = False)
     data, saved_view = _list_query(request, register)
     form = CustomerFilterForm(data or None, register=register)
     form.is_valid()
-    customers = selectors.customer_list(user=request.user, register=register, **form.selector_kwargs())
+    customers = segment_selectors.customers_for_form(user=request.user, register=register, form=form)
     if "customer" in request.GET:
         customers = customers.filter(code__in=_picked_codes(request))
     if with_view:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import exports
 from crm import selectors as crm_selectors
 from crm.forms import CustomerFilterForm
-from crm.models import Customer, Tag
+from crm.models import Customer, CustomerTag, Tag
 from registers import roles
 from registers.models import Membership, Register, Role
 from registers.selectors import user_can
@@ -96,10 +96,26 @@ def filter_form(register: Register, query: dict) -> CustomerFilterForm:
     return form
 
 
+def customers_for_form(*, user, register: Register, form: CustomerFilterForm) -> QuerySet[Customer]:
+    """The customers the list shows the user for a (validated) filter form: `crm.selectors.customer_list`.
+
+    The tag filter is applied here by the tag's key: a tag named by its code joins the tag table inside the
+    EXISTS, and PostgreSQL then plans 20,000 of 100,000 customers as if they were a handful (54 ms for the
+    list's first page with its count, against 10 ms by key). One query more, of the tag's key.
+    """
+    kwargs = form.selector_kwargs()
+    code = kwargs.pop("tag", "")
+    customers = crm_selectors.customer_list(user=user, register=register, **kwargs)
+    if code:
+        key = Tag.objects.filter(register=register, code=code).values_list("pk", flat=True).first()
+        links = CustomerTag.objects.filter(tag_id=key).values("customer_id")
+        customers = customers.filter(pk__in=links) if key is not None else customers.none()
+    return customers
+
+
 def customers_for_query(*, user, register: Register, query: dict) -> QuerySet[Customer]:
     """The customers the list shows the user for these parameters (invalid ones ignored, as the list does)."""
-    form = filter_form(register, query)
-    return crm_selectors.customer_list(user=user, register=register, **form.selector_kwargs())
+    return customers_for_form(user=user, register=register, form=filter_form(register, query))
 
 
 def segment_customers(*, user, saved_view: SavedView) -> QuerySet[Customer]:
