@@ -31,11 +31,12 @@ class SavedViewForm(forms.Form):
     shared = forms.BooleanField(label=_("Share with the register's users"), required=False)
     columns = forms.MultipleChoiceField(label=_("Visible columns"), required=False, widget=forms.CheckboxSelectMultiple)
     # The list's query string when the view was saved (only the list's own parameters are kept).
-    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000, validators=FREE_TEXT_VALIDATORS)
 
-    def __init__(self, *args, register: Register, **kwargs):
+    def __init__(self, *args, register: Register | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["columns"].choices = [(column.name, column.label) for column in exports.list_columns(register)]
+        columns = exports.list_columns(register) if register is not None else []
+        self.fields["columns"].choices = [(column.name, column.label) for column in columns]
 
     def clean_query(self) -> dict:
         return selectors.query_from(self.cleaned_data.get("query") or "")
@@ -46,7 +47,7 @@ class TagChoiceForm(forms.Form):
 
     tag = forms.ChoiceField(label=_("Tag"))
 
-    def __init__(self, *args, tags, **kwargs):
+    def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [(str(tag.code), tag.name) for tag in tags]
 
@@ -57,7 +58,7 @@ class BulkActionForm(forms.Form):
         choices=[*BulkAction.Kind.choices, (ACTION_EXPORT, _("Download as CSV"))],
     )
     all_matching = forms.BooleanField(required=False)
-    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000, validators=FREE_TEXT_VALIDATORS)
     view = forms.UUIDField(required=False, widget=forms.HiddenInput)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
@@ -70,7 +71,7 @@ class BulkActionForm(forms.Form):
         validators=FREE_TEXT_VALIDATORS,
     )
 
-    def __init__(self, *args, register: Register, tags=(), assignees=(), **kwargs):
+    def __init__(self, *args, tags=(), assignees=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", "---------"), *((str(tag.code), tag.name) for tag in tags)]
         self.fields["assignee"].choices = [

@@ -211,7 +211,6 @@ def view_delete(request, register, code):
 def _bulk_form(request, register, data=None) -> BulkActionForm:
     return BulkActionForm(
         data,
-        register=register,
         tags=selectors.tag_list(user=request.user, register=register),
         assignees=selectors.assignee_list(register=register),
     )
