@@ -45,9 +45,12 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from archive.services import message_archive
+from campaigns.models import Campaign, CampaignRecipient
+from campaigns.sending import unsubscribe_token
 from crm.models import CompanyChange, ContactCentreMessage, Customer
 from duplicates.models import DuplicateCandidate
 from duplicates.services import customer_merge
+from followups.models import FollowUp
 from imports.services import import_batch_create
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
@@ -140,6 +143,7 @@ MULTI_REFUSED_OR_MISSING = {frozenset({403, 404}): A_VIEW}
 CHANGE_A = who(OK=A_CHANGE, _403={"expert"})
 IMPORT_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.IMPORT_CUSTOMERS
 MERGE_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.MERGE_CUSTOMERS
+SEND_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.SEND_CAMPAIGNS
 OWNER_DATA = who(OK=A_OWNER, _403=A_VIEW - A_OWNER)  # changes only the owner's role allows inside the data
 OWNER_SCREEN = who(OK=A_OWNER | {"main"}, _403=A_VIEW - A_OWNER)
 MANAGER_SCREEN = who(OK=A_HANDLE | {"main"}, _403=A_VIEW - A_HANDLE)
@@ -241,6 +245,25 @@ TABLE: dict[str, Rule] = {
     # POST gets the form back with its errors.
     "archive:message-upload": R("cc", who(OK={"expert"}, _403={"manager"})),
     "crm:call-recording-list": R("cc", who(OK=C_VIEW), post=405),
+    # Follow-ups (issue 18): one's own list and digest setting; a register's follow-ups for those who change data.
+    "followups:mine": R("-", PUBLIC_PAGE, post=405),
+    "followups:digest-setting": R("-", 405, post=PUBLIC_PAGE),
+    "followups:followup-create": R("customer", CHANGE_A),
+    "followups:followup-update": R("followup", CHANGE_A),
+    "followups:followup-delete": R("followup", CHANGE_A),
+    "followups:followup-done": R("followup", 405, post=CHANGE_A),
+    "followups:followup-reopen": R("followup", 405, post=CHANGE_A),
+    # Campaigns (roles.SEND_CAMPAIGNS): the register's keepers, in a register whose description allows marketing.
+    "campaigns:list": R("reg", SEND_A, post=405),
+    "campaigns:create": R("reg", SEND_A),
+    "campaigns:detail": R("campaign", SEND_A, post=405),
+    "campaigns:update": R("campaign", SEND_A),
+    "campaigns:progress": R("campaign", SEND_A, post=405),
+    "campaigns:test-send": R("campaign", 405, post=SEND_A),
+    "campaigns:queue": R("campaign", 405, post=SEND_A),
+    "campaigns:cancel": R("campaign", 405, post=SEND_A),
+    # The one-click objection link of a campaign message: no sign-in, the signed token is the key.
+    "campaigns:unsubscribe": R("unsubscribe-token", PUBLIC_PAGE, public=True, anon=OK),
     # The public request form and the links sent by e-mail (a signed token is the key).
     "privacy:request-create": R("-", PUBLIC_PAGE, public=True, anon=OK),
     "privacy:request-sent": R("-", PUBLIC_PAGE, public=True, anon=OK),
@@ -358,6 +381,8 @@ ADMIN_MODELS: dict[str, frozenset[str]] = {
     "privacy.responsepackage": frozenset(),
     "privacy.correspondence": frozenset(),
     "imports.importbatch": frozenset(),
+    # The campaigns' bounce mailboxes, like the archive's: the main user configures them.
+    "campaigns.bouncemailbox": frozenset({"view", "add", "change"}),
 }
 # The admin signs its visitors in itself (Django's admin_view), the anonymous ones included.
 ADMIN_DEFAULTS = {"default": ADMIN_LOGIN, "any_object": True, "public": True, "anon": ADMIN_LOGIN}
@@ -468,7 +493,15 @@ class World:
     def columns(family: str) -> tuple[str, ...]:
         if family in {"-", "commitment", "reset", "admin-app", "admin-missing"}:
             return ("-",)
-        if family in {"token", "confirm-token", "download-token", "consent-token", "organisation", "user"}:
+        if family in {
+            "token",
+            "confirm-token",
+            "download-token",
+            "consent-token",
+            "unsubscribe-token",
+            "organisation",
+            "user",
+        }:
             return ("own", "random")
         if family == "request":
             return ("own", "other", "multi", "random")
@@ -540,6 +573,7 @@ class World:
             "pk": "admin",
             "change": "company_change",
             "attachment": "attachment",
+            "followup": "followup",
         }.get(name)
         if name == "code":
             key = {
@@ -558,6 +592,7 @@ class World:
                 "batch": "import_batch",
                 "candidate": "duplicate_candidate",
                 "merge": "merge",
+                "campaign": "campaign",
             }[family]
         if key == "random":
             return str(uuid.uuid4())
@@ -628,6 +663,14 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     candidate = DuplicateCandidate.objects.create(register=register, first=twins[0], second=twins[1], score=0.9)
     merged = [CustomerFactory(register=register, organisation_name=f"Yhdistetty {marker}") for _ in range(2)]
     merge = customer_merge(actor=owner, survivor=merged[0], merged=merged[1:], reason="matrix")
+    # The daily work (issue 18): a follow-up, a campaign with one recipient (its one-click link).
+    followup = FollowUp.objects.create(customer=customer, assignee=owner, due_on=timezone.localdate(), note=marker)
+    campaign = Campaign.objects.create(
+        register=register, name=f"Kampanja {marker}", subject_fi="Uutiset", body_fi=marker, created_by=owner
+    )
+    recipient = CampaignRecipient.objects.create(
+        campaign=campaign, customer=customer, email=customer.email, language="fi"
+    )
     return {
         "slug": register.slug,
         "customer": customer.code,
@@ -643,6 +686,9 @@ def _customer_scope(register, scope, *, owner, staff, approver):
         "import_batch": batch.code,
         "duplicate_candidate": candidate.code,
         "merge": merge.code,
+        "followup": followup.code,
+        "campaign": campaign.code,
+        "unsubscribe_token": unsubscribe_token(recipient),
     }
 
 
@@ -660,8 +706,9 @@ def _archived_mail(marker: str) -> bytes:
 def _build_world(tmp_media) -> World:
     world = World()
     org = OrganisationFactory(name_fi="Matriisikaupunki")
-    reg_a = RegisterFactory(slug="mx-a", organisation=org)
-    reg_b = RegisterFactory(slug="mx-b", organisation=org)
+    # Both customer registers allow direct marketing, so that their campaign routes answer by role, not 404.
+    reg_a = RegisterFactory(slug="mx-a", organisation=org, direct_marketing=True)
+    reg_b = RegisterFactory(slug="mx-b", organisation=org, direct_marketing=True)
     reg_c = ContactCentreRegisterFactory(slug="mx-c", organisation=org)
     reg_d = ContactCentreRegisterFactory(slug="mx-d", organisation=org)
 
