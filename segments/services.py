@@ -163,10 +163,9 @@ def _progress(action: BulkAction, **values) -> None:
     BulkAction.objects.filter(pk=action.pk).update(updated_at=timezone.now(), **values)
 
 
-def _step(action: BulkAction, ids: list[int]) -> int:
+def _step(action: BulkAction, ids: list[int], tag: Tag | None) -> int:
     kind, actor = action.kind, action.actor
-    if kind in (BulkAction.Kind.TAG_ADD, BulkAction.Kind.TAG_REMOVE):
-        tag = Tag.objects.get(register=action.register, code=action.parameters["tag"])
+    if tag is not None:
         if kind == BulkAction.Kind.TAG_ADD:
             return tagging.tags_apply_bulk(actor=actor, tag=tag, customer_ids=ids)
         return tagging.tags_remove_bulk(actor=actor, tag=tag, customer_ids=ids)
@@ -224,10 +223,13 @@ def bulk_action_run(*, action: BulkAction) -> BulkAction:
         skipped = targets.filter(processing_restricted=True).count()
         done = skipped
         _progress(action, total=len(ids) + skipped, processed=done)
+        tag = None
+        if action.kind in (BulkAction.Kind.TAG_ADD, BulkAction.Kind.TAG_REMOVE):
+            tag = Tag.objects.get(register=action.register, code=action.parameters["tag"])
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             with transaction.atomic():
-                changed += _step(action, chunk)
+                changed += _step(action, chunk, tag)
             done += len(chunk)
             _progress(action, processed=done, changed=changed)
         state, error = BulkAction.State.DONE, ""
