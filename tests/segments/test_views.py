@@ -191,3 +191,22 @@ def test_anonymous_users_are_sent_to_sign_in(client, register_a, tag_a):
     response = client.get(tags_url(register_a))
     assert response.status_code == 302
     UserFactory()
+
+
+def test_labels_and_the_live_results_follow_the_view(client, register_a, staff_a, tag_a):
+    address = {"street_address": "Katu 1", "postal_code": "00100", "city": "Helsinki"}
+    inside = CustomerFactory(register=register_a, organisation_name="Sisällä Oy", **address)
+    CustomerFactory(register=register_a, organisation_name="Ulkona Oy", **address)
+    CustomerTag.objects.create(tag=tag_a, customer=inside)
+    view = SavedViewFactory(register=register_a, owner=staff_a, query={"tag": str(tag_a.code)}, columns=["city"])
+    client.force_login(staff_a)
+    url = reverse("crm:customer-labels-csv", kwargs={"register": register_a.slug})
+    text = b"".join(client.get(f"{url}?view={view.code}").streaming_content).decode("utf-8-sig")
+    assert "Sisällä Oy" in text
+    assert "Ulkona Oy" not in text
+    results = client.get(
+        f"{list_url(register_a)}?view={view.code}&q=",
+        headers={"HX-Request": "true", "HX-Target": "customer-results"},
+    )
+    assert [row.name for row in results.context["rows"]] == ["Sisällä Oy"]
+    assert [column.name for column in results.context["columns"]] == ["city"]
