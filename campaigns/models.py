@@ -58,14 +58,21 @@ class Campaign(RegisterAuditMixin, TimeStampedModel):
         default=600,
         validators=[MinValueValidator(1), MaxValueValidator(100_000)],
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     queued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
     )
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
     finished_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # Who was left out when it was queued, and why: {"objection": n, "restricted": n, "no_email": n, "bounced": n}.
-    exclusions = models.JSONField(default=dict, blank=True, editable=False)
+    exclusions = models.JSONField(_("left out"), default=dict, blank=True, editable=False)
     sent_count = models.PositiveIntegerField(default=0, editable=False)
     skipped_count = models.PositiveIntegerField(default=0, editable=False)
 

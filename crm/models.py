@@ -697,7 +697,12 @@ class Tag(RegisterAuditMixin, TimeStampedModel):
     register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="tags", verbose_name=_("register"))
     name = PersonalCharField(_("name"), max_length=60)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:

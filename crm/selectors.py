@@ -484,7 +484,15 @@ class _JSONGroupArray(Aggregate):
     output_field = JSONField()
 
 
-_CONTACT_PERSON_COLUMNS = ("id", "code", "customer_id", *ContactPerson.DATA_FIELDS)
+# The page's badges read the contact person's own objection and bounce mark too (issue 18).
+_CONTACT_PERSON_COLUMNS = (
+    "id",
+    "code",
+    "customer_id",
+    *ContactPerson.DATA_FIELDS,
+    "marketing_objection",
+    "email_bounced_at",
+)
 
 
 def _contact_person_rows() -> Subquery:

@@ -66,20 +66,25 @@ class BulkAction(RegisterAuditMixin, TimeStampedModel):
     register = models.ForeignKey(
         Register, on_delete=models.CASCADE, related_name="bulk_actions", verbose_name=_("register")
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     kind = models.CharField(_("action"), max_length=20, choices=Kind.choices)
     # What the action applies to: the customer codes picked on the list, or a saved view run when the action runs.
-    customer_codes = models.JSONField(default=list, blank=True)
-    saved_view = models.ForeignKey(SavedView, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    customer_codes = models.JSONField(_("selected customers"), default=list, blank=True)
+    saved_view = models.ForeignKey(
+        SavedView, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("saved view")
+    )
     # The action's own arguments: {"tag": code} or {"assignee": pk, "due_on": iso date, "note": text}.
-    parameters = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(_("rows"), default=0)
     processed = models.PositiveIntegerField(_("processed"), default=0)
     # How many rows the action changed (a tag already on a customer is not added twice).
     changed = models.PositiveIntegerField(_("changed"), default=0)
-    error = models.CharField(max_length=100, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the action stopped, as a code (segments.services), shown translated.
+    error = models.CharField(_("error"), max_length=100, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("bulk action")

@@ -86,6 +86,13 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     # A folder name copied from the mailbox's settings, and a drop file's name given by the recording server.
     "archive.mailboxfolder.name": "folder name",
     "archive.recordinglist.filename": "file name",
+    # The daily work (issue 18): a bulk action's and a campaign message's reason codes, a language code, the
+    # Message-ID the sender generated, and a bounce mailbox's password as a Fernet token.
+    "segments.bulkaction.error": "error code",
+    "campaigns.campaignrecipient.skip_reason": "reason code",
+    "campaigns.campaignrecipient.language": "language code",
+    "campaigns.campaignrecipient.message_id": "generated",
+    "campaigns.bouncemailbox.sealed_password": "ciphertext",
 }
 # Text kept whole, so longer than a note.
 LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000, "crm.contactcentremessage.html_body": 400_000}

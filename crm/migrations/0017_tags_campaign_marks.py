@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('name', registers.fields.PersonalCharField(max_length=60, verbose_name='name')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('register', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='registers.register', verbose_name='register')),
             ],
             options={

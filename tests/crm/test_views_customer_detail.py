@@ -143,3 +143,17 @@ def test_dates_and_numbers_follow_the_language(client, staff_a, register_a, sett
     html = client.get(customer.get_absolute_url()).content.decode()
     assert "1234,50 €" in html or "1 234,50 €" in html or "1\xa0234,50 €" in html
     assert "24.12.2026" in html
+
+
+def test_a_contact_persons_own_objection_and_a_bounced_address_show_as_badges(client, staff_a, register_a, settings):
+    settings.LANGUAGE_CODE = "en"
+    organisation = CustomerFactory(register=register_a, email_bounced_at=timezone.now())
+    ContactPersonFactory(customer=organisation, last_name="Kieltäjä", marketing_objection=True)
+    ContactPersonFactory(customer=organisation, last_name="Palautuva", email_bounced_at=timezone.now())
+    ContactPersonFactory(customer=organisation, last_name="Tavallinen")
+    client.force_login(staff_a)
+    html = client.get(organisation.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    people = html[html.index("Kieltäjä") :]
+    assert people.index("Objects to direct marketing") < people.index("Palautuva")
+    assert people.index("E-mail address bounced", people.index("Palautuva")) < people.index("Tavallinen")
+    assert html.count("E-mail address bounced") == 2  # the organisation's own, and Palautuva's
