@@ -47,7 +47,7 @@ from django.utils import timezone, translation
 from archive.services import message_archive
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.sending import unsubscribe_token
-from crm.models import CompanyChange, ContactCentreMessage, Customer
+from crm.models import CompanyChange, ContactCentreMessage, Customer, CustomerTag, Tag
 from duplicates.models import DuplicateCandidate
 from duplicates.services import customer_merge
 from followups.models import FollowUp
@@ -61,6 +61,7 @@ from privacy.rights.models import ConsentRecord
 from registers import access_review
 from registers.models import AccessReviewItem, Role
 from registers.services import main_users_group_ensure
+from segments.models import BulkAction, SavedView
 
 from .conftest import TwoFactorClient, grant
 from .factories import (
@@ -144,6 +145,7 @@ CHANGE_A = who(OK=A_CHANGE, _403={"expert"})
 IMPORT_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.IMPORT_CUSTOMERS
 MERGE_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.MERGE_CUSTOMERS
 SEND_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.SEND_CAMPAIGNS
+TAGS_A = who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)  # roles.MANAGE_TAGS
 OWNER_DATA = who(OK=A_OWNER, _403=A_VIEW - A_OWNER)  # changes only the owner's role allows inside the data
 OWNER_SCREEN = who(OK=A_OWNER | {"main"}, _403=A_VIEW - A_OWNER)
 MANAGER_SCREEN = who(OK=A_HANDLE | {"main"}, _403=A_VIEW - A_HANDLE)
@@ -253,6 +255,22 @@ TABLE: dict[str, Rule] = {
     "followups:followup-delete": R("followup", CHANGE_A),
     "followups:followup-done": R("followup", 405, post=CHANGE_A),
     "followups:followup-reopen": R("followup", 405, post=CHANGE_A),
+    # Tags: everybody with a role reads the register's tags; its keepers name them (roles.MANAGE_TAGS); whoever
+    # changes data puts them on customers.
+    "segments:tag-list": R("reg", READ_A, post=405),
+    "segments:tag-create": R("reg", TAGS_A),
+    "segments:tag-rename": R("tag", TAGS_A),
+    "segments:tag-delete": R("tag", TAGS_A),
+    "segments:customer-tag-add": R("customer", 405, post=CHANGE_A),
+    "segments:customer-tag-remove": R("customer-tag", 405, post=CHANGE_A),
+    # Saved views: anyone who reads the list saves one; only its owner changes it (a shared one is 403 to the
+    # others, a private one would be 404).
+    "segments:view-create": R("reg", READ_A),
+    "segments:view-update": R("savedview", OWNER_DATA),
+    "segments:view-delete": R("savedview", OWNER_DATA),
+    # Bulk actions: whoever changes data starts one; its progress is its starter's alone.
+    "segments:bulk-start": R("reg", CHANGE_A),
+    "segments:bulk-detail": R("bulk", who(OK=A_OWNER), post=405),
     # Campaigns (roles.SEND_CAMPAIGNS): the register's keepers, in a register whose description allows marketing.
     "campaigns:list": R("reg", SEND_A, post=405),
     "campaigns:create": R("reg", SEND_A),
@@ -574,6 +592,7 @@ class World:
             "change": "company_change",
             "attachment": "attachment",
             "followup": "followup",
+            "tag": "tag",
         }.get(name)
         if name == "code":
             key = {
@@ -593,6 +612,10 @@ class World:
                 "candidate": "duplicate_candidate",
                 "merge": "merge",
                 "campaign": "campaign",
+                "tag": "tag",
+                "customer-tag": "customer",
+                "savedview": "saved_view",
+                "bulk": "bulk_action",
             }[family]
         if key == "random":
             return str(uuid.uuid4())
@@ -665,6 +688,13 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     merge = customer_merge(actor=owner, survivor=merged[0], merged=merged[1:], reason="matrix")
     # The daily work (issue 18): a follow-up, a campaign with one recipient (its one-click link).
     followup = FollowUp.objects.create(customer=customer, assignee=owner, due_on=timezone.localdate(), note=marker)
+    tag = Tag.objects.create(register=register, name=f"Tagi {marker}")
+    CustomerTag.objects.create(tag=tag, customer=customer)
+    # The owner's view, shared with the register: the others may use it, not change it.
+    saved_view = SavedView.objects.create(register=register, owner=owner, name=f"Näkymä {marker}", shared=True)
+    bulk_action = BulkAction.objects.create(
+        register=register, actor=owner, kind=BulkAction.Kind.TAG_ADD, state=BulkAction.State.DONE
+    )
     campaign = Campaign.objects.create(
         register=register, name=f"Kampanja {marker}", subject_fi="Uutiset", body_fi=marker, created_by=owner
     )
@@ -687,6 +717,9 @@ def _customer_scope(register, scope, *, owner, staff, approver):
         "duplicate_candidate": candidate.code,
         "merge": merge.code,
         "followup": followup.code,
+        "tag": tag.code,
+        "saved_view": saved_view.code,
+        "bulk_action": bulk_action.code,
         "campaign": campaign.code,
         "unsubscribe_token": unsubscribe_token(recipient),
     }
