@@ -27,6 +27,7 @@ from crm.models import Customer, OrderingClient
 from registers.fields import RefusesIdentityCodes
 from registers.models import CustomerField, Register
 from registers.validators import ERROR_IDENTITY_CODE, NOTE_MAX_LENGTH
+from segments.models import SavedView
 
 from .factories import CustomerFactory, RegisterFactory
 
@@ -235,6 +236,8 @@ FORM_ARGUMENTS = {
     "imports.forms.MappingForm": [
         lambda w: {"register": w["register"], "headers": ["Nimi", "Sähköposti"], "samples": [["Oy A", "a@b.fi"]]}
     ],
+    "followups.forms.FollowUpForm": [lambda w: {"register": w["register"], "customer": w["customer"]}],
+    "campaigns.forms.CampaignForm": [lambda w: {"segments": SavedView.objects.none()}],
 }
 
 
