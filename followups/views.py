@@ -8,6 +8,7 @@ was not granted); read-only roles get 403 on every form; changes go through `fol
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +34,8 @@ def _register(request, slug: str) -> Register:
 
 def _next_or(request, fallback: str) -> str:
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would read any other word as a view's name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -92,7 +94,7 @@ def _toggle(request, register, followup, service, message: str):
             messages.error(request, text)
     else:
         messages.success(request, message)
-    return redirect(_next_or(request, followup.customer.get_absolute_url()))
+    return HttpResponseRedirect(_next_or(request, followup.customer.get_absolute_url()))
 
 
 @require_POST

@@ -21,14 +21,18 @@ from django import forms
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Interaction
+from campaigns.models import Campaign, CampaignRecipient
+from campaigns.sending import unsubscribe_token
+from crm.models import CustomerTag, Interaction, Tag
+from followups.models import FollowUp
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
 from privacy.retention import holds
 from privacy.rights import consent
 from registers.access_review import access_review_open
-from registers.models import Role
+from registers.models import Register, Role
 from registers.services import main_users_group_ensure
+from segments.models import BulkAction, SavedView
 
 from .conftest import TwoFactorClient, grant
 from .factories import (
@@ -270,6 +274,24 @@ class World:
             reason="Oikeudenkäynti",
             ends_on=timezone.localdate() + datetime.timedelta(days=30),
         )
+        # The daily work (issue 18): the register allows campaigns, and has one of each of its objects.
+        Register.objects.filter(pk=self.register.pk).update(direct_marketing=True)
+        self.register.refresh_from_db()
+        self.followup = FollowUp.objects.create(
+            customer=self.customer, assignee=self.user, due_on=timezone.localdate(), note="Soita"
+        )
+        self.tag = Tag.objects.create(register=self.register, name="Messut")
+        CustomerTag.objects.create(tag=self.tag, customer=self.customer)
+        self.saved_view = SavedView.objects.create(register=self.register, owner=self.user, name="Kaikki")
+        self.bulk_action = BulkAction.objects.create(
+            register=self.register, actor=self.user, kind=BulkAction.Kind.TAG_ADD, state=BulkAction.State.DONE
+        )
+        self.campaign = Campaign.objects.create(
+            register=self.register, name="Uutiskirje", subject_fi="Uutiset", body_fi="Hei", created_by=self.user
+        )
+        self.recipient = CampaignRecipient.objects.create(
+            campaign=self.campaign, customer=self.person, email="vastaanottaja@example.fi", language="fi"
+        )
         self.review = access_review_open(register=self.register, actor=self.user)
         self.request = self._request(DataSubjectRequest.Kind.ACCESS)
         self.rights_request = self._request(DataSubjectRequest.Kind.RECTIFICATION)
@@ -316,6 +338,10 @@ class World:
             ("reviews/<uuid:code>", self.review.code),
             ("holds/<uuid:code>", self.hold.code),
             ("messages/<uuid:code>", self.message.code),
+            ("tags/<uuid:code>", self.tag.code),
+            ("views/<uuid:code>", self.saved_view.code),
+            ("bulk/<uuid:code>", self.bulk_action.code),
+            ("campaigns/<slug:register>/<uuid:code>", self.campaign.code),
         ]
         values = {
             "register": (self.centre if archive else self.register).slug,
@@ -328,11 +354,15 @@ class World:
             "username": self.colleague.username,
             "kind": "organisation",
             "fmt": "json",
+            "followup": self.followup.code,
+            "tag": self.tag.code,
         }
         if "consent/<str:token>" in route:
             values["token"] = consent.withdraw_token_make(self.consent)
         elif "status/<str:token>" in route:
             values["token"] = tokens.status_token_make(self.request)
+        elif "u/<str:token>" in route:
+            values["token"] = unsubscribe_token(self.recipient)
         code = next((str(value) for prefix, value in codes if prefix in route), str(uuid.uuid4()))
 
         def value(match):
