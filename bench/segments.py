@@ -135,10 +135,9 @@ def main() -> None:
     from django.utils import translation
 
     from crm import tagging
-    from crm.models import Customer, CustomerTag
+    from crm.models import Customer, CustomerTag, SavedView
     from registers.models import Register
     from segments import services
-    from segments.models import SavedView
     from segments.selectors import segment_customers
 
     assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database"

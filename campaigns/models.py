@@ -17,11 +17,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Mailbox
-from crm.models import ContactPerson, Customer, Interaction
+from crm.models import ContactPerson, Customer, Interaction, SavedView
 from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField, PersonalEmailField, PersonalTextField
 from registers.models import Organisation, Register, TimeStampedModel
-from segments.models import SavedView
 
 
 class Campaign(RegisterAuditMixin, TimeStampedModel):

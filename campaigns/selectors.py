@@ -10,10 +10,10 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import SavedView
 from crm.selectors import register_get_with_access, user_holds_right
 from registers import roles
 from registers.models import Register
-from segments.models import SavedView
 
 from .models import Campaign, CampaignRecipient
 

@@ -23,3 +23,4 @@ class CrmConfig(AppConfig):
         auditlog.register(models.CallRecording)
         # A tag's links are audited by crm.tagging as changes of the tagged record (one entry per bulk action).
         auditlog.register(models.Tag, exclude_fields=["updated_at"])
+        auditlog.register(models.SavedView, exclude_fields=["updated_at"])

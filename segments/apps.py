@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SegmentsConfig(AppConfig):
-    """Saved views (segments) and bulk actions on a register's customers (issue 18)."""
+    """Bulk actions on a selection or a saved view of a register's customers, and the saved views' pages (issue 18)."""
 
     name = "segments"
     verbose_name = _("Segments and bulk actions")
@@ -13,6 +13,5 @@ class SegmentsConfig(AppConfig):
 
         from . import models
 
-        auditlog.register(models.SavedView, exclude_fields=["updated_at"])
         # A bulk action is audited as one entry with its count (services), not one entry per changed row.
         auditlog.register(models.BulkAction, include_fields=["state", "total", "changed"])

@@ -1,9 +1,8 @@
 """Saved views and bulk actions: how staff group a register's customers and act on a group at once.
 
 - A **tag** (`crm.models.Tag`) belongs to one register; the customer list filters and searches by it.
-- A **saved view** (segment) is a list's search, filters, sort and visible columns under a name, private to its
-  owner or shared with the register. Its rows are never stored: they are the customer list's query run again
-  (`segments.selectors.segment_customers`), so a segment is always as fresh as the register.
+- A **saved view** (segment, `crm.models.SavedView`: the customer list applies it) is a list's search, filters,
+  sort and visible columns under a name; its rows are the list's query run again (`crm.saved_views`).
 - A **bulk action** applies one change (tag, untag, follow-up) to a selection or a whole segment as one audited
   action with its count; over `settings.BULK_INLINE_MAX` rows it runs in a Celery task and reports its progress.
 """
@@ -14,40 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import SavedView
 from registers.audit_scope import RegisterAuditMixin
-from registers.fields import PersonalCharField
 from registers.models import Register, TimeStampedModel
-
-
-class SavedView(RegisterAuditMixin, TimeStampedModel):
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    register = models.ForeignKey(
-        Register, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("register")
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
-    )
-    name = PersonalCharField(_("name"), max_length=100)
-    shared = models.BooleanField(_("shared with the register"), default=False)
-    # The customer list's query parameters (crm.forms.CustomerFilterForm plus `tag`), as the list's URL has them.
-    query = models.JSONField(_("search and filters"), default=dict, blank=True)
-    # The optional list columns shown (crm.exports.list_columns names); empty: the register's default.
-    columns = models.JSONField(_("visible columns"), default=list, blank=True)
-
-    class Meta:
-        verbose_name = _("saved view")
-        verbose_name_plural = _("saved views")
-        ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["register", "owner", "name"],
-                name="saved_view_name_unique_per_owner",
-                violation_error_message=_("You already have a saved view with this name in this register."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class BulkAction(RegisterAuditMixin, TimeStampedModel):

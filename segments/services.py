@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm import tagging
-from crm.models import Tag
+from crm import saved_views, tagging
+from crm.models import SavedView, Tag
 from crm.selectors import ERROR_READ_ONLY
 from registers import roles
 from registers.audit_context import set_actor
@@ -27,7 +27,7 @@ from registers.models import Register
 from registers.selectors import user_can
 
 from . import selectors
-from .models import BulkAction, SavedView
+from .models import BulkAction
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +101,11 @@ def _targets(action: BulkAction):
     """The customers the action applies to, as the actor's customer list shows them now."""
     actor, register = action.actor, action.register
     if action.customer_codes:
-        customers = selectors.customers_for_query(user=actor, register=register, query={})
+        customers = saved_views.customers_for_query(user=actor, register=register, query={})
         return customers.filter(code__in=action.customer_codes)
     if action.saved_view is not None:
         return selectors.segment_customers(user=actor, saved_view=action.saved_view)
-    return selectors.customers_for_query(user=actor, register=register, query=action.parameters.get("query", {}))
+    return saved_views.customers_for_query(user=actor, register=register, query=action.parameters.get("query", {}))
 
 
 @transaction.atomic

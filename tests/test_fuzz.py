@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.sending import unsubscribe_token
-from crm.models import CustomerTag, Interaction, Tag
+from crm.models import CustomerTag, Interaction, SavedView, Tag
 from followups.models import FollowUp
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
@@ -32,7 +32,7 @@ from privacy.rights import consent
 from registers.access_review import access_review_open
 from registers.models import Register, Role
 from registers.services import main_users_group_ensure
-from segments.models import BulkAction, SavedView
+from segments.models import BulkAction
 
 from .conftest import TwoFactorClient, grant
 from .factories import (

@@ -23,11 +23,10 @@ from django.test import RequestFactory
 from django.utils import translation
 from phonenumber_field.modelfields import PhoneNumberField
 
-from crm.models import Customer, OrderingClient
+from crm.models import Customer, OrderingClient, SavedView
 from registers.fields import RefusesIdentityCodes
 from registers.models import CustomerField, Register
 from registers.validators import ERROR_IDENTITY_CODE, NOTE_MAX_LENGTH
-from segments.models import SavedView
 
 from .factories import CustomerFactory, RegisterFactory
 

@@ -47,7 +47,7 @@ from django.utils import timezone, translation
 from archive.services import message_archive
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.sending import unsubscribe_token
-from crm.models import CompanyChange, ContactCentreMessage, Customer, CustomerTag, Tag
+from crm.models import CompanyChange, ContactCentreMessage, Customer, CustomerTag, SavedView, Tag
 from duplicates.models import DuplicateCandidate
 from duplicates.services import customer_merge
 from followups.models import FollowUp
@@ -61,7 +61,7 @@ from privacy.rights.models import ConsentRecord
 from registers import access_review
 from registers.models import AccessReviewItem, Role
 from registers.services import main_users_group_ensure
-from segments.models import BulkAction, SavedView
+from segments.models import BulkAction
 
 from .conftest import TwoFactorClient, grant
 from .factories import (

@@ -1,10 +1,13 @@
-"""The tag panel of a customer's page (tags are crm's; applying them is staff work shown here)."""
+"""What segments adds to crm's pages: the customer's tag panel, and the customer list's bulk action form."""
 
 from django import template
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 
 from crm.models import CustomerTag, Tag
+
+from .. import selectors
+from ..models import BulkAction
 
 register = template.Library()
 
@@ -35,6 +38,28 @@ def customer_tags_panel(context, customer):
             "addable": [tag for tag in tags if not tag.on],
             "can_change": can_change and not customer.processing_restricted,
             "restricted": can_change and customer.processing_restricted,
+        },
+        request=context.get("request"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def bulk_action_form(context):
+    """The customer list's form for acting on the ticked customers or all that match, for those who change data.
+
+    The list's checkboxes belong to it through `form="bulk-form"`; the tags come from the list's filter (no query
+    of their own), the possible assignees of a follow-up cost one query.
+    """
+    workspace = context.get("register")
+    if workspace is None or not getattr(workspace, "can_change", False):
+        return ""
+    return render_to_string(
+        "segments/_bulk_form.html",
+        {
+            "register": workspace,
+            "bulk_kinds": BulkAction.Kind.choices,
+            "bulk_tags": context.get("bulk_tags", []),
+            "bulk_assignees": list(selectors.assignee_list(register=workspace)),
         },
         request=context.get("request"),
     )

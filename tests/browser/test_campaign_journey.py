@@ -16,10 +16,9 @@ from playwright.sync_api import expect
 
 from campaigns import audience as campaign_audience
 from campaigns.models import Campaign
-from crm.models import Customer, CustomerTag, Tag
+from crm.models import Customer, CustomerTag, SavedView, Tag
 from followups.models import FollowUp
 from registers.models import CustomerField
-from segments.models import SavedView
 
 from ..campaigns.conftest import smtp_sink  # noqa: F401 - the campaign goes to a real SMTP server
 from ..factories import PersonCustomerFactory

@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 from campaigns import audience, services
 from campaigns.models import Campaign, CampaignRecipient
 from crm import services as crm_services
-from segments.models import SavedView
+from crm.models import SavedView
 
 from .factories import campaign_draft, contact, marketing_register, organisation, person, sender
 

@@ -18,6 +18,7 @@ from crm.models import (
     Interaction,
     Invoice,
     OrderingClient,
+    SavedView,
     Tag,
 )
 from crm.selectors import customer_list, message_list
@@ -25,7 +26,6 @@ from followups.models import FollowUp
 from registers import demo_registers
 from registers.models import Membership, Organisation, Register, RegisterGroupObjectPermission
 from registers.selectors import register_list
-from segments.models import SavedView
 
 pytestmark = pytest.mark.django_db
 

@@ -83,6 +83,7 @@ def test_an_unbound_filter_form_lists_everything(register):
         "language": "",
         "marketing_objection": None,
         "inactive_months": None,
+        "tag": "",
         "ordering": "name",
     }
 

@@ -78,7 +78,7 @@ def test_the_list_costs_the_same_for_few_and_many_customers(signed_in, register_
 
 
 def test_a_saved_view_costs_what_the_list_costs(signed_in, register_a, staff_a, fixed_cost):
-    from segments.models import SavedView
+    from crm.models import SavedView
 
     make_customers(register_a, 30)
     view = SavedView.objects.create(

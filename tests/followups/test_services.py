@@ -51,9 +51,10 @@ def test_a_read_only_role_may_not_add_a_follow_up(register_a, readonly_a, staff_
 
 def test_the_assignee_must_hold_a_role_in_the_customers_register(register_a, staff_a, staff_b):
     customer = CustomerFactory(register=register_a)
-    with translation.override("en"), pytest.raises(ValidationError) as error:
-        services.followup_create(actor=staff_a, customer=customer, assignee=staff_b, due_on=TOMORROW)
-    assert error.value.message_dict == {"assignee": ["The assignee must hold a role in the customer's register."]}
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as error:
+            services.followup_create(actor=staff_a, customer=customer, assignee=staff_b, due_on=TOMORROW)
+        assert error.value.message_dict == {"assignee": ["The assignee must hold a role in the customer's register."]}
 
 
 def test_an_ended_role_no_longer_takes_follow_ups(register_a, staff_a, owner_a):

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 
 from archive.models import Mailbox
 from campaigns.models import Campaign
-from crm.models import CompanyChange, ContactPerson, Customer, MessageAttachment, Tag
+from crm.models import CompanyChange, ContactPerson, Customer, MessageAttachment, SavedView, Tag
 from duplicates.models import CustomerMerge, DuplicateCandidate
 from followups.models import FollowUp
 from privacy.retention.redaction import delete_with_redacted_trail
@@ -31,7 +31,7 @@ from registers.audit_context import set_actor
 from registers.audit_scope import RegisterAuditMixin, backfill_entry_registers
 from registers.models import Role
 from registers.services import membership_end
-from segments.models import BulkAction, SavedView
+from segments.models import BulkAction
 
 from ..conftest import grant
 from ..factories import (
@@ -103,7 +103,7 @@ def _make_rows(register, owner):
         "followups.FollowUp": FollowUp.objects.create(
             customer=customer, assignee=owner, due_on=datetime.date(2027, 1, 15)
         ),
-        "segments.SavedView": view,
+        "crm.SavedView": view,
         "segments.BulkAction": BulkAction.objects.create(
             register=register, actor=owner, kind=BulkAction.Kind.TAG_ADD, saved_view=view
         ),

@@ -1,7 +1,6 @@
 import factory
 
-from crm.models import CustomerTag, Tag
-from segments.models import SavedView
+from crm.models import CustomerTag, SavedView, Tag
 
 from ..factories import CustomerFactory, RegisterFactory, UserFactory
 

@@ -35,9 +35,10 @@ def test_the_owner_and_handler_create_tags_and_staff_may_not(register_a, owner_a
 
 
 def test_a_tag_name_is_unique_per_register_whatever_its_case(register_a, register_b, owner_a, tag_a, tag_b):
-    with translation.override("en"), pytest.raises(ValidationError) as caught:
-        tagging.tag_create(actor=owner_a, register=register_a, name="MESSUT 2027")
-    assert "The register already has a tag with this name." in caught.value.messages
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as caught:
+            tagging.tag_create(actor=owner_a, register=register_a, name="MESSUT 2027")
+        assert "The register already has a tag with this name." in caught.value.messages
     assert Tag.objects.filter(register=register_a).count() == 1
 
 

@@ -6,8 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from crm.models import CustomerTag, Tag
-from segments.models import SavedView
+from crm.models import CustomerTag, SavedView, Tag
 
 from ..factories import CustomerFactory, UserFactory
 from .factories import SavedViewFactory
