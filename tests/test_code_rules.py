@@ -179,3 +179,41 @@ def test_views_do_not_call_get_object_or_404_on_bare_models(path):
             assert not isinstance(target, ast.Name) or not target.id[:1].isupper(), (
                 f"{path}:{node.lineno} looks up a bare model; scope the queryset by the user's registers"
             )
+
+
+# The one-way arrows between the apps (README, "Layout"): an app imports only apps listed before it. Apps on one
+# line know nothing of each other.
+LAYERS = [
+    {"config"},
+    {"registers", "companies"},
+    {"crm"},
+    {"followups"},
+    {"segments"},
+    {"privacy"},
+    {"duplicates", "imports", "archive"},
+    {"campaigns"},
+]
+LAYER_OF = {app: index for index, layer in enumerate(LAYERS) for app in layer}
+
+
+def imported_apps(tree) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & LAYER_OF.keys()
+
+
+def test_every_app_has_a_layer():
+    assert set(APPS) == set(LAYER_OF)
+
+
+@pytest.mark.parametrize("path", [path for path in source_files() if path.parts[0] != "config"], ids=str)
+def test_an_app_imports_only_the_apps_below_it(path):
+    app = path.parts[0]
+    above = {other for other in imported_apps(ast.parse(path.read_text())) if LAYER_OF[other] >= LAYER_OF[app] != 0} - {
+        app
+    }
+    assert not above, f"{app} must not import {sorted(above)} (README, Layout: the arrows point one way)"
