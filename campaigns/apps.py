@@ -26,3 +26,15 @@ class CampaignsConfig(AppConfig):
                 "updated_at",
             ],
         )
+
+        from privacy.rights.erasure import customer_data_erased
+
+        customer_data_erased.connect(_erase_recipients, dispatch_uid="campaigns.recipients_erase")
+
+
+def _erase_recipients(sender, customer_pks, **kwargs) -> None:
+    # A customer kept only for a claim (erasure minimised it) keeps no campaign rows: they hold the person's
+    # address and the campaigns they were sent. The outgoing e-mails on the timeline went with the interactions.
+    from .models import CampaignRecipient
+
+    CampaignRecipient.objects.filter(customer_id__in=customer_pks).delete()

@@ -14,6 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from campaigns.models import Campaign, CampaignRecipient
 from crm import services as crm_services
 from crm.models import ContactPerson, Customer, CustomerTag, Interaction, Invoice, Tag
 from followups.models import FollowUp
@@ -371,3 +372,18 @@ def test_the_daily_work_about_an_erased_person_goes_with_them(register_a, handle
     assert not FollowUp.objects.filter(customer=held).exists()
     assert not CustomerTag.objects.filter(customer=held).exists()
     assert list(FollowUp.objects.filter(customer=organisation)) == [kept]
+
+
+def test_a_minimised_customer_keeps_no_campaign_messages(register_a, handler_a, owner_a):
+    held = PersonCustomerFactory(register=register_a, email="velallinen@example.fi")
+    InvoiceFactory(customer=held, status=Invoice.Status.OPEN)
+    campaign = Campaign.objects.create(register=register_a, name="Uutiskirje", created_by=owner_a)
+    CampaignRecipient.objects.create(campaign=campaign, customer=held, email=held.email, language="fi")
+    other = CampaignRecipient.objects.create(
+        campaign=campaign, customer=PersonCustomerFactory(register=register_a), email="muu@example.fi", language="fi"
+    )
+    request = reviewed(register_a, handler_a, [held])
+
+    erasure.erasure_execute(request=request, actor=owner_a, text="Your open invoice keeps your customer record.")
+
+    assert list(CampaignRecipient.objects.all()) == [other]
