@@ -54,6 +54,7 @@ GUARDED = {
 EXEMPT = {
     "customer_create": "adds a new customer: nothing about it is restricted yet",
     "customer_marketing_objection_set": "an objection only narrows processing, and takes effect at once (art. 21(3))",
+    "contact_person_marketing_objection_set": "a contact person's own objection, likewise at once (art. 21(3))",
     "customer_restriction_set": "the restriction's own step, which also lifts it",
 }
 
