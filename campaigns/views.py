@@ -4,6 +4,7 @@ Every register page resolves the register through `selectors.campaign_register_g
 user does not see or one that allows no direct marketing, 403 without the right to send campaigns.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -97,6 +98,9 @@ def campaign_detail(request, register, code):
 @require_GET
 def campaign_progress(request, register, code):
     campaign, context = _campaign(request, register, code)
+    if not request.headers.get("HX-Request"):
+        # Opened by itself (a bookmark, a browser without JavaScript): the campaign's page shows the same progress.
+        return redirect("campaigns:detail", register=campaign.register.slug, code=campaign.code)
     context["progress"] = selectors.campaign_progress(campaign)
     return render(request, "campaigns/_progress.html", context)
 
@@ -177,7 +181,9 @@ def unsubscribe(request, token):
     recipient = unsubscribe_recipient(token)
     if recipient is None:
         raise Http404
-    with translation.override(recipient.language or "fi"):
+    # The page speaks the language of the message it came from, unless the visitor chose one on the site.
+    language = None if settings.LANGUAGE_COOKIE_NAME in request.COOKIES else recipient.language
+    with translation.override(language or translation.get_language()):
         if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
             _objection_record(recipient, "rfc8058-post")
             return render(request, "campaigns/unsubscribe.html", {"recipient": recipient, "done": True})

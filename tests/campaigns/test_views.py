@@ -63,7 +63,8 @@ def test_each_role_gets_what_it_may(client, register, campaign, role, expected):
     user = role_user(register, role, "someone") if role else UserFactory(username="norole")
     client.force_login(user)
     for name, (url, has_post) in urls(campaign).items():
-        response = client.get(url)
+        # As the page's polling asks (the progress partial); the other pages answer it as any GET.
+        response = client.get(url, HTTP_HX_REQUEST="true")
         if name in ("test-send", "queue", "cancel"):
             # POST-only: the method is refused before anything is read.
             assert response.status_code == 405, name
@@ -132,9 +133,12 @@ def test_the_send_needs_confirmation_then_queues(client, register, owner, campai
 def test_the_progress_partial_polls_while_sending(client, register, owner, campaign):
     services.campaign_queue(actor=owner, campaign=campaign)
     client.force_login(owner)
-    page = client.get(reverse("campaigns:progress", args=[register.slug, campaign.code]))
+    url = reverse("campaigns:progress", args=[register.slug, campaign.code])
+    page = client.get(url, HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 2s"' in page.content.decode()
     assert page.context["progress"]["total"] == 1
+    # Opened by itself (a bookmark, no JavaScript): the campaign's own page, which shows the same progress.
+    assert client.get(url).url == reverse("campaigns:detail", args=[register.slug, campaign.code])
 
 
 def test_create_saves_a_draft(client, register, owner):
@@ -186,6 +190,13 @@ def test_the_one_click_post_needs_no_session_and_no_csrf_token(recipient):
     # The answer is in the recipient's language (Swedish), whatever the browser asks for.
     assert response.context["done"]
     assert '<html lang="sv">' in response.content.decode()
+
+
+def test_a_language_the_visitor_chose_on_the_site_wins_over_the_messages(recipient, settings):
+    client = Client()
+    assert '<html lang="sv">' in client.get(unsubscribe_url(recipient)).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="en">' in client.get(unsubscribe_url(recipient)).content.decode()
 
 
 def test_the_pages_own_post_without_a_csrf_token_is_refused(recipient):
