@@ -15,6 +15,16 @@ tag_urls = [
         views.customer_tag_remove,
         name="customer-tag-remove",
     ),
+    path(
+        "<slug:register>/customers/<uuid:code>/contacts/<uuid:person>/tags/",
+        views.contact_person_tag_add,
+        name="contact-person-tag-add",
+    ),
+    path(
+        "<slug:register>/customers/<uuid:code>/contacts/<uuid:person>/tags/<uuid:tag>/remove/",
+        views.contact_person_tag_remove,
+        name="contact-person-tag-remove",
+    ),
 ]
 
 view_urls = [

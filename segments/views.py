@@ -153,6 +153,39 @@ def customer_tag_remove(request, register, code, tag):
     return redirect(customer)
 
 
+def _contact_person_rw(request, register, code, person):
+    register, customer = _customer_rw(request, register, code)
+    return register, crm_selectors.contact_person_get_for_user(user=request.user, customer=customer, code=person)
+
+
+@require_POST
+def contact_person_tag_add(request, register, code, person):
+    register, person = _contact_person_rw(request, register, code, person)
+    form = TagChoiceForm(request.POST, tags=selectors.tag_list(user=request.user, register=register))
+    if not form.is_valid():
+        messages.error(request, _("Choose a tag."))
+        return redirect(person.customer)
+    tag = selectors.tag_get_for_user(user=request.user, register=register, code=form.cleaned_data["tag"])
+    try:
+        tagging.tag_apply(actor=request.user, tag=tag, contact_person=person)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect(person.customer)
+
+
+@require_POST
+def contact_person_tag_remove(request, register, code, person, tag):
+    register, person = _contact_person_rw(request, register, code, person)
+    tag = selectors.tag_get_for_user(user=request.user, register=register, code=tag)
+    try:
+        tagging.tag_remove(actor=request.user, tag=tag, contact_person=person)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect(person.customer)
+
+
 @require_http_methods(FORM_METHODS)
 def view_create(request, register):
     register, registers = _workspace(request, register)

@@ -263,6 +263,8 @@ TABLE: dict[str, Rule] = {
     "segments:tag-delete": R("tag", TAGS_A),
     "segments:customer-tag-add": R("customer", 405, post=CHANGE_A),
     "segments:customer-tag-remove": R("customer-tag", 405, post=CHANGE_A),
+    "segments:contact-person-tag-add": R("contact", 405, post=CHANGE_A),
+    "segments:contact-person-tag-remove": R("contact-tag", 405, post=CHANGE_A),
     # Saved views: anyone who reads the list saves one; only its owner changes it (a shared one is 403 to the
     # others, a private one would be 404).
     "segments:view-create": R("reg", READ_A),
@@ -614,6 +616,7 @@ class World:
                 "campaign": "campaign",
                 "tag": "tag",
                 "customer-tag": "customer",
+                "contact-tag": "customer",
                 "savedview": "saved_view",
                 "bulk": "bulk_action",
             }[family]

@@ -4,7 +4,7 @@ from django import template
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 
-from crm.models import CustomerTag, Tag
+from crm.models import ContactPersonTag, CustomerTag, Tag
 
 from .. import selectors
 from ..models import BulkAction
@@ -28,6 +28,21 @@ def customer_tags_panel(context, customer):
     carried = [tag for tag in tags if tag.on]
     if not tags:
         return ""
+    # The contact persons' own tags: one query for all of them (the page read the persons already).
+    people = getattr(customer, "contact_person_list", None) or []
+    on_person: dict[int, set[int]] = {}
+    if people:
+        links = ContactPersonTag.objects.filter(contact_person_id__in=[person.pk for person in people])
+        for person_id, tag_id in links.values_list("contact_person_id", "tag_id"):
+            on_person.setdefault(person_id, set()).add(tag_id)
+    person_rows = [
+        {
+            "person": person,
+            "carried": [tag for tag in tags if tag.pk in on_person.get(person.pk, set())],
+            "addable": [tag for tag in tags if tag.pk not in on_person.get(person.pk, set())],
+        }
+        for person in people
+    ]
     can_change = bool(getattr(workspace, "can_change", False))
     return render_to_string(
         "segments/_tags_panel.html",
@@ -36,6 +51,7 @@ def customer_tags_panel(context, customer):
             "customer": customer,
             "carried": carried,
             "addable": [tag for tag in tags if not tag.on],
+            "person_rows": person_rows,
             "can_change": can_change and not customer.processing_restricted,
             "restricted": can_change and customer.processing_restricted,
         },
