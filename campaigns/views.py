@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -113,7 +114,12 @@ def campaign_test_send(request, register, code):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("A test message was sent to your address (%(count)s).") % {"count": sent})
+        text = ngettext(
+            "%(count)s test message was sent to your address.",
+            "%(count)s test messages were sent to your address, one in each language.",
+            sent,
+        )
+        messages.success(request, text % {"count": sent})
     return redirect("campaigns:detail", register=campaign.register.slug, code=campaign.code)
 
 
