@@ -9,7 +9,7 @@ On demand, never in CI. The database is migrated if needed and, the first time, 
 child process (100,000 customers by default, no interactions). A tag is put on 20,000 of them (one INSERT, test
 data); a saved view filters by it. Measured in this process, through the real code:
 
-- the segment's list page: `segments.selectors.segment_customers` into the customer list's paginator
+- the segment's list page: `crm.saved_views.segment_customers` into the customer list's paginator
   (`crm.display.CustomerPaginator`, the count capped as the list caps a filter's) and its first page of 50 rows,
   and the segment's exact count, each `--runs` times (p50 and max);
 - the bulk tag: `segments.services.bulk_action_start` of a new tag on the whole segment, run inline (the Celery
@@ -108,7 +108,7 @@ def timed(function, runs: int) -> list[float]:
 
 def list_page(user, view):
     from crm import display, views
-    from segments.selectors import list_columns_for, segment_customers
+    from crm.saved_views import list_columns_for, segment_customers
 
     customers = segment_customers(user=user, saved_view=view)
     columns = list_columns_for(view.register, view)
@@ -136,9 +136,9 @@ def main() -> None:
 
     from crm import tagging
     from crm.models import Customer, CustomerTag, SavedView
+    from crm.saved_views import segment_customers
     from registers.models import Register
     from segments import services
-    from segments.selectors import segment_customers
 
     assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database"
     call_command("migrate", verbosity=0)
