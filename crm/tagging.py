@@ -192,7 +192,7 @@ def _insert_links(*, actor, tag: Tag, customer_ids) -> int:
     columns = ", ".join(quote(opts.get_field(name).column) for name in ("tag", "customer", "added_at", "added_by"))
     now = CustomerTag._meta.get_field("added_at").get_db_prep_value(timezone.now(), connection)
     # Only quoted names and Django's own compiled SELECT go into the text; every value is a parameter.
-    sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT %s, picked.picked_id, %s, %s FROM ({select}) picked"  # noqa: S608
+    sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT %s, picked.picked_id, %s, %s FROM ({select}) picked"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, [tag.pk, now, getattr(actor, "pk", None), *params])
         return max(cursor.rowcount, 0)
