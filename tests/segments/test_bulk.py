@@ -136,7 +136,9 @@ def test_a_colleagues_private_view_cannot_be_acted_on(register_a, owner_a, staff
         )
 
 
-def test_over_the_inline_limit_the_action_runs_in_celery_in_steps(register_a, staff_a, tag_a, settings, monkeypatch):
+def test_over_the_inline_limit_the_action_runs_in_celery_in_steps(
+    register_a, staff_a, tag_a, settings, monkeypatch, celery_eager
+):
     settings.BULK_INLINE_MAX = 5
     monkeypatch.setattr(services, "CHUNK", 4)
     make(register_a, 11)
