@@ -85,7 +85,8 @@ def test_a_worker_killed_mid_send_sends_nobody_twice(smtp_sink, monkeypatch):
     campaign = campaign_draft(actor=actor, register=register, rate_per_minute=12_000)
     services.campaign_queue(actor=actor, campaign=campaign)
     queue = f"campaigns-test-{uuid.uuid4().hex}"
-    app = Celery(broker=BROKER)
+    # Not the current app: the tasks of later tests (the purge worker's) must still go to the project's broker.
+    app = Celery(broker=BROKER, set_as_current=False)
 
     first = worker(queue, smtp_sink.port)
     try:
