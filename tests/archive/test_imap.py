@@ -5,7 +5,7 @@ import datetime
 import logging
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
@@ -18,6 +18,7 @@ from archive.tasks import mailboxes_poll
 from crm.models import ContactCentreMessage, MessageAttachment
 from registers.sealing import unseal
 from tests.factories import OrderingClientFactory
+from tests.locks import advisory_lock_held_elsewhere
 
 from . import mail_samples
 from .conftest import mailbox_for
@@ -296,14 +297,8 @@ def read_by_another_worker(mailbox):
             assert held
             yield
         return
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [imap._LOCK_NAMESPACE, mailbox.pk])
-            assert cursor.fetchone()[0]
+    with advisory_lock_held_elsewhere(imap._LOCK_NAMESPACE, mailbox.pk):
         yield
-    finally:
-        other.close()
 
 
 def test_a_mailbox_being_read_by_another_worker_is_skipped(dovecot, dovecot_account):

@@ -6,13 +6,14 @@ from email import policy
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from campaigns import sending, services
 from campaigns.models import BounceMailbox, Campaign, CampaignRecipient
 from crm import services as crm_services
 from crm.models import Interaction
+from tests.locks import advisory_lock_held_elsewhere
 
 from .factories import campaign_draft, contact, marketing_register, organisation, person, sender
 
@@ -141,13 +142,8 @@ def held_elsewhere(campaign):
             assert held
             yield
         return
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [sending._LOCK_NAMESPACE, campaign.pk])
+    with advisory_lock_held_elsewhere(sending._LOCK_NAMESPACE, campaign.pk):
         yield
-    finally:
-        other.close()
 
 
 def test_a_campaign_locked_by_another_worker_is_left_alone(register, actor, smtp_sink, private_cache):
