@@ -150,6 +150,8 @@ CONTACT_CENTRE_MESSAGE_GRACE_DAYS = env.int("CONTACT_CENTRE_MESSAGE_GRACE_DAYS",
 DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS = env.int("DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS", default=730)
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=200)
 PURGE_LOCK_URL = env("PURGE_LOCK_URL", default=REDIS_URL)
+# Deployments (or test processes) that share one Redis but purge different databases need names of their own.
+PURGE_LOCK_NAME = env("PURGE_LOCK_NAME", default="rekisteri:retention-purge")
 
 # The PRH open-data company register (YTJ v3). Empty: look-ups are off, and the forms say so; the quick
 # start and the tests never call PRH. Production sets https://avoindata.prh.fi/opendata-ytj-api/v3.

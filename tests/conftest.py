@@ -1,3 +1,4 @@
+import os
 import uuid
 
 import pytest
@@ -70,6 +71,16 @@ def admin_client(db, admin_user):
     client = TwoFactorClient()
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _purge_lock_of_this_test_process(worker_id):
+    """Each test process purges its own database, so it takes a purge lock of its own in the shared Redis (and
+    so do the Celery workers it starts, which inherit the environment): otherwise a purge worker test on one
+    test process would make an in-process purge on another skip its run as busy."""
+    name = f"rekisteri:retention-purge:test-{worker_id}-{os.getpid()}"
+    os.environ["PURGE_LOCK_NAME"] = name
+    settings.PURGE_LOCK_NAME = name
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -33,7 +33,6 @@ from .redaction import REDACTED_VALUE, delete_with_redacted_trail
 
 logger = logging.getLogger("privacy.purge")  # the name operators filter on
 
-LOCK_NAME = "rekisteri:retention-purge"
 # What a purged record's audit entries say instead of its name.
 REDACTED_REPR = "[purged under retention]"
 
@@ -63,15 +62,16 @@ class PurgeLock:
     def __init__(self, *, url: str | None = None, timeout: int | None = None):
         self.url = settings.PURGE_LOCK_URL if url is None else url
         self.timeout = timeout or settings.PURGE_LOCK_TIMEOUT_SECONDS
+        self.name = settings.PURGE_LOCK_NAME
         self.token = uuid.uuid4().hex
         self._lock = None
 
     def acquire(self) -> bool:
         if not self.url:
             # Quick start: one process, in-process tasks; the local cache is the whole world.
-            return cache.add(LOCK_NAME, self.token, self.timeout)
+            return cache.add(self.name, self.token, self.timeout)
         client = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
-        self._lock = client.lock(LOCK_NAME, timeout=self.timeout, blocking=False)
+        self._lock = client.lock(self.name, timeout=self.timeout, blocking=False)
         try:
             return bool(self._lock.acquire())
         except redis.RedisError as error:
@@ -80,14 +80,14 @@ class PurgeLock:
     def extend(self) -> None:
         """Reset the timeout; a long run keeps its lock while it makes progress."""
         if self._lock is None:
-            cache.touch(LOCK_NAME, self.timeout)
+            cache.touch(self.name, self.timeout)
             return
         self._lock.reacquire()
 
     def release(self) -> None:
         if self._lock is None:
-            if cache.get(LOCK_NAME) == self.token:
-                cache.delete(LOCK_NAME)
+            if cache.get(self.name) == self.token:
+                cache.delete(self.name)
             return
         try:
             self._lock.release()
