@@ -69,6 +69,12 @@ INSTALLED_APPS = [
     "imports",
     "archive",
     "campaigns",
+    # The integration API (issue 19): REST framework, OpenAPI, per-client keys, the Helsinki-profile GDPR API.
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +387,43 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The integration API (/api/v1/): machine clients with keys of their own (api.authentication), never a session;
+# errors as problem details in the caller's language; each client's own rate (api.throttling).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.APIClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ChangeOrderCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rekisteri integration API",
+    "DESCRIPTION": "Customers, contact persons and interactions per register, for integrations. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from the project (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# The Helsinki-profile GDPR API (api.gdpr, ../shared/research/GDPR-API.md): the profile's token issuer (its
+# OpenID discovery document gives the JWKS), the audience agreed with the profile team, and the scopes read from
+# the token's authorization field. Empty issuer: the GDPR API answers 401 to every call.
+GDPR_API_ISSUER = env("GDPR_API_ISSUER", default="")
+GDPR_API_AUDIENCE = env("GDPR_API_AUDIENCE", default="")
+GDPR_API_QUERY_SCOPE = env("GDPR_API_QUERY_SCOPE", default="gdprquery")
+GDPR_API_DELETE_SCOPE = env("GDPR_API_DELETE_SCOPE", default="gdprdelete")
+GDPR_API_AUTHORIZATION_FIELD = env("GDPR_API_AUTHORIZATION_FIELD", default="authorization.permissions.scopes")
+GDPR_API_TIMEOUT = env.float("GDPR_API_TIMEOUT", default=2.0)
 
 # No inline scripts or styles anywhere: every asset comes from static/.
 CONTENT_SECURITY_POLICY = {

@@ -45,5 +45,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     # Data-subject requests: staff screens and, under privacy/request/, the public form.
     path("privacy/", include("privacy.urls")),
+    # The integration API and the Helsinki-profile GDPR API (issue 19): machines, each call with its own key or token.
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -130,6 +130,9 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
     # Set when a campaign message to the address came back as undeliverable (campaigns.bounces); a new address
     # clears it.
     email_bounced_at = models.DateTimeField(_("e-mail address bounced"), null=True, blank=True)
+    # The person's id in the city's customer profile (Helsinki-profiili), set when the person is linked to this
+    # record: the profile's GDPR API calls (api.gdpr) find all of a person's records by it, in every register.
+    profile_id = models.UUIDField(_("customer profile id"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     source = models.CharField(_("source of the data"), max_length=30, choices=Source.choices, default=Source.STAFF)
     # An organisation's facts as the company register (PRH open data) gave them when a user confirmed them:
@@ -188,6 +191,9 @@ class Customer(RegisterAuditMixin, PersonalDataModel):
         indexes = [
             models.Index(fields=["register", "sort_name", "id"], name="customer_register_name"),
             models.Index(fields=["register", "last_activity_at"], name="customer_register_activity"),
+            # The integration API's synchronisation (modified_since) walks a register's changes in this order.
+            models.Index(fields=["register", "updated_at", "id"], name="customer_register_updated"),
+            models.Index(fields=["profile_id"], name="customer_profile_id"),
             # Trigram indexes serve substring search (LIKE '%term%') on PostgreSQL;
             # each matches an expression of crm.selectors._search_q. Created on
             # PostgreSQL only (crm/migrations/0003_customer_search_indexes).
@@ -367,6 +373,7 @@ class ContactPerson(RegisterAuditMixin, PersonalDataModel):
         verbose_name_plural = _("contact persons")
         ordering = ["last_name", "first_name", "id"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="contact_person_updated"),
             # The customer search finds contact persons by name, e-mail and phone (crm.selectors
             # ._contact_person_q); PostgreSQL only (crm/migrations/0005_contact_person_search_indexes).
             GinIndex(OpClass(Upper("first_name"), name="gin_trgm_ops"), name="contact_first_name_trgm"),
@@ -427,6 +434,8 @@ class Interaction(RegisterAuditMixin, PersonalDataModel):
         related_name="+",
         verbose_name=_("staff user"),
     )
+    # Optimistic locking of corrections, as on customers and contact persons (the integration API's If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     # Kinds that report something that has happened ("incoming call, 1.3.2027" is a typing error). Events,
     # assignments, purchased services and notes may be dated ahead: they are booked or agreed beforehand.
@@ -438,7 +447,10 @@ class Interaction(RegisterAuditMixin, PersonalDataModel):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_timeline")]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_timeline"),
+            models.Index(fields=["updated_at", "id"], name="interaction_updated"),
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -205,12 +205,21 @@ def interaction_create(*, actor, customer: Customer, data: dict[str, Any]) -> In
 
 
 @transaction.atomic
-def interaction_update(*, actor, interaction: Interaction, data: dict[str, Any]) -> Interaction:
-    """Correct an interaction: one's own, or a colleague's with CHANGE_OTHERS_ENTRIES (the owner)."""
+def interaction_update(
+    *, actor, interaction: Interaction, data: dict[str, Any], version: int | None = None
+) -> Interaction:
+    """Correct an interaction: one's own, or a colleague's with CHANGE_OTHERS_ENTRIES (the owner).
+
+    With `version` (the integration API's If-Match), refused when someone else saved a newer version first.
+    """
     _require_entry_right(actor, interaction)
     _guard_restriction(interaction.customer)
+    current = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    if version is not None and current.version != version:
+        raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
     _apply(interaction, data)
     interaction.full_clean()
+    interaction.version = current.version + 1
     with set_actor(actor):
         interaction.save()
     _touch(interaction.customer)

@@ -354,6 +354,10 @@ class Role(models.TextChoices):
     STAFF = "staff", _("staff user")
     CONTACT_CENTRE_EXPERT = "contact_centre_expert", _("contact-centre expert")
     CLIENT_MANAGER = "client_manager", _("ordering client's manager")
+    # The scopes of an integration API client (api.models.APIClient), held by the client's own machine user:
+    # never granted to a person, and shown in the yearly access review beside the people.
+    API_READ = "api_read", _("integration: read")
+    API_WRITE = "api_write", _("integration: read and write")
 
 
 class RoleGroup(models.Model):

@@ -20,7 +20,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # The archive is read-only for everybody: messages are kept exactly as sent.
     Role.CONTACT_CENTRE_EXPERT: frozenset({VIEW_DATA}),
     Role.CLIENT_MANAGER: frozenset({VIEW_DATA}),
+    Role.API_READ: frozenset({VIEW_DATA}),
+    Role.API_WRITE: frozenset({VIEW_DATA, CHANGE_DATA}),
 }
+
+# The roles of integration API clients: granted only to a client's machine user (registers.services
+# .integration_scope_grant), never to a person, and no person's role is ever granted to a client.
+MACHINE_ROLES: frozenset[str] = frozenset({Role.API_READ, Role.API_WRITE})
 
 # Roles a holder of MANAGE_ACCESS may hand out. An owner may grant every role;
 # a handler grants the roles that were approved for staff work, never owner or
@@ -89,3 +95,5 @@ ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
 }
 
 MAIN_USERS_GROUP = "main users"
+# The machine users of integration API clients (api.models.APIClient): one per client, never a person.
+INTEGRATION_CLIENTS_GROUP = "integration clients"

@@ -22,6 +22,11 @@ ERROR_LAST_OWNER = _(
 )
 
 
+def is_integration_client(user) -> bool:
+    """Tell whether the user is an integration API client's machine user (registers.roles.MACHINE_ROLES)."""
+    return user.groups.filter(name=roles.INTEGRATION_CLIENTS_GROUP).exists()
+
+
 def is_main_user(user) -> bool:
     if not user.is_active:
         return False
@@ -49,12 +54,25 @@ def register_role_groups_ensure(*, register: Register) -> dict[str, Group]:
 
 def _grantable_roles(*, actor, register: Register) -> frozenset[str]:
     if is_main_user(actor):
-        return frozenset(roles.ROLE_PERMISSIONS)
+        return frozenset(roles.ROLE_PERMISSIONS) - roles.MACHINE_ROLES
     held = Membership.objects.active().filter(user=actor, register=register).values_list("role", flat=True)
     grantable: set[str] = set()
     for role in held:
         grantable |= roles.GRANTABLE_ROLES.get(role, frozenset())
     return frozenset(grantable)
+
+
+def _endable_roles(*, actor, register: Register) -> frozenset[str]:
+    """What the actor may end: what they may grant, and an integration client's scope for a main user or owner.
+
+    An owner answers for who and what reads the register (seed 000): the yearly access review lets them end a
+    client's scope in their register, though only a main user creates clients.
+    """
+    endable = _grantable_roles(actor=actor, register=register)
+    owner = Membership.objects.active().filter(user=actor, register=register, role=roles.Role.OWNER).exists()
+    if is_main_user(actor) or owner:
+        endable |= roles.MACHINE_ROLES
+    return endable
 
 
 def _group_for(*, register: Register, role: str) -> Group:
@@ -99,6 +117,8 @@ def membership_grant(
     """Grant a role in a register; permissions follow at once if it starts today."""
     if role not in _grantable_roles(actor=actor, register=register):
         raise PermissionDenied(ERROR_CANNOT_GRANT)
+    if is_integration_client(user):
+        raise ValidationError(_("An integration client holds only integration scopes."))
     membership = Membership(
         user=user,
         register=register,
@@ -116,6 +136,28 @@ def membership_grant(
 
 
 @transaction.atomic
+def integration_scope_grant(
+    *, actor, user, register: Register, role: str, ends_on: datetime.date | None, reason: str
+) -> Membership:
+    """Give an integration client's machine user a scope (a machine role) in a register: main users only.
+
+    The one way a machine role is granted (membership_grant refuses them), so a person never holds one.
+    """
+    if not is_main_user(actor):
+        raise PermissionDenied(ERROR_CANNOT_GRANT)
+    if role not in roles.MACHINE_ROLES or not is_integration_client(user):
+        raise ValidationError(_("An integration scope is given only to an integration client."))
+    membership = Membership(
+        user=user, register=register, role=role, granted_by=actor, grant_reason=reason, ends_on=ends_on
+    )
+    membership.full_clean()
+    with set_actor(actor):
+        membership.save()
+    _sync_group_membership(membership=membership, today=timezone.localdate())
+    return membership
+
+
+@transaction.atomic
 def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
     """End a role at once: the guardian permissions go in the same transaction."""
     # Ends in one register wait for each other, so two owners ending each
@@ -124,7 +166,7 @@ def membership_end(*, actor, membership: Membership, reason: str) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
         raise ValidationError(ERROR_ALREADY_ENDED)
-    if membership.role not in _grantable_roles(actor=actor, register=membership.register):
+    if membership.role not in _endable_roles(actor=actor, register=membership.register):
         raise PermissionDenied(ERROR_CANNOT_END)
     if not reason.strip():
         raise ValidationError({"end_reason": _("Give a reason for ending the access.")})

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    verbose_name = _("integration API")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from .models import APIClient
+
+        # The key's hash never goes into the trail: it is what a stolen trail would be tried against.
+        auditlog.register(APIClient, exclude_fields=["id", "hashed_key", "last_used_at"])
