@@ -8,7 +8,7 @@ columns are added in place, with their default; PostgreSQL takes the plain AddFi
 from django.db import migrations, models
 
 
-from crm.migration_operations import AddFieldInPlace
+from crm.migrations._operations import AddFieldInPlace
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ import django.contrib.postgres.indexes
 from django.db import migrations
 
 import registers.fields
-from crm.migration_operations import AddFieldInPlace
+from crm.migrations._operations import AddFieldInPlace
 from crm.similarity import match_name
 
 BATCH_SIZE = 2000

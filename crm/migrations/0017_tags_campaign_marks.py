@@ -18,7 +18,7 @@ from django.db import migrations, models
 
 
 
-from crm.migration_operations import AddFieldInPlace
+from crm.migrations._operations import AddFieldInPlace
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ API's sync (issue 19)."""
 from django.conf import settings
 from django.db import migrations, models
 
-from crm.migration_operations import AddFieldInPlace
+from crm.migrations._operations import AddFieldInPlace
 
 
 class Migration(migrations.Migration):
