@@ -88,7 +88,7 @@ LOGIN = "login"  # 302 to the sign-in page
 ADMIN_LOGIN = "admin-login"  # 302 to the admin's sign-in page
 GONE = 410
 OK_STATUSES = {200, 302, 400}
-REFUSALS = {403, 404, 405, LOGIN, ADMIN_LOGIN, GONE}
+REFUSALS = {401, 403, 404, 405, LOGIN, ADMIN_LOGIN, GONE}
 
 # Who holds what (registers/roles.py): the groups the table speaks of.
 A_VIEW = {"owner", "handler", "staff", "expert"}
@@ -446,9 +446,22 @@ def admin_model_rule(name: str | None, route: str) -> tuple[str, str] | None:
     return None
 
 
+# The integration API and the GDPR API authenticate every call by its own key or bearer token, never by the
+# browser's session: every persona, signed in or not, is 401 on every route, whatever the object (what each
+# client may do is tests/api/test_api_matrix.py's class check). Only the OpenAPI document and its docs are open.
+API_PREFIXES = ("api/v1/", "gdpr-api/")
+API_RULE = R("api", 401, public=True, anon=401)
+API_OPEN = {
+    "api:schema": R("-", 200, post=405, public=True, anon=(200, 405)),
+    "api:docs": R("-", 200, post=405, public=True, anon=(200, 405)),
+}
+
+
 def rule_for(name: str | None, route: str) -> Rule | None:
     if name in TABLE:
         return TABLE[name]
+    if route.startswith(API_PREFIXES):
+        return API_OPEN.get(name, API_RULE)
     if route_key(name, route) in ADMIN_SITE_PAGES:
         return ADMIN_SITE_PAGES[route_key(name, route)]
     found = admin_model_rule(name, route)
@@ -560,6 +573,9 @@ class World:
             "random": "random",
             "cross": "CX" if cc else "A",
         }[column]
+        if family == "api":
+            # Refused before any object is looked up: A's register, and keys that exist nowhere.
+            return str(self.objects["A"]["slug"]) if name in {"register", "slug"} else str(uuid.uuid4())
         if name == "fmt":
             return "json"
         if name == "kind":
@@ -1047,7 +1063,7 @@ def test_every_route_has_an_entry():
 def test_the_table_names_no_route_that_is_gone():
     names = {route_key(name, route) for route, name, _v in ROUTES}
     models = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
-    stale = (set(TABLE) | set(ADMIN_SITE_PAGES)) - names
+    stale = (set(TABLE) | set(ADMIN_SITE_PAGES) | set(API_OPEN)) - names
     assert stale == set()
     assert set(ADMIN_MODELS) - models == set()
 
