@@ -304,6 +304,20 @@ def interaction_get_for_user(*, user, customer: Customer, code) -> Interaction:
         raise Http404 from None
 
 
+def contact_person_list(*, user, register: Register) -> QuerySet[ContactPerson]:
+    """Return the contact persons of all of the register's customers (the integration API's sync), with their
+    customer; none unless the user may read the register."""
+    customers = customer_list(user=user, register=register).order_by()
+    return ContactPerson.objects.filter(customer__in=customers.values("pk")).select_related("customer")
+
+
+def interaction_list(*, user, register: Register) -> QuerySet[Interaction]:
+    """Return the interactions of all of the register's customers (the integration API's sync), with their
+    customer and contact person; none unless the user may read the register."""
+    customers = customer_list(user=user, register=register).order_by()
+    return Interaction.objects.filter(customer__in=customers.values("pk")).select_related("customer", "contact_person")
+
+
 def interaction_get_for_user_rw(*, user, customer: Customer, code) -> Interaction:
     """Return the interaction for a change: 403 when a colleague recorded it and the user's role does not allow it."""
     interaction = interaction_get_for_user(user=user, customer=customer, code=code)
