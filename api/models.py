@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
+from registers.fields import PersonalCharField, PersonalTextField
+
 
 def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """The networks of `allowed_networks`, one address or CIDR network per line; raise ValueError on a bad line."""
@@ -23,6 +25,8 @@ def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netw
 
 
 class APIClient(AbstractAPIKey):
+    # The package's own name field, as a text field of this project: free text refuses identity codes.
+    name = PersonalCharField(_("name"), max_length=50)
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -37,10 +41,11 @@ class APIClient(AbstractAPIKey):
         verbose_name=_("responsible person"),
         help_text=_("The person who answers for this integration and is asked about it in the access review."),
     )
-    description = models.TextField(_("purpose"), blank=True)
+    description = PersonalTextField(_("purpose"), blank=True)
     allowed_networks = models.TextField(
         _("allowed source addresses"),
         blank=True,
+        max_length=2000,
         help_text=_("One address or network (CIDR) per line. Empty: calls are accepted from any address."),
     )
     rate_per_minute = models.PositiveIntegerField(_("calls per minute"), default=600)
@@ -57,7 +62,7 @@ class APIClient(AbstractAPIKey):
         related_name="+",
         verbose_name=_("revoked by"),
     )
-    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+    revoke_reason = PersonalCharField(_("reason for revoking"), max_length=300, blank=True)
 
     objects = APIKeyManager()
 

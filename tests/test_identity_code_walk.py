@@ -32,7 +32,18 @@ from .factories import CustomerFactory, RegisterFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("registers", "crm", "followups", "segments", "privacy", "duplicates", "imports", "archive", "campaigns")
+PROJECT_APPS = (
+    "registers",
+    "crm",
+    "followups",
+    "segments",
+    "privacy",
+    "duplicates",
+    "imports",
+    "archive",
+    "campaigns",
+    "api",
+)
 CODES = ("131052-308T", "131052308T", "010594Y9032", "010594Y9032".replace("Y", ""))
 LANGUAGES = ("fi", "sv", "en")
 BIDI_TEXT = "Anna \u202eNIMI"
@@ -40,6 +51,12 @@ BIDI_TEXT = "Anna \u202eNIMI"
 # Model fields that cannot hold free text, and why. Fields with `choices` are left out by rule: they hold
 # only their listed values.
 MODEL_FIELDS_WITHOUT_FREE_TEXT = {
+    # An integration client's key (issue 19): its prefix and hash, written by the key package; and the allowed
+    # source addresses, each line parsed as an IP network by the model's clean().
+    "api.apiclient.id": "key prefix and hash",
+    "api.apiclient.prefix": "key prefix",
+    "api.apiclient.hashed_key": "hash",
+    "api.apiclient.allowed_networks": "IP networks",
     # The register's address name: chosen by the main user for the register, letters, digits and hyphens.
     "registers.register.slug": "slug",
     # Status values written by the review service.
