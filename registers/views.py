@@ -112,7 +112,12 @@ def _require_main_user(user) -> None:
 
 def user_list(request):
     _require_main_user(request.user)
-    users = get_user_model().objects.order_by("-is_active", "last_name", "first_name", "username")
+    # Integration clients' machine users are not people: they are listed, with their keys, on their own page.
+    users = (
+        get_user_model()
+        .objects.exclude(groups__name=roles.INTEGRATION_CLIENTS_GROUP)
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
     return render(request, "registers/user_list.html", {"users": users})
 
 
