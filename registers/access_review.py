@@ -16,7 +16,7 @@ from auditlog.models import LogEntry
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
@@ -91,7 +91,13 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
         .order_by("-timestamp")
         .values("timestamp")[:1]
     )
-    users = get_user_model().objects.filter(pk__in=user_ids).annotate(register_last_access=Subquery(newest_access))
+    # An integration client's machine user comes with its client (a reverse one-to-one, joined in the same query).
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .select_related("api_client__owner")
+        .annotate(register_last_access=Subquery(newest_access))
+    )
     facts: dict[int, dict] = {
         user.pk: {
             "user": user,
@@ -99,6 +105,7 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
             "last_login": user.last_login,
             "last_access": user.register_last_access,
             "commitment": None,
+            "client": _client_facts(user),
         }
         for user in users
     }
@@ -112,6 +119,7 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
     # Rows rather than objects, and each role's name translated once: a register has hundreds of memberships.
     role_labels = {code: str(label) for code, label in Role.choices}
     for membership in memberships:
+        client = facts[membership["user_id"]]["client"]
         facts[membership["user_id"]]["roles"].append(
             {
                 "role": membership["role"],
@@ -121,6 +129,8 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
                 "granted_at": membership["created_at"].isoformat(),
                 "ends_on": membership["ends_on"].isoformat() if membership["ends_on"] else "",
                 "reason": membership["grant_reason"],
+                # Kept with each role so the evidence shows the client even after it is revoked or renamed.
+                **({"client": client} if client else {}),
             }
         )
     acceptances = (
@@ -138,6 +148,23 @@ def user_access_facts(*, register: Register, user_ids) -> dict[int, dict]:
                 "is_current": current is not None and acceptance.commitment_id == current.pk,
             }
     return facts
+
+
+def _client_facts(user) -> dict | None:
+    """What the review shows of an integration client instead of a person: None for a person."""
+    try:
+        client = user.api_client
+    except ObjectDoesNotExist:
+        return None
+    owner = client.owner
+    return {
+        "name": client.name,
+        "owner": owner.get_full_name() or owner.get_username(),
+        "owner_username": owner.get_username(),
+        "expires_on": client.expires_on.isoformat() if client.expires_on else "",
+        "last_used_at": timezone.localtime(client.last_used_at).isoformat() if client.last_used_at else "",
+        "revoked": client.revoked,
+    }
 
 
 def _snapshot(item: AccessReviewItem, facts: dict) -> None:

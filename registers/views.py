@@ -112,7 +112,7 @@ def _require_main_user(user) -> None:
 
 def user_list(request):
     _require_main_user(request.user)
-    # Integration clients' machine users are not people: they are listed, with their keys, on their own page.
+    # Integration clients' machine users are not people: they have their own page.
     users = (
         get_user_model()
         .objects.exclude(groups__name=roles.INTEGRATION_CLIENTS_GROUP)
