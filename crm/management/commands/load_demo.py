@@ -86,6 +86,9 @@ class Command(BaseCommand):
         # Tags, a shared segment, follow-ups and a draft campaign (issue 18), from the app at the top of the arrows.
         if apps.is_installed("campaigns"):
             call_command("load_demo_daily_work", stdout=self.stdout)
+        # An integration client with a published demo key (issue 19).
+        if apps.is_installed("api"):
+            call_command("load_demo_api", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
