@@ -1,0 +1,284 @@
+"""Invoices, archived messages, data-subject requests, import batches and duplicate candidates of one register.
+
+Every read goes through the selectors the web UI uses, with the client's machine user, so the register scoping,
+an ordering client's own department, and the rights a machine role lacks (handling requests, importing, merging)
+hold as they do for a person. Every row a client reads writes an access entry (api.access).
+"""
+
+import contextlib
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.generics import ListAPIView, ListCreateAPIView, RetrieveAPIView
+from rest_framework.response import Response
+
+from crm import selectors as crm_selectors
+from crm.forms import ArchiveFilterForm
+from crm.models import Invoice
+from duplicates import selectors as duplicate_selectors
+from imports import selectors as import_selectors
+from privacy.requests import forms as request_forms
+from privacy.requests import selectors as request_selectors
+from privacy.requests import services as request_services
+from privacy.requests.models import RequestRegister
+from registers import roles
+from registers.selectors import register_get_for_user, user_can
+
+from ..access import api_access_log
+from ..pagination import ChangeOrderCursorPagination
+from . import serializers
+
+ERROR_MODIFIED_SINCE = _("Give an ISO 8601 date and time with its offset, for example 2026-01-31T12:00:00+02:00.")
+FILED = _(
+    "The request was received. The requester confirms it from the link sent to their e-mail address; "
+    "the deadlines run from that confirmation, as for the public form."
+)
+
+MODIFIED_SINCE = OpenApiParameter(
+    "modified_since",
+    OpenApiTypes.DATETIME,
+    description=str(_("Only rows changed at or after this time (ISO 8601 with offset), for synchronisation.")),
+)
+
+
+def form_errors(form) -> exceptions.ValidationError:
+    """The form's errors as the API's 400 (`errors`: field → messages)."""
+    return exceptions.ValidationError({name: [str(error) for error in errors] for name, errors in form.errors.items()})
+
+
+class ArchiveOrderPagination(ChangeOrderCursorPagination):
+    """An archived message never changes: its pages run in the order of archiving (an indexed column)."""
+
+    ordering = ("created_at", "id")
+
+
+class RegisterScopedMixin:
+    """The register named by the URL's slug, 404 unless the client may read it."""
+
+    @property
+    def register(self):
+        if not hasattr(self, "_register"):
+            self._register = register_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return self._register
+
+    def access_log(self, obj, extra: dict | None = None) -> None:
+        api_access_log(self.request, obj, {"register": self.register, **(extra or {})})
+
+
+class LoggedListMixin(RegisterScopedMixin):
+    """A list page that writes one access entry per row it shows, and filters by `modified_since`."""
+
+    modified_field = "updated_at"
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        value = self.request.query_params.get("modified_since")
+        if value is None:
+            return queryset
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise exceptions.ValidationError({"modified_since": [ERROR_MODIFIED_SINCE]})
+        return queryset.filter(**{f"{self.modified_field}__gte": moment})
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        for obj in page:
+            self.access_log(obj)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class LoggedDetailMixin(RegisterScopedMixin):
+    def get_object(self):
+        obj = self.get_record()
+        self.access_log(obj)
+        return obj
+
+
+# Invoices ---------------------------------------------------------------------------------------------------
+
+
+class InvoiceMixin:
+    serializer_class = serializers.InvoiceSerializer
+
+    def invoices(self):
+        customers = crm_selectors.customer_list(user=self.request.user, register=self.register).order_by()
+        return Invoice.objects.filter(customer__in=customers.values("pk")).select_related("customer")
+
+
+@extend_schema(parameters=[MODIFIED_SINCE])
+class InvoiceList(InvoiceMixin, LoggedListMixin, ListAPIView):
+    """The invoices of the register's customers, in the order of change. Invoices are read-only here."""
+
+    def get_queryset(self):
+        return self.invoices()
+
+
+class InvoiceDetail(InvoiceMixin, LoggedDetailMixin, RetrieveAPIView):
+    def get_record(self):
+        try:
+            return self.invoices().get(code=self.kwargs["code"])
+        except Invoice.DoesNotExist:
+            raise exceptions.NotFound() from None
+
+
+# Archived messages -------------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        MODIFIED_SINCE,
+        OpenApiParameter("q", str, description=str(_("Search the subject, body and addresses."))),
+        OpenApiParameter("direction", str, enum=["in", "out"]),
+        OpenApiParameter("sent_from", OpenApiTypes.DATE),
+        OpenApiParameter("sent_to", OpenApiTypes.DATE),
+        OpenApiParameter("ordering_client", OpenApiTypes.UUID),
+        OpenApiParameter("unreadable", bool),
+    ]
+)
+class MessageList(LoggedListMixin, ListAPIView):
+    """The archived messages of a contact-centre register, with every identity code masked."""
+
+    serializer_class = serializers.MessageSerializer
+
+    pagination_class = ArchiveOrderPagination
+
+    def get_queryset(self):
+        user = self.request.user
+        # The register first: another kind of register, or one the client may not read, is 404 before any
+        # filter is read.
+        clients = crm_selectors.ordering_client_list(user=user, register=self.register)
+        form = ArchiveFilterForm(self.request.query_params, clients=clients)
+        if not form.is_valid():
+            raise form_errors(form)
+        return crm_selectors.message_list(user=user, register=self.register, **form.selector_kwargs())
+
+
+class MessageDetail(LoggedDetailMixin, RetrieveAPIView):
+    serializer_class = serializers.MessageDetailSerializer
+
+    def get_record(self):
+        message = crm_selectors.message_get_for_user(
+            user=self.request.user, register=self.register, code=self.kwargs["code"]
+        )
+        message.attachment_list = list(crm_selectors.message_attachment_list(message=message))
+        return message
+
+
+# Data-subject requests ---------------------------------------------------------------------------------------
+
+
+class RequestMixin:
+    def requests(self):
+        """The register's requests, for a client that may handle or approve requests there (else 403)."""
+        user = self.request.user
+        if self.register.pk not in request_selectors.request_register_ids(user=user):
+            raise exceptions.PermissionDenied(request_selectors.ERROR_NO_REQUEST_RIGHTS)
+        covering = RequestRegister.objects.filter(register=self.register).values("request_id")
+        return request_selectors.request_list(user=user).filter(pk__in=covering).prefetch_related("registers")
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[MODIFIED_SINCE], responses=serializers.DataSubjectRequestSerializer(many=True)),
+    post=extend_schema(
+        request=serializers.DataSubjectRequestFileSerializer,
+        responses={202: OpenApiResponse(serializers.FiledSerializer)},
+        description=str(
+            _(
+                "File a request for the register as the public form does: the same checks, the same confirmation "
+                "e-mail to the requester, the same deadlines. The answer never tells whether the address had "
+                "filed before."
+            )
+        ),
+    ),
+)
+class RequestList(RequestMixin, LoggedListMixin, ListCreateAPIView):
+    """The data-subject requests that concern the register (for a client with the right to handle them)."""
+
+    serializer_class = serializers.DataSubjectRequestSerializer
+
+    def get_queryset(self):
+        return self.requests()
+
+    def create(self, request, *args, **kwargs):
+        register = self.register
+        if not user_can(user=request.user, register=register, perm=roles.CHANGE_DATA):
+            raise exceptions.PermissionDenied(crm_selectors.ERROR_READ_ONLY)
+        typed = serializers.DataSubjectRequestFileSerializer(data=request.data)
+        typed.is_valid(raise_exception=True)
+        # The public form's own rules (identity codes refused, a correction's what and why, a postal address
+        # for an answer by post, a mandate for a representative), on the register the URL names.
+        organisation = register.organisation
+        form = request_forms.PublicRequestForm(
+            {**typed.validated_data, "registers": [register.slug]},
+            registers=request_selectors.public_register_list(organisation=organisation),
+        )
+        if not form.is_valid():
+            raise form_errors(form)
+        # A refused filing (too many for one address) is answered like any other, as the public form answers
+        # it: a different answer would tell the caller that this address has been sending requests.
+        with contextlib.suppress(request_services.EmailRateLimitedError):
+            request_services.request_submit(
+                organisation=organisation,
+                registers=list(form.cleaned_data["registers"]),
+                all_registers=False,
+                data=form.request_data(),
+            )
+        return Response({"detail": str(FILED)}, status=status.HTTP_202_ACCEPTED)
+
+
+class RequestDetail(RequestMixin, LoggedDetailMixin, RetrieveAPIView):
+    serializer_class = serializers.DataSubjectRequestSerializer
+
+    def get_record(self):
+        request = request_selectors.request_get_for_user(user=self.request.user, code=self.kwargs["code"])
+        # Another register's request under this register's slug is not found here.
+        if not request.register_parts.filter(register=self.register).exists():
+            raise exceptions.NotFound()
+        return request
+
+
+# Import batches and duplicate candidates (read only: importing and merging are not rights a client holds) ------
+
+
+@extend_schema(parameters=[MODIFIED_SINCE])
+class ImportBatchList(LoggedListMixin, ListAPIView):
+    """The register's import batches, for a client that may import there (a machine role may not: empty)."""
+
+    serializer_class = serializers.ImportBatchSerializer
+
+    def get_queryset(self):
+        return import_selectors.import_batch_list(user=self.request.user, register=self.register)
+
+
+class ImportBatchDetail(LoggedDetailMixin, RetrieveAPIView):
+    serializer_class = serializers.ImportBatchSerializer
+
+    def get_record(self):
+        return import_selectors.import_batch_get_for_user(
+            user=self.request.user, register=self.register, code=self.kwargs["code"]
+        )
+
+
+@extend_schema(parameters=[MODIFIED_SINCE])
+class DuplicateList(LoggedListMixin, ListAPIView):
+    """The register's open duplicate candidates, for a client that may merge there (a machine role may not: 403)."""
+
+    serializer_class = serializers.DuplicateCandidateSerializer
+
+    def get_queryset(self):
+        return duplicate_selectors.candidate_list(user=self.request.user, register=self.register)
+
+
+class DuplicateDetail(LoggedDetailMixin, RetrieveAPIView):
+    serializer_class = serializers.DuplicateCandidateSerializer
+
+    def get_record(self):
+        return duplicate_selectors.candidate_get(
+            user=self.request.user, register=self.register, code=self.kwargs["code"]
+        )
