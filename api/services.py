@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
@@ -67,7 +68,9 @@ def api_client_create(
     _check_expiry(expires_on)
     if not scopes:
         raise ValidationError({"scopes": _("Give the client at least one register to read or write.")})
-    user = get_user_model()(username=f"api-{uuid.uuid4().hex[:12]}", first_name=name[:150], is_active=True)
+    # The trails name the actor by username: the client's name in it tells a reader which integration acted.
+    username = f"api-{slugify(name)[:100] or 'client'}-{uuid.uuid4().hex[:6]}"
+    user = get_user_model()(username=username, first_name=name[:150], is_active=True)
     user.set_unusable_password()
     user.save()
     group, _created = Group.objects.get_or_create(name=roles.INTEGRATION_CLIENTS_GROUP)
