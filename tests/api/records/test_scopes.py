@@ -181,3 +181,33 @@ def test_a_client_cannot_be_given_a_persons_role(mine):
     client, _http = keyed(mine, WRITE)
     with pytest.raises(ValidationError):
         grant(client.user, mine.customers, Role.HANDLER)
+
+
+@pytest.mark.parametrize("resource", list(CLOSED_LIST_STATUS))
+def test_with_rights_in_both_registers_the_other_ones_row_is_still_404_under_our_slug(mine, theirs, resource):
+    """The URL's register bounds the answer even where the selector alone would find the row."""
+    client, http = keyed(mine, WRITE)
+    give_human_role(client, mine.customers, Role.HANDLER)
+    give_human_role(client, theirs.customers, Role.HANDLER)
+    assert http.get(detail_url(theirs.customers, resource, theirs.object_of(resource))).status_code == 200
+    problem(http.get(detail_url(mine.customers, resource, theirs.object_of(resource))), 404)
+    listed = http.get(list_url(mine.customers, resource))
+    assert [row["code"] for row in listed.json()["results"]] == [str(mine.object_of(resource).code)]
+
+
+@pytest.mark.parametrize("resource", list(CLOSED_LIST_STATUS))
+def test_where_rights_exist_each_row_read_is_logged_with_the_urls_register(mine, resource):
+    client, http = keyed(mine, WRITE)
+    give_human_role(client, mine.customers, Role.HANDLER)
+    obj = mine.object_of(resource)
+    http.get(list_url(mine.customers, resource))
+    http.get(detail_url(mine.customers, resource, obj))
+    entries = LogEntry.objects.filter(
+        action=LogEntry.Action.ACCESS,
+        actor=client.user,
+        object_pk=str(obj.pk),
+        content_type__model=obj._meta.model_name,
+    )
+    assert entries.count() == 2
+    assert {entry.additional_data["register"] for entry in entries} == {mine.customers.pk}
+    assert {entry.additional_data["api_client"] for entry in entries} == {client.name}
