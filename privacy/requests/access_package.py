@@ -85,10 +85,25 @@ def _value(instance, name: str):
     return "" if value is None else str(value)
 
 
-def _fields(instance, names) -> list[dict]:
+def machine_value(instance, name: str) -> str:
+    """Return a field's value as the machine-readable text of the GDPR API: ISO dates, "true"/"false", codes' labels."""
+    field = instance._meta.get_field(name)
+    value = getattr(instance, name)
+    if field.choices:
+        return str(getattr(instance, f"get_{name}_display")()) if value else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _fields(instance, names, value_of: Callable = _value) -> list[dict]:
     rows = []
     for name in names:
-        value = _value(instance, name)
+        value = value_of(instance, name)
         if value != "":
             rows.append({"name": name, "label": str(instance._meta.get_field(name).verbose_name), "value": value})
     return rows
@@ -98,13 +113,21 @@ def _withheld(reason_note: str) -> str:
     return _("[withheld: %(reason)s]") % {"reason": reason_note}
 
 
-class _Collector:
-    """Builds the records of one register and notes what was withheld."""
+class Collector:
+    """Builds the records of one register and notes what was withheld.
 
-    def __init__(self, *, matched_people: set[int]):
+    The access answer and the Helsinki-profile GDPR API (api.gdpr) both build a person's records here, so they
+    always show the same data; `value_of` formats a field (the letter's localised dates by default).
+    """
+
+    def __init__(self, *, matched_people: set[int], value_of: Callable = _value):
         self.matched_people = matched_people
+        self.value_of = value_of
         self.redactions: list[dict] = []
         self.counted = 0
+
+    def fields(self, instance, names) -> list[dict]:
+        return _fields(instance, names, self.value_of)
 
     def redact(self, *, item: str, note: str) -> None:
         self.redactions.append({"item": item, "reason": Redaction.Reason.OTHERS_RIGHTS.value, "note": note})
@@ -114,7 +137,7 @@ class _Collector:
         for interaction in queryset.select_related("contact_person").order_by("occurred_at", "id"):
             rows.append(
                 {
-                    "date": _value(interaction, "occurred_at"),
+                    "date": self.value_of(interaction, "occurred_at"),
                     "kind": interaction.get_kind_display(),
                     "subject": interaction.subject,
                     "text": interaction.text,
@@ -141,9 +164,9 @@ class _Collector:
         for followup in queryset.select_related("contact_person").order_by("due_on", "id"):
             rows.append(
                 {
-                    "due": _value(followup, "due_on"),
+                    "due": self.value_of(followup, "due_on"),
                     "note": followup.note,
-                    "done": _value(followup, "done_at"),
+                    "done": self.value_of(followup, "done_at"),
                     "contact_person": self._contact_of(
                         f"followup:{followup.code}:contact_person", followup.contact_person
                     ),
@@ -165,17 +188,20 @@ class _Collector:
             "type": "customer",
             "title": str(Customer._meta.verbose_name),
             "name": customer.display_name,
-            "fields": [*_fields(customer, CUSTOMER_FIELDS), *self.tags(CustomerTag.objects.filter(customer=customer))],
+            "fields": [
+                *self.fields(customer, CUSTOMER_FIELDS),
+                *self.tags(CustomerTag.objects.filter(customer=customer)),
+            ],
             "interactions": self.interactions(Interaction.objects.filter(customer=customer)),
             "followups": self.followups(FollowUp.objects.filter(customer=customer)),
-            "invoices": [_fields(invoice, INVOICE_FIELDS) for invoice in Invoice.objects.filter(customer=customer)],
+            "invoices": [self.fields(invoice, INVOICE_FIELDS) for invoice in Invoice.objects.filter(customer=customer)],
             "contact_persons": [],
             "withheld_contact_persons": 0,
         }
         for person in ContactPerson.objects.filter(customer=customer):
             if person.pk in self.matched_people:
                 tags = self.tags(ContactPersonTag.objects.filter(contact_person=person))
-                record["contact_persons"].append([*_fields(person, CONTACT_PERSON_FIELDS), *tags])
+                record["contact_persons"].append([*self.fields(person, CONTACT_PERSON_FIELDS), *tags])
             else:
                 record["withheld_contact_persons"] += 1
                 self.redact(item=f"contact_person:{person.code}", note=_("contact person of the organisation"))
@@ -190,7 +216,7 @@ class _Collector:
             "name": person.display_name,
             "organisation": person.customer.organisation_name,
             "fields": [
-                *_fields(person, CONTACT_PERSON_FIELDS),
+                *self.fields(person, CONTACT_PERSON_FIELDS),
                 *self.tags(ContactPersonTag.objects.filter(contact_person=person)),
             ],
             "interactions": self.interactions(Interaction.objects.filter(contact_person=person)),
@@ -204,7 +230,7 @@ class _Collector:
             "title": str(ContactCentreMessage._meta.verbose_name),
             "name": message.subject,
             "organisation": message.ordering_client.department,
-            "fields": _fields(message, MESSAGE_FIELDS),
+            "fields": self.fields(message, MESSAGE_FIELDS),
         }
 
 
@@ -257,7 +283,7 @@ def package_content(*, request: DataSubjectRequest) -> dict:
                 "register", "customer", "contact_person__customer", "message__ordering_client"
             )
         )
-        collector = _Collector(matched_people={m.contact_person_id for m in matches if m.contact_person_id})
+        collector = Collector(matched_people={m.contact_person_id for m in matches if m.contact_person_id})
         registers = []
         for part in request.register_parts.select_related("register__organisation").order_by("register__name_fi"):
             register = part.register

@@ -277,15 +277,7 @@ def erased_patterns(request: DataSubjectRequest, actions) -> list[str]:
     patterns: list[str] = []
     for match in request.matches.select_related("customer", "contact_person"):
         if match.customer_id:
-            customer = match.customer
-            action = done.get((ObjectType.CUSTOMER, customer.code))
-            if action not in {Action.DELETE, Action.MINIMISE}:
-                continue
-            names = [(customer.first_name, customer.last_name)] if action == Action.DELETE else []
-            if customer.is_organisation:
-                names = []
-            phones = [customer.landline, customer.mobile, customer.fax]
-            patterns += person_patterns(names=names, emails=[customer.email], phones=phones)
+            patterns += customer_patterns(match.customer, done.get((ObjectType.CUSTOMER, match.customer.code)))
         elif match.contact_person_id:
             person = match.contact_person
             if done.get((ObjectType.CONTACT_PERSON, person.code)) != Action.DELETE:
@@ -294,6 +286,17 @@ def erased_patterns(request: DataSubjectRequest, actions) -> list[str]:
                 names=[(person.first_name, person.last_name)], emails=[person.email], phones=[person.phone]
             )
     return list(dict.fromkeys(patterns))
+
+
+def customer_patterns(customer: Customer, action: str | None) -> list[str]:
+    """Return the patterns of what identifies a customer the action erases (none for a kept record)."""
+    if action not in {Action.DELETE, Action.MINIMISE}:
+        return []
+    names = [(customer.first_name, customer.last_name)] if action == Action.DELETE else []
+    if customer.is_organisation:
+        names = []
+    phones = [customer.landline, customer.mobile, customer.fax]
+    return person_patterns(names=names, emails=[customer.email], phones=phones)
 
 
 def _register_path(model) -> tuple[str, ...]:
@@ -393,6 +396,11 @@ def _already_executed(plan: ErasurePlan) -> ErasureAlreadyExecutedError:
     return ErasureAlreadyExecutedError(ERROR_ALREADY_EXECUTED % {"name": name, "time": when}, code="already_executed")
 
 
+def _actor_id(actor) -> int | None:
+    # No person acts when the Helsinki profile erases its user's data (customers_erase): the entries say so.
+    return actor.pk if actor is not None else None
+
+
 def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
     customer = Customer.objects.select_for_update().filter(code=action.object_code).first()
     if customer is None:
@@ -410,14 +418,17 @@ def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
     customer.refresh_from_db()
     # The claim needs none of the daily work about the person: their follow-ups and tags go (issue 18).
     delete_with_redacted_trail(
-        FollowUp.objects.filter(customer=customer), actor_id=actor.pk, object_repr=ERASED_REPR, additional=marker
+        FollowUp.objects.filter(customer=customer),
+        actor_id=_actor_id(actor),
+        object_repr=ERASED_REPR,
+        additional=marker,
     )
     CustomerTag.objects.filter(customer=customer).delete()
     audit_trail_redact(model=Customer, pks=[customer.pk], object_repr=str(customer), additional=marker)
     audit_trail_log_update(
         instance=customer,
         fields=[*erased, "processing_restricted", "processing_restricted_at"],
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         additional=marker,
     )
     customer_data_erased.send(sender=Customer, customer_pks=[customer.pk])
@@ -435,7 +446,7 @@ def _redact_mention(action: ErasureAction, *, actor, marker: dict, patterns: lis
         row.save()
     # The earlier entries of the record held the text with the mention in it.
     audit_trail_redact(model=model, pks=[row.pk], object_repr=str(row), additional=marker)
-    audit_trail_log_update(instance=row, fields=list(action.fields), actor_id=actor.pk, additional=marker)
+    audit_trail_log_update(instance=row, fields=list(action.fields), actor_id=_actor_id(actor), additional=marker)
 
 
 def _execute_action(action: ErasureAction, *, actor, marker: dict, now, patterns: list[str]) -> None:
@@ -449,12 +460,15 @@ def _execute_action(action: ErasureAction, *, actor, marker: dict, now, patterns
             # A follow-up about the person would stay on the organisation (SET_NULL) with a note about them.
             delete_with_redacted_trail(
                 FollowUp.objects.filter(contact_person__code=action.object_code),
-                actor_id=actor.pk,
+                actor_id=_actor_id(actor),
                 object_repr=ERASED_REPR,
                 additional=marker,
             )
         delete_with_redacted_trail(
-            model.objects.filter(code=action.object_code), actor_id=actor.pk, object_repr=ERASED_REPR, additional=marker
+            model.objects.filter(code=action.object_code),
+            actor_id=_actor_id(actor),
+            object_repr=ERASED_REPR,
+            additional=marker,
         )
     # Kept rows stay as they are; an anonymised interaction loses its link when its contact person goes.
 
@@ -587,3 +601,48 @@ def erasure_execute(*, request: DataSubjectRequest, actor, text: str = "", groun
     decided = decide(request=current, actor=actor, outcome=outcome, grounds=[*provisions, *grounds], text=text)
     request_instance_sync(request, decided)
     return decided
+
+
+def customers_planned_actions(customers) -> list[PlannedAction]:
+    """Return what erasing the given customers whole would do (no request: the Helsinki profile's deletion, api.gdpr).
+
+    The same holds and actions as a request's plan (`planned_actions`): every open request about a customer holds it.
+    """
+    holds = customer_holds(customers=customers, today=timezone.localdate())
+    actions: list[PlannedAction] = []
+    for customer in customers.prefetch_related("invoices"):
+        actions += _customer_actions(customer, holds.get(customer.pk, set()))
+    return actions
+
+
+class ErasureHeldError(ValidationError):
+    """Raised when a customer to erase is kept, whole or minimised, on a legal ground; `grounds` lists them."""
+
+    def __init__(self, grounds):
+        self.grounds = sorted(set(grounds))
+        super().__init__(ERROR_HELD, code="held")
+
+
+ERROR_HELD = _("Some of the data must be kept on a legal ground, so nothing was erased.")
+
+
+@transaction.atomic
+def customers_erase(*, customers, actor=None, marker: dict) -> list[PlannedAction]:
+    """Erase the given customers whole, with the audit trail redacted as on request; refuse if any is held.
+
+    All or nothing: when a ground keeps any of the data (ErasureHeldError), nothing is erased. `marker` goes into
+    every audit entry written, saying why the data went (as a request's reference does).
+    """
+    locked = Customer.objects.select_for_update().filter(pk__in=list(customers.values_list("pk", flat=True)))
+    people = list(locked)
+    actions = customers_planned_actions(locked)
+    kept = [a for a in actions if a.action in KEPT]
+    if kept:
+        raise ErasureHeldError(g for a in kept for g in a.grounds)
+    done = {a.object_code: a.action for a in actions if a.object_type == ObjectType.CUSTOMER}
+    patterns = list(dict.fromkeys(p for c in people for p in customer_patterns(c, done.get(c.code))))
+    now = timezone.now()
+    for action in actions:
+        _execute_action(action, actor=actor, marker=marker, now=now, patterns=patterns)
+    access_log_redact(patterns=patterns, register_ids=sorted({c.register_id for c in people}), marker=marker)
+    return actions
