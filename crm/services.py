@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from registers import roles
 from registers.audit_context import set_actor
 from registers.models import Register
+from registers.selectors import user_can
 
 from .models import ContactPerson, Customer, Interaction
 from .selectors import ERROR_NO_DELETE_RIGHT, ERROR_OTHERS_ENTRY, user_holds_right, user_may_change_interaction
@@ -283,5 +284,32 @@ def customer_restriction_set(*, actor, customer: Customer, restricted: bool) -> 
     current.version = F("version") + 1
     with set_actor(actor):
         current.save(update_fields=["processing_restricted", "processing_restricted_at", "version", "updated_at"])
+    current.refresh_from_db()
+    return current
+
+
+ERROR_PROFILE_LINK_RIGHTS = _(
+    "Only the register's owner or a request handler may link a customer to a Helsinki profile."
+)
+
+
+@transaction.atomic
+def customer_profile_link(*, actor, customer: Customer, profile_id) -> Customer:
+    """Link the customer to a Helsinki profile (its id), or clear the link with None.
+
+    The profile's GDPR API (api.gdpr) then shows this record to the person and erases it on their word, so only
+    someone who handles data-subject requests in the register sets it: the owner or a handler, after identifying
+    the person. The change is audited like any change of the record.
+    """
+    current = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not user_can(user=actor, register=current.register, perm=roles.HANDLE_REQUESTS):
+        raise PermissionDenied(ERROR_PROFILE_LINK_RIGHTS)
+    if current.profile_id == profile_id:
+        return current
+    current.profile_id = profile_id
+    current.full_clean()
+    current.version = F("version") + 1
+    with set_actor(actor):
+        current.save(update_fields=["profile_id", "version", "updated_at"])
     current.refresh_from_db()
     return current

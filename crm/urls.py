@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import profile_link, views
 
 app_name = "crm"
 
@@ -19,6 +19,7 @@ customer_urls = [
     path("edit/", views.customer_update, name="customer-update"),
     path("delete/", views.customer_delete, name="customer-delete"),
     path("history/", views.customer_history, name="customer-history"),
+    path("profile-link/", profile_link.customer_profile_link, name="customer-profile-link"),
     path("contacts/new/", views.contact_person_create, name="contact-person-create"),
     path("contacts/<uuid:person>/", include(contact_person_urls)),
     path("interactions/new/", views.interaction_create, name="interaction-create"),
