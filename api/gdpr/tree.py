@@ -10,7 +10,8 @@ from django.conf import settings
 from django.utils import translation
 
 from crm.models import Customer
-from privacy.requests.access_package import Collector, machine_value
+from privacy.requests.access_package import Collector, disclosures_of, machine_value, processing_dates
+from privacy.requests.models import SubjectMatch
 
 ROOT_KEY = "REKISTERI"
 
@@ -69,14 +70,18 @@ def profile_tree(customers: list[Customer]) -> dict:
         registers = []
         for rows in by_register.values():
             register = rows[0].register
-            registers.append(
-                _branch(
-                    "register",
-                    [
-                        _leaf("name", register.name),
-                        _leaf("controller", register.organisation.name),
-                        _branch("customers", [customer_node(collector.customer(c)) for c in rows]),
-                    ],
-                )
-            )
+            # The records as an access request's confirmed matches (unsaved): the answer's sources read them so.
+            matches = [SubjectMatch(register=register, customer=customer) for customer in rows]
+            children = [
+                _leaf("name", register.name),
+                _leaf("controller", register.organisation.name),
+                _branch("customers", [customer_node(collector.customer(c)) for c in rows]),
+            ]
+            disclosures = [_row("disclosure", row) for row in disclosures_of(matches, register)]
+            if disclosures:
+                children.append(_branch("disclosures", disclosures))
+            days = processing_dates(matches)
+            if days:
+                children.append(_branch("processing_dates", [_leaf("date", day) for day in days]))
+            registers.append(_branch("register", children))
         return _branch(ROOT_KEY, registers)

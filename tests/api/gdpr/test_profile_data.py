@@ -175,3 +175,25 @@ def test_a_change_made_after_a_read_shows_in_the_next_read(issuer, person):
     values = [v for found in leaves(bearer(issuer.token()).get(url(PROFILE)).json()).values() for v in found]
 
     assert "Pyhäjärvi" in values
+
+
+def test_the_recipients_and_the_days_of_processing_are_in_the_tree_as_in_an_access_answer(issuer, person):
+    from privacy.rights import disclosures
+    from privacy.rights.models import Disclosure
+
+    anna = person["customers"][0]
+    data = {
+        "recipient": "Kaupungin lakipalvelut",
+        "recipient_kind": Disclosure.RecipientKind.LEGAL_SERVICES,
+        "data_description": "nimi ja osoite",
+        "legal_basis": "621/1999 16(3) §",
+    }
+    disclosures.disclosure_record(actor=UserFactory(), register=anna.register, customer=anna, data=data)
+    client = bearer(issuer.token())
+    client.get(url(PROFILE))  # a read today: a day of processing from now on
+
+    values = leaves(client.get(url(PROFILE)).json())
+
+    assert values["REKISTERI/REGISTER/DISCLOSURES/DISCLOSURE/RECIPIENT"] == ["Kaupungin lakipalvelut"]
+    assert values["REKISTERI/REGISTER/DISCLOSURES/DISCLOSURE/LEGAL_BASIS"] == ["621/1999 16(3) §"]
+    assert values["REKISTERI/REGISTER/PROCESSING_DATES/DATE"] == [timezone.localdate().isoformat()] * 2
