@@ -6,6 +6,7 @@ hold as they do for a person. Every row a client reads writes an access entry (a
 """
 
 import contextlib
+import datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -80,9 +81,11 @@ class LoggedListMixin(RegisterScopedMixin):
             return queryset
         try:
             moment = parse_datetime(value.strip())
-        except ValueError:
+            # In UTC, as the database compares it: a moment at the calendar's edge has no UTC time.
+            moment = moment.astimezone(datetime.UTC) if moment is not None and moment.tzinfo is not None else None
+        except (ValueError, OverflowError):
             moment = None
-        if moment is None or moment.tzinfo is None:
+        if moment is None:
             raise exceptions.ValidationError({"modified_since": [ERROR_MODIFIED_SINCE]})
         return queryset.filter(**{f"{self.modified_field}__gte": moment})
 
