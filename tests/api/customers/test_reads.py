@@ -155,3 +155,19 @@ def test_a_list_pages_query_count_does_not_grow_with_its_rows(a, reader, path):
         InteractionFactory(customer=customer, contact_person=person)
     assert len(reader.get(url).json()["results"]) > 20
     assert _list_queries(reader, url) == few
+
+
+def test_a_list_row_is_the_same_as_the_detail(a, reader):
+    """The lists read phone numbers as stored text, the detail parses them: a client sees the same values."""
+    Customer.objects.filter(pk=a.customer.pk).update(landline="+35891234567", mobile="+358401234567", fax="")
+    ContactPerson.objects.filter(pk=a.person.pk).update(phone="+358501234567")
+    tag = Tag.objects.create(register=a.register, name="Kumppani")
+    CustomerTag.objects.create(tag=tag, customer=a.customer)
+
+    detail = reader.get(a.customer_url).json()
+    assert (detail["landline"], detail["mobile"], detail["fax"]) == ("+35891234567", "+358401234567", "")
+    assert reader.get(f"{a.base}/customers/").json()["results"] == [detail]
+    person = reader.get(a.person_url).json()
+    assert person["phone"] == "+358501234567"
+    assert reader.get(f"{a.customer_url}contact-persons/").json()["results"] == [person]
+    assert reader.get(f"{a.base}/contact-persons/").json()["results"] == [person]
