@@ -8,7 +8,10 @@ customers are erased with their audit trail redacted, exactly as on request. The
 Bearer JWT (authentication.py), never a register user: no register permissions apply, no throttling.
 """
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -23,6 +26,8 @@ from registers.access_log import log_access
 
 from .authentication import ProfileScope, ProfileTokenAuthentication
 from .tree import profile_tree
+
+logger = logging.getLogger(__name__)
 
 TRUE_VALUES = frozenset({"true", "1"})
 LANGUAGES = ("fi", "sv", "en")
@@ -45,6 +50,8 @@ ERROR_MESSAGES = {
     Ground.STATUTORY_RETENTION: _("Your data cannot be erased yet: the law requires us to keep it for now."),
 }
 ERROR_OTHER = _("Your data cannot be erased yet: the law requires us to keep some of it.")
+TECHNICAL_ERROR = "TECHNICAL_ERROR"
+ERROR_TECHNICAL = _("Your data could not be erased because of a technical error. Nothing was erased; try again later.")
 
 
 def is_true(value) -> bool:
@@ -54,16 +61,19 @@ def is_true(value) -> bool:
     return isinstance(value, str) and value.strip().lower() in TRUE_VALUES
 
 
+def _localized(message) -> dict[str, str]:
+    localized = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            localized[language] = str(message)
+    return localized
+
+
 def _errors(grounds) -> list[dict]:
-    errors = []
-    for ground in sorted(set(grounds)):
-        message = ERROR_MESSAGES.get(ground, ERROR_OTHER)
-        localized = {}
-        for language in LANGUAGES:
-            with translation.override(language):
-                localized[language] = str(message)
-        errors.append({"code": ERROR_CODES.get(ground, "LEGAL_GROUND"), "message": localized})
-    return errors
+    return [
+        {"code": ERROR_CODES.get(g, "LEGAL_GROUND"), "message": _localized(ERROR_MESSAGES.get(g, ERROR_OTHER))}
+        for g in sorted(set(grounds))
+    ]
 
 
 def _body(request) -> dict:
@@ -118,6 +128,11 @@ class ProfileGDPRView(APIView):
                 erasure.customers_erase(customers=customers, actor=None, marker=marker)
         except erasure.ErasureHeldError as held:
             return self._refused(held.grounds)
+        except (DatabaseError, ProtectedError, RestrictedError):
+            # Rolled back whole. The contract's 500 may carry the same errors; the profile shows either to the person.
+            logger.exception("GDPR API: erasing profile %s failed", profile_id)
+            error = {"code": TECHNICAL_ERROR, "message": _localized(ERROR_TECHNICAL)}
+            return Response({"errors": [error]}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod

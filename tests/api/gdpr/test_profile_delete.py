@@ -241,3 +241,22 @@ def test_deleting_an_unknown_profile_is_204(issuer, person):
 
     assert response.status_code == 204
     assert _still_there(person) == 2
+
+
+def test_a_database_error_while_erasing_rolls_back_and_answers_in_the_profiles_error_shape(issuer, person, monkeypatch):
+    from django.db.models import ProtectedError
+
+    real = erasure.customers_erase
+
+    def failing(**kwargs):
+        real(**kwargs)  # everything deleted, then a row that may not go
+        raise ProtectedError("protected", set())
+
+    monkeypatch.setattr(erasure, "customers_erase", failing)
+
+    response = bearer(issuer.token()).delete(url(PROFILE))
+
+    assert response.status_code == 500
+    assert _profile_validates(response.json())
+    assert response.json()["errors"][0]["code"] == "TECHNICAL_ERROR"
+    assert _still_there(person) == 2
