@@ -823,6 +823,9 @@ def scenario_import_worker_killed() -> None:
     finished = ImportBatch.State.DONE, ImportBatch.State.FAILED
     wait_for(lambda: ImportBatch.objects.filter(pk=batch.pk, state__in=finished).exists(), 240, interval=0.5)
     resume_seconds = time.monotonic() - started
+    # The task acknowledges its message after it returns, a moment after its last commit marked the batch done:
+    # give the worker that moment (a loaded machine stretches it) before counting what is left unacknowledged.
+    wait_for(lambda: import_commit.name not in unacked_tasks(), 30, interval=0.5)
     unacked_after = unacked_tasks().count(import_commit.name)
     stop(worker)
     batch.refresh_from_db()
