@@ -14,7 +14,7 @@ from registers.services import is_main_user
 NAME = "Tapahtumakalenteri (demo)"
 # Demo only, like the demo users' passwords: the key is printed by `load_demo` and in README's quick start.
 DEMO_KEY_PREFIX = "demo2026"
-DEMO_KEY = f"{DEMO_KEY_PREFIX}.tapahtumakalenteri-demo-avain-2026"  # nosec B105 - a published demo key
+DEMO_KEY = f"{DEMO_KEY_PREFIX}.tapahtumakalenteri-demo-avain-2026"
 SCOPES = {"helsinki-business-services": Role.API_WRITE, "helsinki-tourism-convention": Role.API_READ}
 
 
