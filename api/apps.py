@@ -9,6 +9,7 @@ class ApiConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from . import schema  # noqa: F401  (registers the OpenAPI description of the key authentication)
         from .models import APIClient
 
         # The key's hash never goes into the trail: it is what a stolen trail would be tried against.

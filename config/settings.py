@@ -413,6 +413,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choices that several models name alike get names of their own in the document.
+    "ENUM_NAME_OVERRIDES": {
+        "DataSubjectRequestKindEnum": "privacy.requests.models.DataSubjectRequest.Kind",
+        "DataSubjectRequestLanguageEnum": "privacy.requests.models.DataSubjectRequest.Language",
+        "DataSubjectRequestStateEnum": "privacy.requests.models.DataSubjectRequest.State",
+    },
 }
 
 # The Helsinki-profile GDPR API (api.gdpr, ../shared/research/GDPR-API.md): the profile's token issuer (its
