@@ -18,7 +18,7 @@ from registers.audit_context import set_actor
 from registers.models import Register
 from registers.selectors import user_can
 
-from .models import ContactPerson, Customer, Interaction
+from .models import ContactPerson, Customer, Interaction, Invoice
 from .selectors import ERROR_NO_DELETE_RIGHT, ERROR_OTHERS_ENTRY, user_holds_right, user_may_change_interaction
 
 ERROR_EDIT_CONFLICT = _(
@@ -312,4 +312,22 @@ def customer_profile_link(*, actor, customer: Customer, profile_id) -> Customer:
     with set_actor(actor):
         current.save(update_fields=["profile_id", "version", "updated_at"])
     current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def invoice_status_set(*, actor, invoice: Invoice, status: str, updated_at=None) -> Invoice:
+    """Record an invoice's state as the billing system reports it: open, paid or in collection.
+
+    Allowed while the customer's processing is restricted: the state of a claim is kept for the legal claim
+    itself (GDPR 18(2)), and it decides whether an open invoice still holds the customer from erasure.
+    With `updated_at` (the integration API's If-Match), refused when the invoice changed since it was read.
+    """
+    current = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if updated_at is not None and current.updated_at != updated_at:
+        raise EditConflictError(ERROR_EDIT_CONFLICT, code="conflict")
+    current.status = status
+    current.full_clean()
+    with set_actor(actor):
+        current.save()
     return current

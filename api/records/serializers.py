@@ -29,6 +29,10 @@ class InvoiceSerializer(ReadOnlyModelSerializer):
         fields = ["code", "customer", "number", "amount", "due_date", "status", "created_at", "updated_at"]
 
 
+class InvoiceStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Invoice.Status.choices)
+
+
 class OrderingClientField(serializers.Serializer):
     code = serializers.UUIDField()
     department = serializers.CharField()

@@ -17,6 +17,7 @@ from rest_framework.generics import ListAPIView, ListCreateAPIView, RetrieveAPIV
 from rest_framework.response import Response
 
 from crm import selectors as crm_selectors
+from crm import services as crm_services
 from crm.forms import ArchiveFilterForm
 from crm.models import Invoice
 from duplicates import selectors as duplicate_selectors
@@ -30,6 +31,7 @@ from registers.selectors import register_get_for_user, user_can
 
 from ..access import api_access_log
 from ..pagination import ChangeOrderCursorPagination
+from ..preconditions import etag_of, require_current
 from . import serializers
 
 ERROR_MODIFIED_SINCE = _("Give an ISO 8601 date and time with its offset, for example 2026-01-31T12:00:00+02:00.")
@@ -116,18 +118,52 @@ class InvoiceMixin:
 
 @extend_schema(parameters=[MODIFIED_SINCE])
 class InvoiceList(InvoiceMixin, LoggedListMixin, ListAPIView):
-    """The invoices of the register's customers, in the order of change. Invoices are read-only here."""
+    """The invoices of the register's customers, in the order of change."""
 
     def get_queryset(self):
         return self.invoices()
 
 
+@extend_schema_view(
+    patch=extend_schema(
+        request=serializers.InvoiceStatusSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        responses={200: serializers.InvoiceSerializer, 412: OpenApiResponse(), 428: OpenApiResponse()},
+    )
+)
 class InvoiceDetail(InvoiceMixin, LoggedDetailMixin, RetrieveAPIView):
+    """An invoice (ETag: its last change); PATCH sets its state as the billing system reports it (write scope)."""
+
+    http_method_names = ["get", "patch", "head", "options"]
+
     def get_record(self):
         try:
             return self.invoices().get(code=self.kwargs["code"])
         except Invoice.DoesNotExist:
             raise exceptions.NotFound() from None
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag_of(self._invoice)
+        return response
+
+    def get_object(self):
+        self._invoice = super().get_object()
+        return self._invoice
+
+    def patch(self, request, *args, **kwargs):
+        invoice = self.get_record()
+        if not user_can(user=request.user, register=self.register, perm=roles.CHANGE_DATA):
+            raise exceptions.PermissionDenied()
+        require_current(request, invoice)
+        data = serializers.InvoiceStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = crm_services.invoice_status_set(
+            actor=request.user, invoice=invoice, status=data.validated_data["status"], updated_at=invoice.updated_at
+        )
+        response = Response(self.get_serializer(invoice).data)
+        response["ETag"] = etag_of(invoice)
+        return response
 
 
 # Archived messages -------------------------------------------------------------------------------------------
