@@ -4,6 +4,7 @@ Built from the access answer's own collector (privacy.requests.access_package.Co
 and an access answer never show different data; only the formatting differs (ISO dates, "true"/"false").
 """
 
+import functools
 import re
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from privacy.requests.models import SubjectMatch
 ROOT_KEY = "REKISTERI"
 
 
+@functools.lru_cache(maxsize=256)
 def node_key(name: str) -> str:
     """Return a name as SNAKE_CASE_CAPS."""
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "VALUE"

@@ -134,11 +134,14 @@ class Collector:
 
     def interactions(self, queryset) -> list[dict]:
         rows = []
+        # The kinds' names once per list, not per row: Django's get_FOO_display hashes every choice on each call,
+        # which was most of the time of a person with thousands of interactions (bench/gdpr_api.py).
+        kinds = {value: str(label) for value, label in Interaction.Kind.choices}
         for interaction in queryset.select_related("contact_person").order_by("occurred_at", "id"):
             rows.append(
                 {
                     "date": self.value_of(interaction, "occurred_at"),
-                    "kind": interaction.get_kind_display(),
+                    "kind": kinds.get(interaction.kind, interaction.kind),
                     "subject": interaction.subject,
                     "text": interaction.text,
                     "contact_person": self._contact_of(
