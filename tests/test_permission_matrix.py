@@ -218,6 +218,8 @@ TABLE: dict[str, Rule] = {
     "crm:customer-labels-csv": R("reg", READ_A, post=405),
     "crm:customer-labels-pdf": R("reg", READ_A, post=405),
     "crm:customer-create": R("reg", CHANGE_A),
+    # Linking a customer to a Helsinki profile (issue 19): the keepers of the register, as for request handling.
+    "crm:customer-profile-link": R("customer", who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)),
     # The new-customer form's live duplicate check: POST only, so that what is typed stays out of the URL.
     "crm:customer-duplicate-check": R("reg", 405, post=CHANGE_A),
     "crm:customer-detail": R("customer", READ_A, post=405),
