@@ -205,9 +205,17 @@ def main() -> None:
 
     # The sync: `--changed` customers changed after the client's last sync.
     since = timezone.now()
-    changed_ids = Customer.objects.filter(register=register).order_by("?").values("pk")[: args.changed]
-    stamped = Customer.objects.filter(pk__in=changed_ids).update(updated_at=timezone.now())
+    # Each change at its own microsecond, as saves one by one are. One UPDATE giving 10,000 rows the same
+    # updated_at never ends: REST framework's cursor keeps only the first ordering field's value and skips the
+    # rest by an offset it caps at 1,000 (CursorPagination.offset_cutoff), so the walk repeats the same page.
     with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE crm_customer c SET updated_at = now() + s.n * interval '1 microsecond' "
+            "FROM (SELECT id, row_number() OVER () AS n FROM crm_customer WHERE register_id = %s "
+            "ORDER BY random() LIMIT %s) s WHERE c.id = s.id",
+            [register.pk, args.changed],
+        )
+        stamped = cursor.rowcount
         cursor.execute("ANALYZE crm_customer")
     for size in (100, 500):
         params = {"modified_since": since.isoformat(), "page_size": size}
