@@ -47,5 +47,6 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     # The integration API and the Helsinki-profile GDPR API (issue 19): machines, each call with its own key or token.
     path("", include("api.urls")),
+    path("api-clients/", include("api.clients.urls")),
     path("admin/", admin.site.urls),
 ]
