@@ -69,7 +69,7 @@ def test_a_row_changed_during_the_walk_comes_again_at_its_new_place_and_nothing_
         {"page_size": "0"},
         {"page_size": "501"},
         {"page_size": "x"},
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_cursor_or_page_size_is_400_naming_it(params):
     register = RegisterFactory()
