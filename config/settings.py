@@ -401,6 +401,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+    # The OpenAPI document describes every operation; OPTIONS answers 405 rather than REST framework's metadata,
+    # which looked objects up outside the views' own permission-aware selectors.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rekisteri integration API",

@@ -118,6 +118,8 @@ LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000, "crm.contactcentre
 # parse into a UUID or refuse what is not one, and JSON (the admin's legal bases, digests) holds values the
 # model checks against its own lists.
 FORM_FIELDS_WITHOUT_FREE_TEXT = {
+    # An integration client's allowed source addresses: each line must parse as an IP network.
+    "api.clients.forms.ClientCreateForm.allowed_networks": "IP networks",
     # A record key (customer:<uuid>) that the service resolves within the request's matches.
     "privacy.rights.forms.RectificationItemForm.record": "record key",
     "privacy.rights.forms.RecordForm.record": "record key",
@@ -254,6 +256,7 @@ FORM_ARGUMENTS = {
     ],
     "followups.forms.FollowUpForm": [lambda w: {"register": w["register"], "customer": w["customer"]}],
     "campaigns.forms.CampaignForm": [lambda w: {"segments": SavedView.objects.none()}],
+    "api.clients.forms.ClientScopesForm": [lambda w: {"client": None, "current": {}}],
 }
 
 

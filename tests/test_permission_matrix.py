@@ -44,6 +44,7 @@ from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
+from api.services import api_client_create
 from archive.services import message_archive
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.sending import unsubscribe_token
@@ -218,6 +219,12 @@ TABLE: dict[str, Rule] = {
     "crm:customer-labels-csv": R("reg", READ_A, post=405),
     "crm:customer-labels-pdf": R("reg", READ_A, post=405),
     "crm:customer-create": R("reg", CHANGE_A),
+    # Integration clients (issue 19): the main user's, like the accounts; scopes and revoke are POST only.
+    "api_clients:list": R("-", MAIN_ONLY),
+    "api_clients:create": R("-", MAIN_ONLY),
+    "api_clients:detail": R("api-client", MAIN_ONLY, default=403, refuse_first=True),
+    "api_clients:scopes": R("api-client", 405, post=MAIN_ONLY, default=403, refuse_first=True),
+    "api_clients:revoke": R("api-client", 405, post=MAIN_ONLY, default=403, refuse_first=True),
     # Linking a customer to a Helsinki profile (issue 19): the keepers of the register, as for request handling.
     "crm:customer-profile-link": R("customer", who(OK=A_HANDLE, _403=A_VIEW - A_HANDLE)),
     # The new-customer form's live duplicate check: POST only, so that what is typed stays out of the URL.
@@ -536,6 +543,7 @@ class World:
             "unsubscribe-token",
             "organisation",
             "user",
+            "api-client",
         }:
             return ("own", "random")
         if family == "request":
@@ -637,6 +645,7 @@ class World:
                 "contact-tag": "customer",
                 "savedview": "saved_view",
                 "bulk": "bulk_action",
+                "api-client": "api_client",
             }[family]
         if key == "random":
             return str(uuid.uuid4())
@@ -840,6 +849,14 @@ def _build_world(tmp_media) -> World:
     )
     world.objects["B"].update(request=one_b.code)
     world.objects["AB"] = {"request": multi.code}
+    client, _key = api_client_create(
+        actor=users["main"],
+        name="Tapahtumakalenteri",
+        owner=users["main"],
+        scopes={reg_a: Role.API_READ},
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    world.objects["A"]["api_client"] = client.code
 
     client_x = OrderingClientFactory(register=reg_c, department="Toimiala X")
     client_y = OrderingClientFactory(register=reg_c, department="Toimiala Y")

@@ -82,8 +82,10 @@ class ScopesMixin:
 
 
 class ClientCreateForm(ScopesMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50, help_text=_("For example the system that calls the API."))
-    description = forms.CharField(
+    name = PersonalCharFormField(
+        label=_("Name"), max_length=50, help_text=_("For example the system that calls the API.")
+    )
+    description = PersonalCharFormField(
         label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
     )
     owner = PersonChoiceField(
