@@ -18,7 +18,7 @@ from ..services import MAX_VALIDITY_DAYS
 NO_SCOPE = ""
 SCOPE_CHOICES = [
     (NO_SCOPE, _("no access")),
-    (roles.Role.API_READ, _("read")),
+    (roles.Role.API_READ, _("read only")),
     (roles.Role.API_WRITE, _("read and write")),
 ]
 ERROR_NETWORKS = _("Give one IP address or network (such as 192.0.2.0/24) per line.")
