@@ -5,6 +5,9 @@ among them) and hand a plain dict to crm.services; what a register collects, the
 of processing stay with the models and services, so the API refuses exactly what the web forms refuse.
 """
 
+from enum import Enum
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -31,6 +34,54 @@ class StrictModelSerializer(serializers.ModelSerializer):
 
     def service_data(self) -> dict:
         return dict(self.validated_data)
+
+    # Reads: REST framework's per-field machinery took most of a 100-row page's time (about 0.4 ms a row). Plain
+    # attributes of the common field types are written here as those fields write them (same values, same ISO
+    # formats and time zone, None for NULL); every other field (phones, methods, related codes) goes the
+    # standard way. tests/api/customers/test_reads.py compares the two for every field.
+    def to_representation(self, instance):
+        plain = self._plain_fields()
+        data = {}
+        for field in self._readable:
+            convert = plain.get(field.field_name)
+            if convert is None:
+                attribute = field.get_attribute(instance)
+                data[field.field_name] = None if attribute is None else field.to_representation(attribute)
+                continue
+            value = getattr(instance, field.source)
+            data[field.field_name] = None if value is None else convert(value)
+        return data
+
+    def _plain_fields(self) -> dict:
+        if not hasattr(self, "_plain"):
+            self._readable = list(self._readable_fields)
+            self._plain = {
+                field.field_name: PLAIN_CONVERTERS[type(field)]
+                for field in self._readable_fields
+                if type(field) in PLAIN_CONVERTERS and "." not in field.source and field.source != "*"
+            }
+        return self._plain
+
+
+def _datetime(value) -> str:
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _choice(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+PLAIN_CONVERTERS = {
+    serializers.CharField: str,
+    serializers.EmailField: str,
+    serializers.UUIDField: str,
+    serializers.ChoiceField: _choice,
+    serializers.BooleanField: bool,
+    serializers.IntegerField: int,
+    serializers.DateField: lambda value: value.isoformat(),
+    serializers.DateTimeField: _datetime,
+}
 
 
 STORED = "%s_stored"
@@ -76,7 +127,8 @@ class CustomerSerializer(StrictModelSerializer):
 
     def get_tags(self, customer) -> list[str]:
         # From the prefetch of the list and detail views (tag_links with their tags): no query per row.
-        return sorted(link.tag.name for link in customer.tag_links.all())
+        links = getattr(customer, "tag_link_list", None)
+        return sorted(link.tag.name for link in (customer.tag_links.all() if links is None else links))
 
 
 class ContactPersonSerializer(StrictModelSerializer):

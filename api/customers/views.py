@@ -49,7 +49,12 @@ CHANGE_ERRORS = {
     412: OpenApiResponse(description="If-Match is stale."),
     428: OpenApiResponse(description="If-Match is missing."),
 }
-TAGS = Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").only("customer_id", "tag__name"))
+TAGS = Prefetch(
+    "tag_links",
+    queryset=CustomerTag.objects.select_related("tag").only("customer_id", "tag__name"),
+    # A list, not a manager: reading a prefetch through .all() builds a queryset per row.
+    to_attr="tag_link_list",
+)
 
 
 PHONES = ("landline", "mobile", "fax")
