@@ -1,8 +1,6 @@
 """The main user gives a system a key in the browser; the system calls the API with it; the docs render under CSP."""
 
-import json
-import urllib.request
-
+import httpx
 import pytest
 
 from registers.models import Role
@@ -11,9 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def call(live_server, key, path):
-    request = urllib.request.Request(f"{live_server.url}{path}", headers={"Authorization": f"Api-Key {key}"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the test's own live server)
-        return response.status, json.loads(response.read())
+    response = httpx.get(f"{live_server.url}{path}", headers={"Authorization": f"Api-Key {key}"}, timeout=10)
+    return response.status_code, response.json()
 
 
 def test_the_main_user_creates_a_client_whose_key_reads_exactly_its_register(
