@@ -89,7 +89,8 @@ def api_client_create(
     client.full_clean()
     with set_actor(actor):
         client.save()
-    _scopes_grant(actor=actor, client=client, scopes=scopes, reason=str(_("Integration client created")))
+    # The grant's reason is read in the access review: the client's purpose says why it reads the register.
+    _scopes_grant(actor=actor, client=client, scopes=scopes, reason=(description or name)[:300])
     return client, key
 
 
