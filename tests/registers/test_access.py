@@ -18,7 +18,7 @@ from registers import roles
 from registers.access import _request_cache, user_access
 from registers.models import CommitmentAcceptance, ConfidentialityCommitment, Membership, Register, Role
 from registers.selectors import register_list, request_gate_facts, user_can, user_roles
-from registers.services import membership_end
+from registers.services import integration_scope_grant, membership_end
 from tests.conftest import grant
 from tests.factories import ContactCentreRegisterFactory, OrganisationFactory, RegisterFactory, UserFactory
 
@@ -54,19 +54,27 @@ def reference_gate(user) -> dict:
     }
 
 
+def _grant_any(user, register, role, *, actor):
+    """A person's role through the grant service; an integration client's scope through its own (main users only)."""
+    if role not in roles.MACHINE_ROLES:
+        return grant(user, register, role, actor=actor)
+    user.groups.add(Group.objects.get_or_create(name=roles.INTEGRATION_CLIENTS_GROUP)[0])
+    return integration_scope_grant(actor=actor, user=user, register=register, role=role, ends_on=None, reason="test")
+
+
 def _states(user, role, register_factory):
     """A role in every state the access rules tell apart, each in a register of its own."""
     today = TODAY()
     actor = UserFactory(is_superuser=True)
-    in_force = grant(user, register_factory(), role, actor=actor)
-    ending_today = grant(user, register_factory(), role, actor=actor)
+    in_force = _grant_any(user, register_factory(), role, actor=actor)
+    ending_today = _grant_any(user, register_factory(), role, actor=actor)
     Membership.objects.filter(pk=ending_today.pk).update(ends_on=today)
     # Past its end date but before the hourly sync took the group away.
-    expired = grant(user, register_factory(), role, actor=actor)
+    expired = _grant_any(user, register_factory(), role, actor=actor)
     Membership.objects.filter(pk=expired.pk).update(
         starts_on=today - datetime.timedelta(days=10), ends_on=today - datetime.timedelta(days=1)
     )
-    ended = grant(user, register_factory(), role, actor=actor)
+    ended = _grant_any(user, register_factory(), role, actor=actor)
     membership_end(actor=actor, membership=ended, reason="test")
     # Granted to start later: no group yet, so no access, though the row is there.
     register = register_factory()

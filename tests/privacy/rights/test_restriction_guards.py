@@ -55,6 +55,8 @@ EXEMPT = {
     "customer_create": "adds a new customer: nothing about it is restricted yet",
     "customer_marketing_objection_set": "an objection only narrows processing, and takes effect at once (art. 21(3))",
     "contact_person_marketing_objection_set": "a contact person's own objection, likewise at once (art. 21(3))",
+    "invoice_status_set": "the state of a claim, kept for the legal claim itself (art. 18(2)); it decides erasure",
+    "customer_profile_link": "links the record to the person's own profile, through which they exercise their rights",
     "customer_restriction_set": "the restriction's own step, which also lifts it",
 }
 
