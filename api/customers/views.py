@@ -120,6 +120,12 @@ class RegisterScoped(GenericAPIView):
         api_access_log(self.request, logged_obj, {"api": self.api_name, "rows": len(page)})
         return self.get_paginated_response(data)
 
+    def created(self, obj, url_name: str, **kwargs) -> Response:
+        """201 with the new object, its address (Location) and its ETag."""
+        response = Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+        response["Location"] = self.request.build_absolute_uri(reverse(url_name, kwargs=kwargs))
+        return _with_etag(response, obj)
+
     def get_customer(self, *, rw: bool = False) -> Customer:
         get = selectors.customer_get_for_user_rw if rw else selectors.customer_get_for_user
         self._customer = get(user=self.request.user, register=self.get_register(), code=self.kwargs["code"])
@@ -160,10 +166,7 @@ class CustomerList(mixins.ListModelMixin, RegisterScoped):
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(actor=request.user, register=register, data=serializer.service_data())
         prefetch_related_objects([customer], TAGS)
-        location = reverse("api:customer-detail", kwargs={"slug": register.slug, "code": customer.code})
-        response = Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(location)
-        return _with_etag(response, customer)
+        return self.created(customer, "api:customer-detail", slug=register.slug, code=customer.code)
 
 
 @extend_schema_view(
@@ -234,12 +237,7 @@ class ContactPersonList(mixins.ListModelMixin, RegisterScoped):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         person = services.contact_person_create(actor=request.user, customer=customer, data=serializer.service_data())
-        location = reverse(
-            "api:contact-person-detail", kwargs={"slug": slug, "code": customer.code, "person": person.code}
-        )
-        response = Response(self.get_serializer(person).data, status=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(location)
-        return _with_etag(response, person)
+        return self.created(person, "api:contact-person-detail", slug=slug, code=customer.code, person=person.code)
 
 
 @extend_schema_view(
@@ -315,12 +313,9 @@ class InteractionList(mixins.ListModelMixin, RegisterScoped):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         interaction = services.interaction_create(actor=request.user, customer=customer, data=serializer.service_data())
-        location = reverse(
-            "api:interaction-detail", kwargs={"slug": slug, "code": customer.code, "interaction": interaction.code}
+        return self.created(
+            interaction, "api:interaction-detail", slug=slug, code=customer.code, interaction=interaction.code
         )
-        response = Response(self.get_serializer(interaction).data, status=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(location)
-        return _with_etag(response, interaction)
 
 
 @extend_schema_view(
