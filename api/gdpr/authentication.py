@@ -9,8 +9,8 @@ fails, an unreachable issuer included, is 401: never 500, and nothing about why 
 
 import logging
 
+import httpx
 import jwt
-import requests
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -32,10 +32,10 @@ class IssuerUnavailableError(Exception):
 
 def _get_json(url: str) -> dict:
     try:
-        response = requests.get(url, timeout=settings.GDPR_API_TIMEOUT)
+        response = httpx.get(url, timeout=settings.GDPR_API_TIMEOUT, follow_redirects=True)
         response.raise_for_status()
         document = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
         raise IssuerUnavailableError(str(error)) from error
     if not isinstance(document, dict):
         raise IssuerUnavailableError(url)
