@@ -59,7 +59,7 @@ class ClientSerializer(serializers.Serializer):
 
 
 class Me(APIView):
-    """The calling client: its name, expiry, rate and scope per register (slug → api_read | api_write)."""
+    """The calling client: its name, expiry, rate and scope per register (slug → api_read | api_write | api_keeper)."""
 
     @extend_schema(responses=ClientSerializer)
     def get(self, request):

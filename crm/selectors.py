@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registers import roles
+from registers.access import user_access
 from registers.models import Register, Role
 from registers.selectors import register_ids, register_list, user_can, user_roles
 
@@ -263,6 +264,24 @@ def user_holds_right(*, user, register: Register, right: str) -> bool:
     """Tell whether a role the user holds in the register today carries `right` (roles.ROLE_DATA_RIGHTS)."""
     held = user_roles(user=user, register=register)
     return any(right in roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held)
+
+
+def user_may_read_keeper_records(*, user, register: Register) -> bool:
+    """Tell whether the user may read, and only read, the register's requests, import batches and duplicates.
+
+    An integration client with the keeper's scope (roles.READ_KEEPER_RECORDS); VIEW_DATA first, as for every read.
+    """
+    return register.pk in keeper_record_register_ids(user=user)
+
+
+def keeper_record_register_ids(*, user) -> set[int]:
+    """Return the registers where the user may read the keepers' records (user_may_read_keeper_records)."""
+    readable = register_ids(user=user, perms=(roles.VIEW_DATA,))
+    return {pk for pk in readable if any(roles.READ_KEEPER_RECORDS in rights for rights in _role_rights(user, pk))}
+
+
+def _role_rights(user, register_pk: int):
+    return (roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in user_access(user).roles_in(register_pk))
 
 
 def user_may_import(*, user, register: Register) -> bool:

@@ -182,8 +182,10 @@ def merge_undo_refusal(*, merge: CustomerMerge, now: datetime.datetime):
 
 
 def candidate_list(*, user, register: Register, state: str | None = DuplicateCandidate.State.OPEN) -> QuerySet:
-    """The register's candidate pairs (in `state`, or all), best first, for a user who may merge in it."""
-    require_merge_right(user=user, register=register)
+    """The register's candidate pairs (in `state`, or all), best first, for a user who may merge in it or read the
+    keepers' records (an integration client that shows them elsewhere; merging stays refused to it)."""
+    if not crm_selectors.user_may_read_keeper_records(user=user, register=register):
+        require_merge_right(user=user, register=register)
     candidates = DuplicateCandidate.objects.filter(register=register)
     if state is not None:
         candidates = candidates.filter(state=state)

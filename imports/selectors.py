@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from crm.models import Customer
-from crm.selectors import customer_list, user_may_import
+from crm.selectors import customer_list, user_may_import, user_may_read_keeper_records
 from crm.similarity import reason_labels
 from registers.models import Register
 
@@ -17,8 +17,11 @@ NAME_FIELDS = ("kind", "organisation_name", "first_name", "last_name")
 
 
 def import_batch_list(*, user, register: Register) -> QuerySet[ImportBatch]:
-    """Return the register's import batches, newest first, for a user who may import there (else none)."""
-    if not user_may_import(user=user, register=register):
+    """Return the register's import batches, newest first, for a user who may import there or read the keepers'
+    records (else none)."""
+    if not (
+        user_may_import(user=user, register=register) or user_may_read_keeper_records(user=user, register=register)
+    ):
         return ImportBatch.objects.none()
     return ImportBatch.objects.filter(register=register).select_related("created_by", "undone_by")
 

@@ -358,6 +358,8 @@ class Role(models.TextChoices):
     # never granted to a person, and shown in the yearly access review beside the people.
     API_READ = "api_read", _("integration: read")
     API_WRITE = "api_write", _("integration: read and write")
+    # For the systems that work the register's requests beside its keepers (a city's case management).
+    API_KEEPER = "api_keeper", _("integration: read and write, and the register's requests, imports and duplicates")
 
 
 class RoleGroup(models.Model):

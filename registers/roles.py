@@ -22,11 +22,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CLIENT_MANAGER: frozenset({VIEW_DATA}),
     Role.API_READ: frozenset({VIEW_DATA}),
     Role.API_WRITE: frozenset({VIEW_DATA, CHANGE_DATA}),
+    Role.API_KEEPER: frozenset({VIEW_DATA, CHANGE_DATA}),
 }
 
 # The roles of integration API clients: granted only to a client's machine user (registers.services
 # .integration_scope_grant), never to a person, and no person's role is ever granted to a client.
-MACHINE_ROLES: frozenset[str] = frozenset({Role.API_READ, Role.API_WRITE})
+MACHINE_ROLES: frozenset[str] = frozenset({Role.API_READ, Role.API_WRITE, Role.API_KEEPER})
 
 # Roles a holder of MANAGE_ACCESS may hand out. An owner may grant every role;
 # a handler grants the roles that were approved for staff work, never owner or
@@ -73,6 +74,11 @@ ADD_ARCHIVE_MAIL = "add_archive_mail"
 # logged (docs/contact-centre-archive.md).
 READ_ARCHIVE_ORIGINALS = "read_archive_originals"
 
+# Read (never handle, decide, import or merge) the register's data-subject requests, import batches and duplicate
+# candidates: an integration client with the keeper's scope (issue 19), which shows them in another system. The
+# owner and handler read them through the rights to handle, import and merge.
+READ_KEEPER_RECORDS = "read_keeper_records"
+
 # Create, rename and delete a register's tags (issue 18): the register's vocabulary is its keepers'; staff apply tags.
 MANAGE_TAGS = "manage_tags"
 # Send campaign e-mail to a segment, in a register whose description allows direct marketing (issue 18).
@@ -92,6 +98,7 @@ ROLE_DATA_RIGHTS: dict[str, frozenset[str]] = {
     ),
     Role.HANDLER: frozenset({IMPORT_CUSTOMERS, MERGE_CUSTOMERS, ADD_ARCHIVE_MAIL, MANAGE_TAGS, SEND_CAMPAIGNS}),
     Role.CONTACT_CENTRE_EXPERT: frozenset({ADD_ARCHIVE_MAIL, READ_ARCHIVE_ORIGINALS}),
+    Role.API_KEEPER: frozenset({READ_KEEPER_RECORDS}),
 }
 
 MAIN_USERS_GROUP = "main users"

@@ -20,6 +20,7 @@ SCOPE_CHOICES = [
     (NO_SCOPE, _("no access")),
     (roles.Role.API_READ, _("read only")),
     (roles.Role.API_WRITE, _("read and write")),
+    (roles.Role.API_KEEPER, _("read and write, and read requests, imports and duplicates")),
 ]
 ERROR_NETWORKS = _("Give one IP address or network (such as 192.0.2.0/24) per line.")
 ERROR_NO_SCOPE = _("Give the client at least one register to read or write.")
@@ -44,7 +45,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class ScopesMixin:
-    """One choice per register (none / read / read and write), kept as `scope_<slug>` fields."""
+    """One choice per register (none / read / read and write / with the keepers' records), kept as `scope_<slug>`."""
 
     def _add_scope_fields(self, initial: dict[int, str] | None = None) -> None:
         initial = initial or {}

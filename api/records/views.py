@@ -1,13 +1,15 @@
 """Invoices, archived messages, data-subject requests, import batches and duplicate candidates of one register.
 
 Every read goes through the selectors the web UI uses, with the client's machine user, so the register scoping,
-an ordering client's own department, and the rights a machine role lacks (handling requests, importing, merging)
-hold as they do for a person. Every row a client reads writes an access entry (api.access).
+an ordering client's own department, and the rights behind requests, imports and duplicates hold as they do for a
+person: only a client with the keeper's scope (roles.READ_KEEPER_RECORDS) reads those, and no client handles,
+imports or merges. Every row a client reads writes an access entry (api.access).
 """
 
 import contextlib
 import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +27,7 @@ from imports import selectors as import_selectors
 from privacy.requests import forms as request_forms
 from privacy.requests import selectors as request_selectors
 from privacy.requests import services as request_services
-from privacy.requests.models import RequestRegister
+from privacy.requests.models import DataSubjectRequest, RequestRegister
 from registers import roles
 from registers.selectors import register_get_for_user, user_can
 
@@ -214,9 +216,9 @@ class MessageDetail(LoggedDetailMixin, RetrieveAPIView):
 
 class RequestMixin:
     def requests(self):
-        """The register's requests, for a client that may handle or approve requests there (else 403)."""
+        """The register's requests, for a client with the keeper's scope there (else 403)."""
         user = self.request.user
-        if self.register.pk not in request_selectors.request_register_ids(user=user):
+        if self.register.pk not in request_selectors.request_reader_register_ids(user=user):
             raise exceptions.PermissionDenied(request_selectors.ERROR_NO_REQUEST_RIGHTS)
         covering = RequestRegister.objects.filter(register=self.register).values("request_id")
         return request_selectors.request_list(user=user).filter(pk__in=covering).prefetch_related("registers")
@@ -237,7 +239,7 @@ class RequestMixin:
     ),
 )
 class RequestList(RequestMixin, LoggedListMixin, ListCreateAPIView):
-    """The data-subject requests that concern the register (for a client with the right to handle them)."""
+    """The data-subject requests that concern the register (for a client with the keeper's scope)."""
 
     serializer_class = serializers.DataSubjectRequestSerializer
 
@@ -275,11 +277,11 @@ class RequestDetail(RequestMixin, LoggedDetailMixin, RetrieveAPIView):
     serializer_class = serializers.DataSubjectRequestSerializer
 
     def get_record(self):
-        request = request_selectors.request_get_for_user(user=self.request.user, code=self.kwargs["code"])
-        # Another register's request under this register's slug is not found here.
-        if not request.register_parts.filter(register=self.register).exists():
-            raise exceptions.NotFound()
-        return request
+        # Among the URL's register's requests only: another register's request under this slug is not found.
+        try:
+            return self.requests().get(code=self.kwargs["code"])
+        except (DataSubjectRequest.DoesNotExist, ValueError, DjangoValidationError):
+            raise exceptions.NotFound() from None
 
 
 # Import batches and duplicate candidates (read only: importing and merging are not rights a client holds) ------
@@ -287,7 +289,7 @@ class RequestDetail(RequestMixin, LoggedDetailMixin, RetrieveAPIView):
 
 @extend_schema(parameters=[MODIFIED_SINCE])
 class ImportBatchList(LoggedListMixin, ListAPIView):
-    """The register's import batches, for a client that may import there (a machine role may not: empty)."""
+    """The register's import batches, for a client with the keeper's scope (for any other: empty)."""
 
     serializer_class = serializers.ImportBatchSerializer
 
@@ -306,7 +308,7 @@ class ImportBatchDetail(LoggedDetailMixin, RetrieveAPIView):
 
 @extend_schema(parameters=[MODIFIED_SINCE])
 class DuplicateList(LoggedListMixin, ListAPIView):
-    """The register's open duplicate candidates, for a client that may merge there (a machine role may not: 403)."""
+    """The register's open duplicate candidates, for a client with the keeper's scope (for any other: 403)."""
 
     serializer_class = serializers.DuplicateCandidateSerializer
 

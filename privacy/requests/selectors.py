@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer
+from crm.selectors import keeper_record_register_ids
 from crm.validators import normalise_business_id
 from registers import roles
 from registers.models import Organisation, Register
@@ -50,9 +51,15 @@ def actor_holds(*, actor, request: DataSubjectRequest, perm: str, every: bool = 
     return held == wanted if every else bool(held)
 
 
+def request_reader_register_ids(*, user) -> set[int]:
+    """Return the registers whose requests the user may read: where they handle or approve requests, or (an
+    integration client with the keeper's scope) read the keepers' records without handling them."""
+    return request_register_ids(user=user) | keeper_record_register_ids(user=user)
+
+
 def request_list(*, user) -> QuerySet[DataSubjectRequest]:
-    """Return the requests concerning a register where the user handles or approves requests."""
-    ids = sorted(request_register_ids(user=user))
+    """Return the requests concerning a register whose requests the user may read (request_reader_register_ids)."""
+    ids = sorted(request_reader_register_ids(user=user))
     request_ids = RequestRegister.objects.filter(register_id__in=ids).values("request_id")
     return DataSubjectRequest.objects.filter(pk__in=request_ids).select_related("organisation")
 
@@ -64,7 +71,7 @@ def request_get_for_user(*, user, code) -> DataSubjectRequest:
     except (DataSubjectRequest.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
     concerned = set(request.register_parts.values_list("register_id", flat=True))
-    if concerned & request_register_ids(user=user):
+    if concerned & request_reader_register_ids(user=user):
         return request
     if concerned & request_register_ids(user=user, perms=(roles.VIEW_DATA,)):
         raise PermissionDenied(ERROR_NO_REQUEST_RIGHTS)

@@ -11,7 +11,7 @@ from registers.services import main_users_group_ensure
 
 from ..factories import UserFactory
 
-READ, WRITE = Role.API_READ, Role.API_WRITE
+READ, WRITE, KEEPER = Role.API_READ, Role.API_WRITE, Role.API_KEEPER
 
 
 def main_user():
@@ -21,7 +21,7 @@ def main_user():
 
 
 def api_client(scopes: dict, *, name: str = "Tapahtumakalenteri", **kwargs):
-    """Return (client, key) with `scopes` ({register: READ | WRITE})."""
+    """Return (client, key) with `scopes` ({register: READ | WRITE | KEEPER})."""
     actor = main_user()
     kwargs.setdefault("expires_on", timezone.localdate() + datetime.timedelta(days=90))
     return api_client_create(actor=actor, name=name, owner=actor, scopes=scopes, **kwargs)

@@ -1,19 +1,19 @@
 """Every records endpoint by every scope: read 200, another register 404 (also with its code under our slug),
-no key 401, writes refused, and the rights a machine role does not hold (requests, imports, merges) stay closed."""
+no key 401, writes refused; requests, imports and duplicates open to the keeper's scope only, and only to read."""
 
 import pytest
 from auditlog.models import LogEntry
 
 from registers.models import Role
 
-from ..factories import READ, WRITE, KeyClient, api_client
+from ..factories import KEEPER, READ, WRITE, KeyClient, api_client
 from .world import give_human_role, side
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/registers"
 READABLE = ["invoices", "messages"]
-# Closed to every machine role: handling requests, importing and merging are rights of people.
+# Closed to the read and the write scope: only the keeper's scope reads them (and no scope handles, imports or merges).
 CLOSED_LIST_STATUS = {"data-subject-requests": 403, "imports": 200, "duplicates": 403}
 CLOSED_DETAIL_STATUS = {"data-subject-requests": 403, "imports": 404, "duplicates": 403}
 ALL = READABLE + list(CLOSED_LIST_STATUS)
@@ -48,7 +48,7 @@ def problem(response, status):
     return response.json()
 
 
-@pytest.mark.parametrize("scope", [READ, WRITE])
+@pytest.mark.parametrize("scope", [READ, WRITE, KEEPER])
 @pytest.mark.parametrize("resource", READABLE)
 def test_a_scope_reads_its_registers_rows_and_no_others(mine, theirs, resource, scope):
     _client, http = keyed(mine, scope)
@@ -66,7 +66,7 @@ def test_a_scope_reads_its_registers_rows_and_no_others(mine, theirs, resource, 
 
 @pytest.mark.parametrize("scope", [READ, WRITE])
 @pytest.mark.parametrize("resource", list(CLOSED_LIST_STATUS))
-def test_requests_imports_and_duplicates_stay_closed_to_machine_roles(mine, resource, scope):
+def test_requests_imports_and_duplicates_stay_closed_to_the_read_and_write_scopes(mine, resource, scope):
     _client, http = keyed(mine, scope)
     register = mine.register_of(resource)
 
@@ -78,6 +78,46 @@ def test_requests_imports_and_duplicates_stay_closed_to_machine_roles(mine, reso
         assert listed.json()["results"] == []
     assert detail.status_code == CLOSED_DETAIL_STATUS[resource]
     assert str(mine.object_of(resource).code) not in listed.content.decode() + detail.content.decode()
+
+
+@pytest.mark.parametrize("resource", list(CLOSED_LIST_STATUS))
+def test_the_keepers_scope_reads_its_registers_requests_imports_and_duplicates_and_no_others(mine, theirs, resource):
+    client, http = keyed(mine, KEEPER)
+
+    listed = http.get(list_url(mine.customers, resource))
+    detail = http.get(detail_url(mine.customers, resource, mine.object_of(resource)))
+
+    assert listed.status_code == 200, listed.content
+    assert [row["code"] for row in listed.json()["results"]] == [str(mine.object_of(resource).code)]
+    assert detail.status_code == 200, detail.content
+    assert detail.json()["code"] == str(mine.object_of(resource).code)
+    assert str(theirs.object_of(resource).code) not in listed.content.decode() + detail.content.decode()
+    problem(http.get(list_url(theirs.customers, resource)), 404)
+    problem(http.get(detail_url(theirs.customers, resource, theirs.object_of(resource))), 404)
+    problem(http.get(detail_url(mine.customers, resource, theirs.object_of(resource))), 404)
+    read = LogEntry.objects.filter(
+        action=LogEntry.Action.ACCESS, actor=client.user, object_pk=str(mine.object_of(resource).pk)
+    )
+    assert read.count() == 2
+
+
+def test_the_keepers_scope_reads_and_never_handles_merges_or_imports(mine):
+    """Reading the keepers' records is the whole of the scope: the services of handling, merging and importing,
+    which check their rights themselves, refuse the client's machine user."""
+    from django.core.exceptions import PermissionDenied
+
+    from crm.selectors import user_may_import
+    from duplicates import services as duplicate_services
+    from privacy.requests import selectors as request_selectors
+
+    client, _http = keyed(mine, KEEPER)
+    user = client.user
+    with pytest.raises(PermissionDenied):
+        duplicate_services.candidate_dismiss(actor=user, candidate=mine.candidate)
+    with pytest.raises(PermissionDenied):
+        request_selectors.request_get_for_user_rw(user=user, code=mine.request.code)
+    assert not user_may_import(user=user, register=mine.customers)
+    assert mine.customers.pk not in request_selectors.request_register_ids(user=user)
 
 
 @pytest.mark.parametrize("resource", ALL)
@@ -123,7 +163,7 @@ def test_without_a_valid_key_every_endpoint_is_401(mine, resource, authorization
     problem(http.post(list_url(register, resource), {}), 401)
 
 
-@pytest.mark.parametrize("scope", [READ, WRITE])
+@pytest.mark.parametrize("scope", [READ, WRITE, KEEPER])
 @pytest.mark.parametrize("resource", ALL)
 def test_no_other_write_exists_on_these_resources(mine, resource, scope):
     _client, http = keyed(mine, scope)
