@@ -4,7 +4,8 @@ The person is every customer, in every register, whose `profile_id` a handler ha
 (crm `customer_profile_link`). GET answers the access right with the access answer's own collector; DELETE runs the
 erasure planner over those customers: a ground that keeps any data (an open invoice, a legal hold, another open
 request) refuses the whole deletion with 403 and the reasons in Finnish, Swedish and English; otherwise the
-customers are erased with their audit trail redacted, exactly as on request. The caller is the profile, with a
+customers are erased with their audit trail redacted, exactly as on request, and every record of their registers
+that stays and names them has the mention redacted (no handler takes part to keep one with a reason). The caller is the profile, with a
 Bearer JWT (authentication.py), never a register user: no register permissions apply, no throttling.
 """
 

@@ -240,12 +240,16 @@ def _message_actions(request, message: ContactCentreMessage, now) -> list[Planne
 
 def _mention_actions(request, actions: list[PlannedAction]) -> list[PlannedAction]:
     """List the records that stay and whose free text names someone the plan erases (for the handler to decide)."""
-    patterns = erased_patterns(request, actions)
+    registers = list(request.register_parts.values_list("register_id", flat=True))
+    return _mentions(patterns=erased_patterns(request, actions), registers=registers, actions=actions)
+
+
+def _mentions(*, patterns: list[str], registers: list[int], actions: list[PlannedAction]) -> list[PlannedAction]:
+    """List the records of the registers that stay and whose free text matches what identifies the erased people."""
     if not patterns:
         return []
     going = {(a.object_type, a.object_code) for a in actions if a.action in {Action.DELETE, Action.MINIMISE}}
     deleted_customers = [a.object_code for a in actions if a.action == Action.DELETE and a.object_type == "customer"]
-    registers = list(request.register_parts.values_list("register_id", flat=True))
     scopes = {
         Interaction: Q(customer__register_id__in=registers) & ~Q(customer__code__in=deleted_customers),
         Customer: Q(register_id__in=registers) & ~Q(code__in=deleted_customers),
@@ -434,7 +438,7 @@ def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
     customer_data_erased.send(sender=Customer, customer_pks=[customer.pk])
 
 
-def _redact_mention(action: ErasureAction, *, actor, marker: dict, patterns: list[str]) -> None:
+def _redact_mention(action: ErasureAction | PlannedAction, *, actor, marker: dict, patterns: list[str]) -> None:
     model = OBJECT_MODELS[action.object_type]
     row = model.objects.select_for_update().filter(code=action.object_code).first()
     if row is None or not patterns:
@@ -631,7 +635,10 @@ def customers_erase(*, customers, actor=None, marker: dict) -> list[PlannedActio
     """Erase the given customers whole, with the audit trail redacted as on request; refuse if any is held.
 
     All or nothing: when a ground keeps any of the data (ErasureHeldError), nothing is erased. `marker` goes into
-    every audit entry written, saying why the data went (as a request's reference does).
+    every audit entry written, saying why the data went (as a request's reference does). A record that stays and
+    names an erased person (another customer's interaction or notes) has the mention redacted: on request a handler
+    may keep one with a written reason, and here no handler takes part, so the person's right decides.
+    Returns the actions done, the redacted mentions among them.
     """
     locked = Customer.objects.select_for_update().filter(pk__in=list(customers.values_list("pk", flat=True)))
     people = list(locked)
@@ -641,8 +648,12 @@ def customers_erase(*, customers, actor=None, marker: dict) -> list[PlannedActio
         raise ErasureHeldError(g for a in kept for g in a.grounds)
     done = {a.object_code: a.action for a in actions if a.object_type == ObjectType.CUSTOMER}
     patterns = list(dict.fromkeys(p for c in people for p in customer_patterns(c, done.get(c.code))))
+    registers = sorted({c.register_id for c in people})
+    mentions = _mentions(patterns=patterns, registers=registers, actions=actions)
     now = timezone.now()
     for action in actions:
         _execute_action(action, actor=actor, marker=marker, now=now, patterns=patterns)
-    access_log_redact(patterns=patterns, register_ids=sorted({c.register_id for c in people}), marker=marker)
-    return actions
+    for mention in mentions:
+        _redact_mention(mention, actor=actor, marker=marker, patterns=patterns)
+    access_log_redact(patterns=patterns, register_ids=registers, marker=marker)
+    return actions + mentions

@@ -206,6 +206,36 @@ def test_the_profiles_sequence_erases_the_person_everywhere_and_redacts_the_trai
     assert client.get(url(PROFILE)).status_code == 204
 
 
+def test_a_record_that_stays_and_names_the_person_has_the_mention_redacted_with_its_trail(issuer, person):
+    """As an erasure on request redacts the mentions a handler decides on: with no handler, every mention goes."""
+    bertta = person["bystanders"][0]
+    note = InteractionFactory(
+        customer=bertta, subject="Bertan asia", text="Soitti Ulriikka Poistettava, ulriikka@example.fi, kiitos."
+    )
+    note.text = note.text + " Sovittiin tapaaminen."
+    note.save()
+    elsewhere = InteractionFactory(
+        customer=PersonCustomerFactory(register=RegisterFactory()),
+        text="Ulriikka Poistettava kävi toisessa palvelussa.",
+    )
+
+    response = bearer(issuer.token()).delete(url(PROFILE))
+
+    assert response.status_code == 204
+    note.refresh_from_db()
+    assert "Poistettava" not in note.text
+    assert "ulriikka@example.fi" not in note.text
+    assert "[redacted]" in note.text
+    assert "Sovittiin tapaaminen." in note.text
+    trail = json.dumps([e.changes for e in LogEntry.objects.get_for_object(note)], ensure_ascii=False)
+    assert "Poistettava" not in trail
+    assert "ulriikka@example.fi" not in trail
+    assert LogEntry.objects.get_for_object(note).filter(additional_data__erasure_source="helsinki_profile_gdpr_api")
+    # Only the registers the person was in: another register's records are not the profile's to change.
+    elsewhere.refresh_from_db()
+    assert elsewhere.text == "Ulriikka Poistettava kävi toisessa palvelussa."
+
+
 def test_a_search_naming_the_person_in_the_access_log_is_redacted(issuer, person):
     anna = person["customers"][0]
     searcher = UserFactory()
