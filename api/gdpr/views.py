@@ -4,9 +4,11 @@ The person is every customer, in every register, whose `profile_id` a handler ha
 (crm `customer_profile_link`). GET answers the access right with the access answer's own collector; DELETE runs the
 erasure planner over those customers: a ground that keeps any data (an open invoice, a legal hold, another open
 request) refuses the whole deletion with 403 and the reasons in Finnish, Swedish and English; otherwise the
-customers are erased with their audit trail redacted, exactly as on request, and every record of their registers
-that stays and names them has the mention redacted (no handler takes part to keep one with a reason). The caller is the profile, with a
-Bearer JWT (authentication.py), never a register user: no register permissions apply, no throttling.
+customers are erased with their audit trail redacted, exactly as on request, every record of their registers that
+stays and names them has the mention redacted (no handler takes part to keep one with a reason), and each
+controller gets the erasure on record as a request in its queue, with the recipients of disclosed data to tell
+(privacy.rights.erasure.profile_erasure_execute). The caller is the profile, with a Bearer JWT
+(authentication.py), never a register user: no register permissions apply, no throttling.
 """
 
 import logging
@@ -126,7 +128,7 @@ class ProfileGDPRView(APIView):
         }
         try:
             with transaction.atomic():
-                erasure.customers_erase(customers=customers, actor=None, marker=marker)
+                erasure.profile_erasure_execute(customers=customers, marker=marker)
         except erasure.ErasureHeldError as held:
             return self._refused(held.grounds)
         except (DatabaseError, ProtectedError, RestrictedError):

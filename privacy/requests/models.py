@@ -72,6 +72,8 @@ class DataSubjectRequest(TimeStampedModel):
         POST = "post", _("letter")
         IN_PERSON = "in_person", _("in person")
         PHONE = "phone", _("phone")
+        # Carried out by the city's customer profile through the GDPR API (api.gdpr) on the person's sign-in.
+        PROFILE = "profile", _("the city's customer profile")
 
     class State(models.TextChoices):
         RECEIVED = "received", _("received, e-mail not confirmed")
@@ -93,6 +95,7 @@ class DataSubjectRequest(TimeStampedModel):
         IN_PERSON_ID = "in_person_id", _("in person with an identity document")
         SIGNED_LETTER = "signed_letter", _("signed letter")
         STRONG_EID = "strong_eid", _("strong electronic identification")
+        PROFILE_SIGN_IN = "profile_sign_in", _("signed in to the city's customer profile")
 
     class Delivery(models.TextChoices):
         ELECTRONIC = "electronic", _("electronically (download link by e-mail)")
@@ -337,6 +340,7 @@ class RequestEvent(models.Model):
         EMAIL_CONFIRMED = "email_confirmed", _("e-mail confirmed")
         RECORDED_BY_STAFF = "recorded_by_staff", _("recorded by staff")
         ANSWERED_ON_SITE = "answered_on_site", _("oral access request answered on site")
+        CARRIED_OUT_BY_PROFILE = "carried_out_by_profile", _("carried out at once by the city's customer profile")
         WITHDRAWN_BY_REQUESTER = "withdrawn_by_requester", _("withdrawn by the requester")
         ANSWER_PREPARED = "answer_prepared", _("answer prepared")
         ANSWER_APPROVED = "answer_approved", _("answer approved")

@@ -311,6 +311,42 @@ def request_intake(*, actor, registers: list[Register], data: dict[str, Any]) ->
     return request
 
 
+@transaction.atomic
+def request_record_from_profile(
+    *, organisation: Organisation, registers: list[Register], kind: str, requester_name: str, requester_email: str = ""
+) -> DataSubjectRequest:
+    """Put on record a request the city's customer profile carries out at once (the GDPR API's deletion, api.gdpr).
+
+    The person signed in to the profile, so the request arrives identified; it waits in the queue, with its
+    deadlines, for what remains a person's work: telling the recipients of disclosed data (GDPR 19) and closing it.
+    No letter goes out: the profile has already told the person.
+    """
+    now = timezone.now()
+    request = _create(
+        organisation=organisation,
+        registers=registers,
+        data={
+            "kind": kind,
+            "requester_name": requester_name[:200],
+            "requester_email": requester_email,
+            "received_at": now,
+            "identity_method": DataSubjectRequest.IdentityMethod.PROFILE_SIGN_IN,
+            "verified_at": now,
+        },
+        actor=None,
+        channel=DataSubjectRequest.Channel.PROFILE,
+    )
+    request_event_add(
+        request=request,
+        actor=None,
+        action=RequestEvent.Action.IDENTITY_VERIFIED,
+        payload={"method": DataSubjectRequest.IdentityMethod.PROFILE_SIGN_IN},
+    )
+    return request_transition(
+        request=request, to=State.VERIFYING, actor=None, payload={"note": Note.CARRIED_OUT_BY_PROFILE}
+    )
+
+
 def _require_state(request: DataSubjectRequest, *states: str) -> None:
     if request.state not in states:
         raise ValidationError(

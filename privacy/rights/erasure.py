@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactCentreMessage, ContactPerson, Customer, CustomerTag, Interaction, Invoice
 from followups.models import FollowUp
 from privacy.requests.models import DataSubjectRequest, RequestEvent
+from privacy.requests.services import request_record_from_profile
 from privacy.requests.workflow import request_event_add, request_instance_sync
 from privacy.retention.models import HoldType, PurgeKind
 from privacy.retention.policies import POLICIES, _open_request_matches, register_hold_active
@@ -628,6 +629,48 @@ class ErasureHeldError(ValidationError):
 
 
 ERROR_HELD = _("Some of the data must be kept on a legal ground, so nothing was erased.")
+
+
+@transaction.atomic
+def profile_erasure_execute(*, customers, marker: dict) -> list[DataSubjectRequest]:
+    """Erase a person's customers for the city's customer profile (api.gdpr) and put the erasure on record.
+
+    All or nothing over every register (ErasureHeldError with every ground that keeps data). For each controller a
+    request is recorded (privacy.requests.services.request_record_from_profile): it names the erasure in every
+    audit entry, as a request's reference does, holds the tasks of telling the recipients of disclosed data
+    (GDPR 19, made before the records go, while the ledger still links them), and waits in the owner's queue.
+    """
+    locked = Customer.objects.select_for_update().filter(pk__in=list(customers.values_list("pk", flat=True)))
+    people = list(locked.select_related("register__organisation").order_by("pk"))
+    kept = [a for a in customers_planned_actions(locked) if a.action in KEPT]
+    if kept:
+        raise ErasureHeldError(g for a in kept for g in a.grounds)
+    by_controller: dict[int, list[Customer]] = {}
+    for customer in people:
+        by_controller.setdefault(customer.register.organisation_id, []).append(customer)
+    recorded = []
+    for group in by_controller.values():
+        request = request_record_from_profile(
+            organisation=group[0].register.organisation,
+            registers=sorted({c.register for c in group}, key=lambda register: register.pk),
+            kind=Kind.ERASURE,
+            requester_name=next((str(c) for c in group if str(c).strip()), str(marker.get("profile_id", "-"))),
+            requester_email=next((c.email for c in group if c.email), ""),
+        )
+        notification_tasks_create(request=request, actor=None, customers=group)
+        actions = customers_erase(
+            customers=Customer.objects.filter(pk__in=[c.pk for c in group]),
+            actor=None,
+            marker={**marker, "erasure_request": request.reference},
+        )
+        request_event_add(
+            request=request,
+            actor=None,
+            action=RequestEvent.Action.ERASURE_EXECUTED,
+            payload={"actions": _counts(actions)},
+        )
+        recorded.append(request)
+    return recorded
 
 
 @transaction.atomic

@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 from auditlog.models import LogEntry
-from django.utils import timezone
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from crm.models import Customer, Interaction, Invoice
 from privacy.requests.models import DataSubjectRequest
@@ -204,6 +206,80 @@ def test_the_profiles_sequence_erases_the_person_everywhere_and_redacts_the_trai
     # A second deletion, and a read, find nothing: 204.
     assert client.delete(url(PROFILE)).status_code == 204
     assert client.get(url(PROFILE)).status_code == 204
+
+
+def test_each_controller_gets_the_erasure_on_record_in_its_queue_with_the_recipients_to_tell(issuer, person):
+    """The deletion leaves what an erasure on request leaves: a request in the owner's queue, named in the trail,
+    with a task per recipient of disclosed data (GDPR 19); its handler takes it to its end as any other."""
+    from privacy.requests import selectors as request_selectors
+    from privacy.requests.workflow import request_transition
+    from privacy.rights import disclosures
+    from privacy.rights.models import Disclosure
+
+    from ...privacy import steps
+
+    anna = person["customers"][0]
+    first, second = person["registers"]
+    disclosures.disclosure_record(
+        actor=UserFactory(),
+        register=first,
+        customer=anna,
+        data={
+            "recipient": "Kaupungin lakipalvelut",
+            "recipient_kind": Disclosure.RecipientKind.LEGAL_SERVICES,
+            "data_description": "nimi ja osoite",
+            "legal_basis": "621/1999 16(3) §",
+        },
+    )
+    handler, owner = UserFactory(), UserFactory()
+    grant(handler, first, Role.HANDLER)
+    grant(owner, first, Role.OWNER)
+
+    assert bearer(issuer.token()).delete(url(PROFILE)).status_code == 204
+
+    # Two controllers (each register its own in this test): a request with each.
+    recorded = DataSubjectRequest.objects.filter(channel=DataSubjectRequest.Channel.PROFILE).order_by("id")
+    assert [list(r.registers.all()) for r in recorded] == [[first], [second]]
+    request = recorded[0]
+    assert request.kind == DataSubjectRequest.Kind.ERASURE
+    assert request.state == DataSubjectRequest.State.VERIFYING
+    assert request.identity_method == DataSubjectRequest.IdentityMethod.PROFILE_SIGN_IN
+    assert request.requester_name == "Ulriikka Poistettava"
+    assert request.legal_due_at is not None
+    assert request in request_selectors.request_list(user=handler)
+    actions = list(request.events.values_list("action", flat=True))
+    assert "erasure_executed" in actions
+    assert "notifications_created" in actions
+    task = request.notification_tasks.get()
+    assert task.recipient == "Kaupungin lakipalvelut"
+    assert task.change == DataSubjectRequest.Kind.ERASURE
+    deletion = LogEntry.objects.get(content_type__model="customer", object_id=anna.pk, action=LogEntry.Action.DELETE)
+    assert deletion.additional_data["erasure_request"] == request.reference
+    page = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page.force_login(handler)
+    with translation.override("en"):
+        html = page.get(reverse("privacy:request-detail", kwargs={"code": request.code})).content.decode()
+        rights = page.get(reverse("privacy:rights", kwargs={"code": request.code})).content.decode()
+    assert "the city&#x27;s customer profile" in html
+    assert "carried out at once by the city&#x27;s customer profile" in html
+    assert "Kaupungin lakipalvelut" in rights
+    # The handler takes it on from triage: nothing of the person is left to find, and the owner answers.
+    request = request_transition(request=request, to=DataSubjectRequest.State.TRIAGE, actor=handler)
+    request = request_transition(request=request, to=DataSubjectRequest.State.IN_PROGRESS, actor=handler)
+    steps.checked(request, handler, first, [])
+    erasure.erasure_plan_compute(request=request, actor=handler)
+    rights_steps.prepared(request, handler)
+    assert erasure.erasure_execute(request=request, actor=owner).state == DataSubjectRequest.State.RESPONDED
+
+
+def test_a_refused_or_dry_run_deletion_puts_nothing_on_record(issuer, person):
+    _hold_legal(person)
+    before = DataSubjectRequest.objects.count()
+    client = bearer(issuer.token())
+    assert client.delete(url(PROFILE)).status_code == 403
+    person_free = PersonCustomerFactory(register=RegisterFactory(), profile_id=uuid.uuid4())
+    assert client.delete(url(person_free.profile_id) + "?dry_run=true").status_code == 204
+    assert DataSubjectRequest.objects.count() == before
 
 
 def test_a_record_that_stays_and_names_the_person_has_the_mention_redacted_with_its_trail(issuer, person):
