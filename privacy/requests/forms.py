@@ -175,6 +175,14 @@ class PublicRequestForm(RequesterFieldsMixin):
         return bool(self.cleaned_data.get("website"))
 
 
+# Channels that file their own requests (the public form, the city's customer profile): never typed in by staff,
+# nor is the profile's sign-in, which only the profile's own call records.
+SELF_FILING_CHANNELS = frozenset({DataSubjectRequest.Channel.WEB, DataSubjectRequest.Channel.PROFILE})
+STAFF_IDENTITY_METHODS = [
+    c for c in DataSubjectRequest.IdentityMethod.choices if c[0] != DataSubjectRequest.IdentityMethod.PROFILE_SIGN_IN
+]
+
+
 class StaffIntakeForm(RequesterFieldsMixin):
     field_order = [
         "kind",
@@ -193,7 +201,7 @@ class StaffIntakeForm(RequesterFieldsMixin):
     kind = forms.ChoiceField(label=_("Request type"), choices=DataSubjectRequest.Kind.choices)
     channel = forms.ChoiceField(
         label=_("Received through"),
-        choices=[c for c in DataSubjectRequest.Channel.choices if c[0] != DataSubjectRequest.Channel.WEB],
+        choices=[c for c in DataSubjectRequest.Channel.choices if c[0] not in SELF_FILING_CHANNELS],
     )
     received_on = forms.DateField(label=_("Received on"), initial=timezone.localdate, widget=DateInput)
     registers = forms.ModelMultipleChoiceField(
@@ -206,7 +214,7 @@ class StaffIntakeForm(RequesterFieldsMixin):
     requester_email = PersonalEmailFormField(label=_("E-mail address"), required=False)
     identity_method = forms.ChoiceField(
         label=_("Identity verified by"),
-        choices=[("", _("not yet verified")), *DataSubjectRequest.IdentityMethod.choices],
+        choices=[("", _("not yet verified")), *STAFF_IDENTITY_METHODS],
         required=False,
     )
     identity_note = personal_text_field(
@@ -254,7 +262,7 @@ class StaffIntakeForm(RequesterFieldsMixin):
 
 
 class VerifyIdentityForm(forms.Form):
-    method = forms.ChoiceField(label=_("Identity verified by"), choices=DataSubjectRequest.IdentityMethod.choices)
+    method = forms.ChoiceField(label=_("Identity verified by"), choices=STAFF_IDENTITY_METHODS)
     note = personal_text_field(_("Note"), max_length=300, help_text=_("Never write down an identity code."))
 
 

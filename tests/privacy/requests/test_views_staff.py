@@ -147,6 +147,34 @@ def test_a_handler_records_an_in_person_request_and_answers_it_at_once(staff_cli
     assert moves == ["received", "verifying", "triage", "in_progress"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("channel", "web"), ("channel", "profile"), ("identity_method", "profile_sign_in")]
+)
+def test_staff_cannot_record_what_only_the_form_or_the_profile_files(staff_client, register_a, handler_a, field, value):
+    """A request recorded by staff never claims to have come from the public form or the city's customer profile,
+    nor a sign-in to the profile, which only the profile's own call (the GDPR API) records."""
+    staff_client.force_login(handler_a)
+    form = staff_client.get(reverse("privacy:request-new")).content.decode()
+    assert f'value="{value}"' not in form
+    data = {
+        "kind": "access",
+        "channel": "post",
+        "received_on": timezone.localdate().isoformat(),
+        "registers": [register_a.slug],
+        "requester_name": "Paula Paikalla",
+        "identity_method": "signed_letter",
+        "language": "fi",
+        "delivery": "post",
+        "requester_address": "Katu 1, 00100 Helsinki",
+    }
+    response = staff_client.post(reverse("privacy:request-new"), {**data, field: value})
+    assert response.status_code == 200
+    assert not DataSubjectRequest.objects.exists()
+    # The same request as it came, by post with a signed letter, is recorded.
+    assert staff_client.post(reverse("privacy:request-new"), data).status_code == 302
+    assert DataSubjectRequest.objects.get().channel == "post"
+
+
 def test_answering_at_once_needs_an_in_person_access_request_with_an_id(staff_client, register_a, handler_a):
     staff_client.force_login(handler_a)
     response = staff_client.post(
