@@ -5,6 +5,7 @@ among them) and hand a plain dict to crm.services; what a register collects, the
 of processing stay with the models and services, so the API refuses exactly what the web forms refuse.
 """
 
+import copy
 from enum import Enum
 
 from django.utils import timezone
@@ -35,37 +36,62 @@ class StrictModelSerializer(serializers.ModelSerializer):
     def service_data(self) -> dict:
         return dict(self.validated_data)
 
+    def get_fields(self):
+        # REST framework builds every field from the model's options for each serializer, that is on every request
+        # (about 2 ms for a customer, a tenth of a detail read). They are built once per class here and each
+        # serializer gets copies, made as REST framework copies declared fields (Field.__deepcopy__: a new field
+        # from the same arguments, validators shared).
+        cls = type(self)
+        if "_built_fields" not in cls.__dict__:
+            cls._built_fields = super().get_fields()
+        return copy.deepcopy(cls._built_fields)
+
     # Reads: REST framework's per-field machinery took most of a 100-row page's time (about 0.4 ms a row). Plain
     # attributes of the common field types are written here as those fields write them (same values, same ISO
     # formats and time zone, None for NULL); every other field (phones, methods, related codes) goes the
-    # standard way. tests/api/customers/test_reads.py compares the two for every field.
+    # standard way. tests/api/customers/test_reads.py compares the two for every field. A row may be a model or
+    # a named tuple of its columns (api.customers.views.customer_rows): both are read by attribute.
     def to_representation(self, instance):
-        plain = self._plain_fields()
         data = {}
-        for field in self._readable:
-            convert = plain.get(field.field_name)
+        for name, source, convert, field in self._readers():
             if convert is None:
                 attribute = field.get_attribute(instance)
-                data[field.field_name] = None if attribute is None else field.to_representation(attribute)
-                continue
-            value = getattr(instance, field.source)
-            data[field.field_name] = None if value is None else convert(value)
+                data[name] = None if attribute is None else field.to_representation(attribute)
+            else:
+                value = getattr(instance, source)
+                data[name] = None if value is None else convert(value)
         return data
+
+    def _readers(self) -> list[tuple]:
+        # Worked out once per serializer, whose child serves every row of a list: (name, attribute, plain
+        # converter or None for the field's own way, field).
+        if not hasattr(self, "_reader_list"):
+            plain = self._plain_fields()
+            self._reader_list = [
+                (field.field_name, field.source, plain.get(field.field_name), field) for field in self._readable
+            ]
+        return self._reader_list
 
     def _plain_fields(self) -> dict:
         if not hasattr(self, "_plain"):
             self._readable = list(self._readable_fields)
+            # The time zone is looked up once, not twice a row: it is the request's, as REST framework's
+            # DateTimeField would look it up for each value.
+            converters = {**PLAIN_CONVERTERS, serializers.DateTimeField: _datetime_in(timezone.get_current_timezone())}
             self._plain = {
-                field.field_name: PLAIN_CONVERTERS[type(field)]
+                field.field_name: converters[type(field)]
                 for field in self._readable_fields
-                if type(field) in PLAIN_CONVERTERS and "." not in field.source and field.source != "*"
+                if type(field) in converters and "." not in field.source and field.source != "*"
             }
         return self._plain
 
 
-def _datetime(value) -> str:
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+def _datetime_in(zone):
+    def convert(value) -> str:
+        text = timezone.localtime(value, zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
 
 
 def _choice(value):
@@ -80,7 +106,7 @@ PLAIN_CONVERTERS = {
     serializers.BooleanField: bool,
     serializers.IntegerField: int,
     serializers.DateField: lambda value: value.isoformat(),
-    serializers.DateTimeField: _datetime,
+    # DateTimeField: _datetime_in(the request's time zone), added by StrictModelSerializer._plain_fields.
 }
 
 
@@ -126,9 +152,12 @@ class CustomerSerializer(StrictModelSerializer):
         validators = []
 
     def get_tags(self, customer) -> list[str]:
-        # From the prefetch of the list and detail views (tag_links with their tags): no query per row.
-        links = getattr(customer, "tag_link_list", None)
-        return sorted(link.tag.name for link in (customer.tag_links.all() if links is None else links))
+        # The views bring the names: a list row in its own query (api.customers.views.customer_rows: no query per
+        # row), a single customer by views.with_tag_names.
+        names = getattr(customer, "tag_names", None)
+        if names is None and isinstance(customer, Customer):
+            names = customer.tag_links.values_list("tag__name", flat=True)
+        return sorted(names or ())
 
 
 class ContactPersonSerializer(StrictModelSerializer):

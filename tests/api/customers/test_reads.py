@@ -175,6 +175,40 @@ def test_a_list_row_is_the_same_as_the_detail(a, reader):
     assert reader.get(f"{a.base}/contact-persons/").json()["results"] == [person]
 
 
+def test_every_row_of_a_customer_page_is_the_same_as_the_detail(a, b, reader):
+    """The list reads named tuples with the tag names aggregated in its own query, the detail models: each row is
+    the customer's detail, tags sorted as Python sorts them (whatever the database's collation), none for none."""
+    person = PersonCustomerFactory(register=a.register, date_of_birth=datetime.date(1980, 2, 29), mobile="")
+    Customer.objects.filter(pk=person.pk).update(mobile="+358401234567", landline="+35891234567")
+    bare = CustomerFactory(register=a.register, email="")
+    tags = {name: Tag.objects.create(register=a.register, name=name) for name in ("b", "Ä", "a", "Z", "Öljy")}
+    for name in ("b", "Ä", "a", "Z"):
+        CustomerTag.objects.create(tag=tags[name], customer=person)
+    CustomerTag.objects.create(tag=tags["Öljy"], customer=a.customer)
+    CustomerTag.objects.create(tag=Tag.objects.create(register=b.register, name="Muualla"), customer=b.customer)
+
+    rows = reader.get(f"{a.base}/customers/").json()["results"]
+
+    customers = sorted([a.customer, person, bare], key=lambda c: (Customer.objects.get(pk=c.pk).updated_at, c.pk))
+    assert rows == [reader.get(f"{a.base}/customers/{customer.code}/").json() for customer in customers]
+    tags_by_code = {row["code"]: row["tags"] for row in rows}
+    assert tags_by_code[str(person.code)] == ["Z", "a", "b", "Ä"]
+    assert tags_by_code[str(a.customer.code)] == ["Öljy"]
+    assert tags_by_code[str(bare.code)] == []
+
+
+def test_serializers_of_one_class_do_not_share_fields(a, b):
+    """The fields are built once per class and copied for each serializer: one's fields (an interaction's contact
+    person choices, limited to its own customer's) are never another's."""
+    one = serializers.InteractionSerializer(context={"customer": a.customer})
+    other = serializers.InteractionSerializer(context={"customer": b.customer})
+
+    assert list(one.fields["contact_person"].queryset) == [a.person]
+    assert list(other.fields["contact_person"].queryset) == [b.person]
+    assert one.fields["subject"] is not other.fields["subject"]
+    assert one.fields["subject"].parent is one
+
+
 @pytest.mark.parametrize("serializer_class", ["CustomerSerializer", "ContactPersonSerializer", "InteractionSerializer"])
 def test_the_fast_read_writes_every_field_as_rest_framework_would(a, serializer_class):
     customer = PersonCustomerFactory(
