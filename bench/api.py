@@ -6,7 +6,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rekisteri_bench_api .venv/bin/python bench/api.py
 
 On demand, never in CI. The database is migrated if needed and, the first time, filled by `generate_data` in a
-child process (100,000 customers by default, with contact persons and no interactions). Each run makes a new
+child process (100,000 customers by default, with contact persons and no interactions) and given tags (20 of the
+register's own, about two a customer: `generate_data` makes none, and the rows show them). Each run makes a new
 integration client with write scope on the register (through `api.services.api_client_create`, as a main user
 would) and calls the API in this process through Django's test client with its key: the whole stack is measured
 (key check, rate count in the cache, selectors, serializers, the access-log entry of each read).
@@ -65,6 +66,28 @@ def fill(customers: int) -> None:
     command = [sys.executable, "manage.py", "generate_data", "--register", SLUG, "--customers", str(customers)]
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     print(f"{customers} customers generated in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def tag(register, tags: int = 20) -> None:
+    """Tags on the customers, once: each customer carries each of the register's `tags` with a chance of 1 in 10
+    (none to four or more, two on average), spread by a hash so that reruns give the same links."""
+    from django.db import connection
+
+    from crm.models import Tag
+
+    if Tag.objects.filter(register=register).exists():
+        return
+    Tag.objects.bulk_create(Tag(register=register, name=f"Tunniste {number:02d}") for number in range(tags))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO crm_customertag (tag_id, customer_id, added_at) "
+            "SELECT t.id, c.id, now() FROM crm_customer c JOIN crm_tag t ON t.register_id = c.register_id "
+            "WHERE c.register_id = %s AND abs(hashtext(c.id || ':' || t.id)) %% 10 = 0",
+            [register.pk],
+        )
+        print(f"{cursor.rowcount} tag links on the customers", flush=True)
+        cursor.execute("ANALYZE crm_tag")
+        cursor.execute("ANALYZE crm_customertag")
 
 
 def caller(register):
@@ -163,6 +186,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     fill(args.customers)
     register = Register.objects.get(slug=SLUG)
+    tag(register)
     total = Customer.objects.filter(register=register).count()
     print(f"register: {total} customers; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     client = caller(register)
