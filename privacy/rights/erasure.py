@@ -641,7 +641,8 @@ def profile_erasure_execute(*, customers, marker: dict) -> list[DataSubjectReque
     (GDPR 19, made before the records go, while the ledger still links them), and waits in the owner's queue.
     """
     locked = Customer.objects.select_for_update().filter(pk__in=list(customers.values_list("pk", flat=True)))
-    people = list(locked.select_related("register__organisation").order_by("pk"))
+    # Locks the customers only: their registers and organisations are read, not changed.
+    people = list(locked.select_for_update(of=("self",)).select_related("register__organisation").order_by("pk"))
     kept = [a for a in customers_planned_actions(locked) if a.action in KEPT]
     if kept:
         raise ErasureHeldError(g for a in kept for g in a.grounds)
