@@ -7,8 +7,9 @@ shape whatever refused it, and never a 500 for bad input.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -84,3 +85,24 @@ def problem_exception_handler(exc, context):
         problem["code"] = exc.get_codes() if isinstance(exc.get_codes(), str) else "invalid"
     kept = {name: value for name, value in response.headers.items() if name.lower() in KEPT_HEADERS}
     return Response(problem, status=response.status_code, headers=kept, content_type=CONTENT_TYPE)
+
+
+# Where a path that names nothing (a code that is not a UUID, a typo) is answered as problem details too.
+API_PATHS = ("/api/", "/gdpr-api/")
+
+
+def page_not_found(request, exception):
+    """The project's 404 (config.urls.handler404): problem details under the APIs, the site's page elsewhere.
+
+    A path no route matches never reaches REST framework, whose handler shapes every other error of the API.
+    """
+    if not request.path.startswith(API_PATHS):
+        return defaults.page_not_found(request, exception)
+    problem = {
+        "type": "about:blank",
+        "title": str(TITLES[404]),
+        "status": 404,
+        "detail": str(exceptions.NotFound.default_detail),
+        "code": exceptions.NotFound.default_code,
+    }
+    return JsonResponse(problem, status=404, content_type=CONTENT_TYPE)

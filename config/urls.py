@@ -50,3 +50,5 @@ urlpatterns = [
     path("api-clients/", include("api.clients.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "api.problems.page_not_found"
