@@ -11,7 +11,7 @@ from api.services import api_client_scopes
 from registers.models import Membership, Role
 
 from ..factories import RegisterFactory, UserFactory
-from .factories import READ, WRITE, KeyClient, api_client
+from .factories import KEEPER, READ, WRITE, KeyClient, api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,19 @@ def test_changing_scopes_ends_the_old_one_and_grants_the_new(signed_in, register
     assert ended.ended_at is not None
     assert ended.end_reason == "Ticket 12"
     assert KeyClient(key).get("/api/v1/me/").json()["scopes"] == {register_a.slug: READ, register_b.slug: WRITE}
+
+
+def test_the_keepers_scope_is_given_on_the_page_and_opens_the_registers_requests(signed_in, register_a, register_b):
+    client, key = api_client({register_a: WRITE})
+    page = signed_in.get(f"{LIST}{client.code}/").content.decode()
+    assert f'value="{KEEPER}"' in page
+    response = signed_in.post(
+        f"{LIST}{client.code}/scopes/", {f"scope_{register_a.slug}": KEEPER, "reason": "Asianhallinta lukee pyynnöt"}
+    )
+    assert response.status_code == 302
+    assert KeyClient(key).get("/api/v1/me/").json()["scopes"] == {register_a.slug: KEEPER}
+    assert KeyClient(key).get(f"/api/v1/registers/{register_a.slug}/data-subject-requests/").status_code == 200
+    assert KeyClient(key).get(f"/api/v1/registers/{register_b.slug}/data-subject-requests/").status_code == 404
 
 
 def test_scopes_need_a_reason_and_at_least_one_register(signed_in, register_a, register_b):
