@@ -512,8 +512,8 @@ def _mark_access(user, register: Register) -> Register:
     return register
 
 
-class _JSONGroupArray(Aggregate):
-    """The group's values as one JSON array, on SQLite (PostgreSQL has JSONBAgg)."""
+class JSONGroupArray(Aggregate):
+    """The group's values as one JSON array, on SQLite (PostgreSQL has JSONBAgg and ARRAY of a subquery)."""
 
     function = "JSON_GROUP_ARRAY"
     output_field = JSONField()
@@ -536,7 +536,7 @@ def _contact_person_rows() -> Subquery:
     if connection.vendor == "postgresql":
         rows = JSONBAgg(row, order_by=ContactPerson._meta.ordering)
     else:
-        rows = _JSONGroupArray(row)
+        rows = JSONGroupArray(row)
     people = ContactPerson.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
     return Subquery(people.annotate(rows=rows).values("rows"), output_field=JSONField())
 

@@ -15,6 +15,8 @@ from rest_framework import serializers
 
 from crm.models import ContactPerson, Customer, Interaction
 
+from .. import query
+
 ERROR_NOT_WRITABLE = _("This field cannot be set here.")
 
 BOOKKEEPING = ("version", "created_at", "updated_at")
@@ -193,10 +195,7 @@ class InteractionSerializer(StrictModelSerializer):
             self.fields["contact_person"].queryset = customer.contact_persons.all()
 
 
-class SyncQuerySerializer(serializers.Serializer):
+class SyncQuerySerializer(query.SyncQuerySerializer):
     """The query of a list: changes since a moment (a client's last sync), and the web list's search."""
 
-    modified_since = serializers.DateTimeField(
-        required=False, help_text=_("Only rows changed at or after this moment (ISO 8601).")
-    )
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)

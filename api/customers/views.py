@@ -7,7 +7,7 @@ forms refuse), optimistic locking by ETag/If-Match, and an access-log entry for 
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Aggregate, JSONField, OuterRef, Subquery, TextField
+from django.db.models import JSONField, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -23,6 +23,7 @@ from registers.models import Register
 
 from ..access import api_access_log
 from ..preconditions import etag_of, require_current, version_from_if_match
+from ..query import MODIFIED_SINCE_PARAMETER
 from . import serializers
 
 ETAG_HEADER = OpenApiParameter(
@@ -38,9 +39,7 @@ IF_MATCH = OpenApiParameter(
 IF_MATCH_OPTIONAL = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="When given, 412 unless it is current."
 )
-SYNC_PARAMETERS = [
-    OpenApiParameter("modified_since", OpenApiTypes.DATETIME, description="Only rows changed at or after this moment."),
-]
+SYNC_PARAMETERS = [MODIFIED_SINCE_PARAMETER]
 SEARCH_PARAMETER = OpenApiParameter(
     "search", OpenApiTypes.STR, description="The web list's search: name, e-mail, phone, business ID or tag."
 )
@@ -74,20 +73,13 @@ def stored_phones(queryset, *names: str):
     return queryset.defer(*names).annotate(**_stored(*names))
 
 
-class _JSONGroupArray(Aggregate):
-    """The group's values as one JSON array, on SQLite (PostgreSQL has ARRAY of a subquery)."""
-
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
-
-
 def _tag_names():
     """The names of the customer's tags as a list, in the row's own query (NULL on SQLite when there are none)."""
     # Unordered: the serializer sorts them as Python does, whatever the collation.
     names = CustomerTag.objects.filter(customer=OuterRef("pk")).order_by().values("tag__name")
     if connection.vendor == "postgresql":
         return ArraySubquery(names)
-    grouped = names.values("customer").annotate(names=_JSONGroupArray("tag__name"))
+    grouped = names.values("customer").annotate(names=selectors.JSONGroupArray("tag__name"))
     return Subquery(grouped.values("names"), output_field=JSONField())
 
 

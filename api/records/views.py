@@ -7,10 +7,8 @@ imports or merges. Every row a client reads writes an access entry (api.access).
 """
 
 import contextlib
-import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -34,18 +32,12 @@ from registers.selectors import register_get_for_user, user_can
 from ..access import api_access_log
 from ..pagination import ChangeOrderCursorPagination
 from ..preconditions import etag_of, require_current
+from ..query import MODIFIED_SINCE_PARAMETER, SyncQuerySerializer
 from . import serializers
 
-ERROR_MODIFIED_SINCE = _("Give an ISO 8601 date and time with its offset, for example 2026-01-31T12:00:00+02:00.")
 FILED = _(
     "The request was received. The requester confirms it from the link sent to their e-mail address; "
     "the deadlines run from that confirmation, as for the public form."
-)
-
-MODIFIED_SINCE = OpenApiParameter(
-    "modified_since",
-    OpenApiTypes.DATETIME,
-    description=str(_("Only rows changed at or after this time (ISO 8601 with offset), for synchronisation.")),
 )
 
 
@@ -80,18 +72,10 @@ class LoggedListMixin(RegisterScopedMixin):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        value = self.request.query_params.get("modified_since")
-        if value is None:
-            return queryset
-        try:
-            moment = parse_datetime(value.strip())
-            # In UTC, as the database compares it: a moment at the calendar's edge has no UTC time.
-            moment = moment.astimezone(datetime.UTC) if moment is not None and moment.tzinfo is not None else None
-        except (ValueError, OverflowError):
-            moment = None
-        if moment is None:
-            raise exceptions.ValidationError({"modified_since": [ERROR_MODIFIED_SINCE]})
-        return queryset.filter(**{f"{self.modified_field}__gte": moment})
+        typed = SyncQuerySerializer(data=self.request.query_params)
+        typed.is_valid(raise_exception=True)
+        moment = typed.validated_data.get("modified_since")
+        return queryset if moment is None else queryset.filter(**{f"{self.modified_field}__gte": moment})
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -118,7 +102,7 @@ class InvoiceMixin:
         return Invoice.objects.filter(customer__in=customers.values("pk")).select_related("customer")
 
 
-@extend_schema(parameters=[MODIFIED_SINCE])
+@extend_schema(parameters=[MODIFIED_SINCE_PARAMETER])
 class InvoiceList(InvoiceMixin, LoggedListMixin, ListAPIView):
     """The invoices of the register's customers, in the order of change."""
 
@@ -173,7 +157,7 @@ class InvoiceDetail(InvoiceMixin, LoggedDetailMixin, RetrieveAPIView):
 
 @extend_schema(
     parameters=[
-        MODIFIED_SINCE,
+        MODIFIED_SINCE_PARAMETER,
         OpenApiParameter("q", str, description=str(_("Search the subject, body and addresses."))),
         OpenApiParameter("direction", str, enum=["in", "out"]),
         OpenApiParameter("sent_from", OpenApiTypes.DATE),
@@ -225,7 +209,9 @@ class RequestMixin:
 
 
 @extend_schema_view(
-    get=extend_schema(parameters=[MODIFIED_SINCE], responses=serializers.DataSubjectRequestSerializer(many=True)),
+    get=extend_schema(
+        parameters=[MODIFIED_SINCE_PARAMETER], responses=serializers.DataSubjectRequestSerializer(many=True)
+    ),
     post=extend_schema(
         request=serializers.DataSubjectRequestFileSerializer,
         responses={202: OpenApiResponse(serializers.FiledSerializer)},
@@ -287,7 +273,7 @@ class RequestDetail(RequestMixin, LoggedDetailMixin, RetrieveAPIView):
 # Import batches and duplicate candidates (read only: importing and merging are not rights a client holds) ------
 
 
-@extend_schema(parameters=[MODIFIED_SINCE])
+@extend_schema(parameters=[MODIFIED_SINCE_PARAMETER])
 class ImportBatchList(LoggedListMixin, ListAPIView):
     """The register's import batches, for a client with the keeper's scope (for any other: empty)."""
 
@@ -306,7 +292,7 @@ class ImportBatchDetail(LoggedDetailMixin, RetrieveAPIView):
         )
 
 
-@extend_schema(parameters=[MODIFIED_SINCE])
+@extend_schema(parameters=[MODIFIED_SINCE_PARAMETER])
 class DuplicateList(LoggedListMixin, ListAPIView):
     """The register's open duplicate candidates, for a client with the keeper's scope (for any other: 403)."""
 
