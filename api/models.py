@@ -24,6 +24,12 @@ def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return [ipaddress.ip_network(line.strip(), strict=False) for line in text.splitlines() if line.strip()]
 
 
+class APIClientManager(APIKeyManager):
+    def get_usable_keys(self):
+        # Every call acts as the client's machine user: read it with the key, not in a query of its own.
+        return super().get_usable_keys().select_related("user")
+
+
 class APIClient(AbstractAPIKey):
     # The package's own name field, as a text field of this project: free text refuses identity codes.
     name = PersonalCharField(_("name"), max_length=50)
@@ -64,7 +70,7 @@ class APIClient(AbstractAPIKey):
     )
     revoke_reason = PersonalCharField(_("reason for revoking"), max_length=300, blank=True)
 
-    objects = APIKeyManager()
+    objects = APIClientManager()
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("integration client")
