@@ -244,10 +244,13 @@ def contact_person_hits(
     return hits, len(found) > limit
 
 
-def customer_get_for_user(*, user, register: Register, code) -> Customer:
-    """Return the customer or raise 404, also when it belongs to a register the user may not see."""
+def customer_get_for_user(*, user, register: Register, code, annotations: dict | None = None) -> Customer:
+    """Return the customer or raise 404, also when it belongs to a register the user may not see.
+
+    `annotations` are columns the caller reads with the row (the API's tag names), in the same query.
+    """
     try:
-        return customer_list(user=user, register=register).get(code=code)
+        return customer_list(user=user, register=register).annotate(**(annotations or {})).get(code=code)
     except (Customer.DoesNotExist, ValueError):
         raise Http404 from None
 

@@ -213,8 +213,9 @@ class CustomerDetail(RegisterScoped):
     serializer_class = serializers.CustomerSerializer
 
     def get(self, request, slug, code):
-        customer = self.get_customer()
-        with_tag_names(customer)
+        customer = selectors.customer_get_for_user(
+            user=request.user, register=self.get_register(), code=code, annotations={"tag_names": _tag_names()}
+        )
         api_access_log(request, customer)
         return _with_etag(Response(self.get_serializer(customer).data), customer)
 
