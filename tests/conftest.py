@@ -14,6 +14,14 @@ from registers.totp import TOTPDevice
 from .factories import RegisterFactory, UserFactory
 
 
+def pytest_configure(config):
+    # Durability is not under test here (bench/faults.py restarts a real server for that): commits need not wait
+    # for the disk, whose waits on a shared machine were a good part of the suite's time on PostgreSQL.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+
+
 def pytest_collection_modifyitems(config, items):
     # SQLite has no row or advisory locks and its shared in-memory test database answers parallel
     # writers with "database table is locked": such tests prove nothing there, so they are skipped
