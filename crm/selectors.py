@@ -265,7 +265,11 @@ def customer_get_for_user_rw(*, user, register: Register, code) -> Customer:
 
 def user_holds_right(*, user, register: Register, right: str) -> bool:
     """Tell whether a role the user holds in the register today carries `right` (roles.ROLE_DATA_RIGHTS)."""
-    held = user_roles(user=user, register=register)
+    return _holds_right(user, register.pk, right)
+
+
+def _holds_right(user, register_pk: int, right: str) -> bool:
+    held = user_access(user).roles_in(register_pk)
     return any(right in roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in held)
 
 
@@ -280,11 +284,7 @@ def user_may_read_keeper_records(*, user, register: Register) -> bool:
 def keeper_record_register_ids(*, user) -> set[int]:
     """Return the registers where the user may read the keepers' records (user_may_read_keeper_records)."""
     readable = register_ids(user=user, perms=(roles.VIEW_DATA,))
-    return {pk for pk in readable if any(roles.READ_KEEPER_RECORDS in rights for rights in _role_rights(user, pk))}
-
-
-def _role_rights(user, register_pk: int):
-    return (roles.ROLE_DATA_RIGHTS.get(role, frozenset()) for role in user_access(user).roles_in(register_pk))
+    return {pk for pk in readable if _holds_right(user, pk, roles.READ_KEEPER_RECORDS)}
 
 
 def user_may_import(*, user, register: Register) -> bool:

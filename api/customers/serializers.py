@@ -154,8 +154,8 @@ class CustomerSerializer(StrictModelSerializer):
         validators = []
 
     def get_tags(self, customer) -> list[str]:
-        # The views bring the names: a list row in its own query (api.customers.views.customer_rows: no query per
-        # row), a single customer by views.with_tag_names.
+        # A list row and a customer's detail bring the names in their own query (api.customers.views._tag_names: no
+        # query per row); a customer just created or changed reads them here, in one query of the names.
         names = getattr(customer, "tag_names", None)
         if names is None and isinstance(customer, Customer):
             names = customer.tag_links.values_list("tag__name", flat=True)

@@ -100,13 +100,6 @@ def customer_rows(customers):
     )
 
 
-def with_tag_names(customer: Customer) -> Customer:
-    """The customer with its tags' names, as a list row carries them (serializers.CustomerSerializer.get_tags):
-    one query of the names, where a prefetch built two model instances a tag."""
-    customer.tag_names = list(CustomerTag.objects.filter(customer=customer).values_list("tag__name", flat=True))
-    return customer
-
-
 def _with_etag(response: Response, obj) -> Response:
     response["ETag"] = etag_of(obj)
     return response
@@ -193,7 +186,6 @@ class CustomerList(mixins.ListModelMixin, RegisterScoped):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(actor=request.user, register=register, data=serializer.service_data())
-        with_tag_names(customer)
         return self.created(customer, "api:customer-detail", slug=register.slug, code=customer.code)
 
 
@@ -233,7 +225,6 @@ class CustomerDetail(RegisterScoped):
         customer = services.customer_update(
             actor=request.user, customer=customer, data=serializer.service_data(), version=version
         )
-        with_tag_names(customer)
         return _with_etag(Response(self.get_serializer(customer).data), customer)
 
     def delete(self, request, slug, code):
