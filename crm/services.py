@@ -304,6 +304,21 @@ def customer_profile_link(*, actor, customer: Customer, profile_id) -> Customer:
     current = Customer.objects.select_for_update().get(pk=customer.pk)
     if not user_can(user=actor, register=current.register, perm=roles.HANDLE_REQUESTS):
         raise PermissionDenied(ERROR_PROFILE_LINK_RIGHTS)
+    return _profile_id_set(actor=actor, current=current, profile_id=profile_id)
+
+
+@transaction.atomic
+def customer_profile_link_by_identification(*, customer: Customer, profile_id) -> Customer:
+    """Link the customer to the profile id of the person who proved with strong electronic identification that
+    the record is theirs (selfservice): the person is the actor, no user. A record already linked to another
+    profile keeps its link; that conflict is for a handler (customer_profile_link)."""
+    current = Customer.objects.select_for_update().get(pk=customer.pk)
+    if current.profile_id is not None:
+        return current
+    return _profile_id_set(actor=None, current=current, profile_id=profile_id)
+
+
+def _profile_id_set(*, actor, current: Customer, profile_id) -> Customer:
     if current.profile_id == profile_id:
         return current
     current.profile_id = profile_id

@@ -334,6 +334,37 @@ def package_content(*, request: DataSubjectRequest) -> dict:
         }
 
 
+def person_content(customers: list[Customer]) -> list[dict]:
+    """What a signed-in person's own records hold, register by register, in the active language: the same records,
+    recipients, processing dates and art. 15 items as an access answer gives (the "my data" pages, selfservice)."""
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    collector = Collector(matched_people=set())
+    by_register: dict[int, list[Customer]] = {}
+    for customer in customers:
+        by_register.setdefault(customer.register_id, []).append(customer)
+    parts = []
+    for rows in by_register.values():
+        register = rows[0].register
+        # The records as an access request's confirmed matches (unsaved): the answer's sources read them so.
+        matches = [SubjectMatch(register=register, customer=customer) for customer in rows]
+        content, _version = description_content_on(register)
+        parts.append(
+            {
+                "register": register,
+                "controller": register.organisation.name,
+                "records": [collector.customer(customer) for customer in rows],
+                "disclosures": disclosures_of(matches, register),
+                "processing_dates": processing_dates(matches),
+                "description": [
+                    {"key": s.key, "heading": s.heading, "paragraphs": s.paragraphs, "items": s.items}
+                    for s in description_sections(content, language)
+                    if s.key in ARTICLE_15_SECTIONS
+                ],
+            }
+        )
+    return sorted(parts, key=lambda part: (part["controller"], part["register"].name))
+
+
 def render_html(content: dict) -> str:
     """Render the answer letter as a stand-alone HTML document."""
     with translation.override(content["language"]):

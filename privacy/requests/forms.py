@@ -175,9 +175,11 @@ class PublicRequestForm(RequesterFieldsMixin):
         return bool(self.cleaned_data.get("website"))
 
 
-# Channels that file their own requests (the public form, the city's customer profile): never typed in by staff,
-# nor is the profile's sign-in, which only the profile's own call records.
-SELF_FILING_CHANNELS = frozenset({DataSubjectRequest.Channel.WEB, DataSubjectRequest.Channel.PROFILE})
+# Channels that file their own requests (the public form, the city's customer profile, the person's "my data"
+# pages): never typed in by staff, nor is the profile's sign-in, which only the profile's own call records.
+SELF_FILING_CHANNELS = frozenset(
+    {DataSubjectRequest.Channel.WEB, DataSubjectRequest.Channel.PROFILE, DataSubjectRequest.Channel.MY_DATA}
+)
 STAFF_IDENTITY_METHODS = [
     c for c in DataSubjectRequest.IdentityMethod.choices if c[0] != DataSubjectRequest.IdentityMethod.PROFILE_SIGN_IN
 ]

@@ -74,6 +74,8 @@ class DataSubjectRequest(TimeStampedModel):
         PHONE = "phone", _("phone")
         # Carried out by the city's customer profile through the GDPR API (api.gdpr) on the person's sign-in.
         PROFILE = "profile", _("the city's customer profile")
+        # Filed by the person signed in with strong electronic identification on their "my data" pages (selfservice).
+        MY_DATA = "my_data", _("the person's “my data” pages")
 
     class State(models.TextChoices):
         RECEIVED = "received", _("received, e-mail not confirmed")

@@ -347,6 +347,49 @@ def request_record_from_profile(
     )
 
 
+@transaction.atomic
+def request_record_identified(
+    *,
+    organisation: Organisation,
+    registers: list[Register],
+    all_registers: bool,
+    data: dict[str, Any],
+    assurance: str,
+) -> DataSubjectRequest:
+    """Record a request of a person signed in with strong electronic identification (the "my data" pages).
+
+    The sign-in proved who the person is: there is no e-mail address to confirm and no identity step for a
+    handler, so the request starts its deadlines at once and waits in triage. It records how the identity was
+    verified and at which level of assurance.
+    """
+    now = timezone.now()
+    request = _create(
+        organisation=organisation,
+        registers=registers,
+        data={
+            **data,
+            "all_registers": all_registers,
+            "received_at": now,
+            "identity_method": DataSubjectRequest.IdentityMethod.STRONG_EID,
+            # The eIDAS level of assurance, as a code: read by handlers of every language.
+            "identity_note": f"eIDAS LoA: {assurance}",
+            "verified_at": now,
+        },
+        actor=None,
+        channel=DataSubjectRequest.Channel.MY_DATA,
+    )
+    request = request_transition(request=request, to=State.VERIFYING, actor=None)
+    request_event_add(
+        request=request,
+        actor=None,
+        action=RequestEvent.Action.IDENTITY_VERIFIED,
+        payload={"method": DataSubjectRequest.IdentityMethod.STRONG_EID, "assurance": assurance},
+    )
+    return request_transition(
+        request=request, to=State.TRIAGE, actor=None, payload={"method": DataSubjectRequest.IdentityMethod.STRONG_EID}
+    )
+
+
 def _require_state(request: DataSubjectRequest, *states: str) -> None:
     if request.state not in states:
         raise ValidationError(

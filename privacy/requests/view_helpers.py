@@ -1,9 +1,10 @@
-"""The pieces every staff screen of a request shares: rule errors as messages, a bound form's data or its errors,
-the POST-action wrapper and the policy under which a stored letter is shown. Used by privacy.requests.views and
-privacy.rights.views; imports only Django and privacy.requests.selectors."""
+"""The pieces every screen of a request shares: rule errors as messages, a bound form's data or its errors, the
+POST-action wrapper, and an answer file with the policy under which a stored letter is shown. Used by
+privacy.requests.views, privacy.rights.views and selfservice; imports only Django and privacy.requests.selectors."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -11,6 +12,24 @@ from . import selectors
 
 # A stored letter or answer opened in the browser may style itself and nothing more.
 STORED_LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
+
+
+def package_file_response(package, fmt: str, *, inline: bool = False) -> FileResponse:
+    """One file of an answer package, never cached; its HTML shown under STORED_LETTER_CSP."""
+    stored = package.file_for(fmt)
+    if not stored:
+        raise Http404
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=not inline,
+        filename=f"{package.request.reference}.{fmt}",
+        content_type=CONTENT_TYPES[fmt],
+    )
+    response["Cache-Control"] = "no-store"
+    if fmt == "html":
+        response["Content-Security-Policy"] = STORED_LETTER_CSP
+    return response
 
 
 def show_errors(request, error: ValidationError) -> None:

@@ -25,14 +25,13 @@ from registers.selectors import register_list
 
 from . import forms, queue_pages, selectors, services, tokens, workflow
 from .access_entries import access_entries_create
-from .models import DataSubjectRequest, ResponsePackage
+from .models import DataSubjectRequest
 from .ratelimit import rate_limit_exceeded
-from .view_helpers import STORED_LETTER_CSP, form_data, request_action, show_errors
+from .view_helpers import CONTENT_TYPES, form_data, package_file_response, request_action, show_errors
 
 State = DataSubjectRequest.State
 logger = logging.getLogger("privacy.views")  # the name operators filter on
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
-CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
 
 
 # Public views -----------------------------------------------------------------
@@ -178,22 +177,6 @@ def package_download(request, token):
     )
 
 
-def _file_response(package: ResponsePackage, fmt: str, *, inline: bool = False) -> FileResponse:
-    stored = package.file_for(fmt)
-    if not stored:
-        raise Http404
-    response = FileResponse(
-        stored.open("rb"),
-        as_attachment=not inline,
-        filename=f"{package.request.reference}.{fmt}",
-        content_type=CONTENT_TYPES[fmt],
-    )
-    response["Cache-Control"] = "no-store"
-    if fmt == "html":
-        response["Content-Security-Policy"] = STORED_LETTER_CSP
-    return response
-
-
 @login_not_required
 def package_file(request, token, fmt):
     if fmt not in CONTENT_TYPES:
@@ -208,7 +191,7 @@ def package_file(request, token, fmt):
             {"package": package, "dsr": package.request, "token": token, "expired": True},
             status=410,
         )
-    return _file_response(package, fmt)
+    return package_file_response(package, fmt)
 
 
 # Staff views ------------------------------------------------------------------
@@ -442,7 +425,7 @@ def package_file_staff(request, code, fmt):
     if package is None:
         raise Http404
     services.package_download_record(package=package, fmt=fmt, http_request=request, by_requester=False)
-    return _file_response(package, fmt, inline=fmt == "html")
+    return package_file_response(package, fmt, inline=fmt == "html")
 
 
 def mandate_file(request, code):

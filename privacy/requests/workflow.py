@@ -121,9 +121,19 @@ def deadlines_for(
     return service, legal
 
 
+def _identified_by_the_person(request: DataSubjectRequest) -> bool:
+    # Filed on the "my data" pages after strong electronic identification: the sign-in was the identity check.
+    return (
+        request.channel == DataSubjectRequest.Channel.MY_DATA
+        and request.identity_method == DataSubjectRequest.IdentityMethod.STRONG_EID
+    )
+
+
 def _guard_actor(*, request: DataSubjectRequest, actor, source: str, to: str) -> None:
     if actor is None:
         if (source, to) in REQUESTER_MOVES or ("*", to) in REQUESTER_MOVES:
+            return
+        if (source, to) == (State.VERIFYING, State.TRIAGE) and _identified_by_the_person(request):
             return
         raise PermissionDenied(ERROR_HANDLER_RIGHTS)
     if to in DECISION_STATES:

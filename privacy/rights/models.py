@@ -202,6 +202,7 @@ class ConsentRecord(TimeStampedModel):
         LINK = "link", _("withdrawal link")
         REQUEST = "request", _("data-subject request")
         UNSUBSCRIBE = "unsubscribe", _("one-click link in a campaign message")
+        MY_DATA = "my_data", _("the person's “my data” pages")
 
     # Uses that need consent, or at least no objection, before any marketing use (seed 003, 621/1999 16(3) §).
     MARKETING_PURPOSES = frozenset({Purpose.DIRECT_MARKETING, Purpose.DISTANCE_SELLING, Purpose.MAILING_LIST})

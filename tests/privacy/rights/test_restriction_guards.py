@@ -57,6 +57,7 @@ EXEMPT = {
     "contact_person_marketing_objection_set": "a contact person's own objection, likewise at once (art. 21(3))",
     "invoice_status_set": "the state of a claim, kept for the legal claim itself (art. 18(2)); it decides erasure",
     "customer_profile_link": "links the record to the person's own profile, through which they exercise their rights",
+    "customer_profile_link_by_identification": "the same link, made by the person's own strong identification",
     "customer_restriction_set": "the restriction's own step, which also lifts it",
 }
 
