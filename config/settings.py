@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "selfservice",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,21 @@ PURGE_LOCK_NAME = env("PURGE_LOCK_NAME", default="rekisteri:retention-purge")
 # start and the tests never call PRH. Production sets https://avoindata.prh.fi/opendata-ytj-api/v3.
 PRH_API_URL = env("PRH_API_URL", default="")
 PRH_TIMEOUT = env.float("PRH_TIMEOUT", default=5.0)
+# Strong electronic identification of data subjects for their "my data" pages (issue 20): the city's identity
+# broker (Helsinki-tunnistus, Suomi.fi's OpenID Connect interface) as an OpenID provider. Empty issuer: off, and
+# the public request form works by e-mail confirmation alone. Staff never sign in this way.
+SUBJECT_OIDC_ISSUER = env("SUBJECT_OIDC_ISSUER", default="")
+SUBJECT_OIDC_CLIENT_ID = env("SUBJECT_OIDC_CLIENT_ID", default="")
+SUBJECT_OIDC_CLIENT_SECRET = env("SUBJECT_OIDC_CLIENT_SECRET", default="")
+SUBJECT_OIDC_SCOPES = env("SUBJECT_OIDC_SCOPES", default="openid profile email")
+# e.g. "substantial high" for a broker that takes the wanted levels as acr_values; the level reached is checked anyway.
+SUBJECT_OIDC_ACR_VALUES = env("SUBJECT_OIDC_ACR_VALUES", default="")
+SUBJECT_OIDC_TIMEOUT = env.float("SUBJECT_OIDC_TIMEOUT", default=5.0)
+SUBJECT_SESSION_IDLE_SECONDS = env.int("SUBJECT_SESSION_IDLE_SECONDS", default=15 * 60)
+# An answer's files open only this soon after the person authenticated at the provider.
+SUBJECT_FRESH_SIGN_IN_SECONDS = env.int("SUBJECT_FRESH_SIGN_IN_SECONDS", default=5 * 60)
+# A person who has not signed in for this long, with no open request, is forgotten (the nightly task).
+SUBJECT_IDENTITY_RETENTION_DAYS = env.int("SUBJECT_IDENTITY_RETENTION_DAYS", default=365)
 PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
@@ -177,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
     "backup": {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
+    },
+    # People of the "my data" pages who have not signed in for a year (issue 20).
+    "selfservice-identities-forget": {
+        "task": "selfservice.tasks.identities_forget",
+        "schedule": crontab(hour=3, minute=30),
     },
     # Roles end on their end date: hourly, so a missed run is caught up the same morning.
     "memberships-sync": {"task": "registers.tasks.memberships_sync", "schedule": crontab(minute=1)},

@@ -63,6 +63,7 @@ from registers import access_review
 from registers.models import AccessReviewItem, Role
 from registers.services import main_users_group_ensure
 from segments.models import BulkAction
+from selfservice.models import Assurance, IdentityLink, SubjectIdentity
 
 from .conftest import TwoFactorClient, grant
 from .factories import (
@@ -325,6 +326,25 @@ TABLE: dict[str, Rule] = {
     # The answer of a request covering A and B: refused, or A's part only (the marker check sees B's data).
     "privacy:request-package": R("request", REQUEST_READ, multi=who(OK_OR_403=A_HANDLE, _403=A_VIEW - A_HANDLE)),
     "privacy:figures": R("-", PUBLIC_PAGE),
+    # The data subject's "my data" pages (issue 20): a visitor without the person's own session, staff included,
+    # gets the sign-in page and nothing else; strong identification is not configured here, so sign-in is 404.
+    "selfservice:my-data": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:sign-in": R("my-data", 405, post=who(_404=set(PERSONAS)), public=True, anon=(405, 404)),
+    "selfservice:callback": R("my-data", who(_404=set(PERSONAS)), post=405, public=True, anon=(404, 405)),
+    "selfservice:sign-out": R("my-data", 405, post=PUBLIC_PAGE, public=True, anon=(405, OK)),
+    "selfservice:signed-out": R("my-data", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    "selfservice:objection": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:consent-withdraw": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:request-start": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:request-new": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:request": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:answer-open": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    "selfservice:answer-file": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
+    # The handlers' queue of links to confirm: everyone signed in sees it, with the links of the registers where
+    # they handle requests; a decision needs that right in the link's register.
+    "selfservice:link-queue": R("-", PUBLIC_PAGE, post=405),
+    "selfservice:link-confirm": R("identity-link", 405, post=who(OK=A_HANDLE)),
+    "selfservice:link-reject": R("identity-link", 405, post=who(OK=A_HANDLE)),
     "privacy:rights": R("request", REQUEST_READ),
     "privacy:rights-letter": R("request", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), multi=MULTI_REFUSED_OR_MISSING),
     "privacy:rights-prepare": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
@@ -533,8 +553,10 @@ class World:
 
     @staticmethod
     def columns(family: str) -> tuple[str, ...]:
-        if family in {"-", "commitment", "reset", "admin-app", "admin-missing"}:
+        if family in {"-", "commitment", "reset", "admin-app", "admin-missing", "my-data"}:
             return ("-",)
+        if family == "identity-link":
+            return ("own", "other", "random")
         if family in {
             "token",
             "confirm-token",
@@ -586,6 +608,9 @@ class World:
         if family == "api":
             # Refused before any object is looked up: A's register, and keys that exist nowhere.
             return str(self.objects["A"]["slug"]) if name in {"register", "slug"} else str(uuid.uuid4())
+        if family == "my-data":
+            # Answered before any object is looked up: without the person's session, the sign-in page.
+            return "not-a-token" if name == "token" else str(uuid.uuid4())
         if name == "fmt":
             return "json"
         if name == "kind":
@@ -597,7 +622,7 @@ class World:
                 return "not-a-token"
             if family == "user":
                 return "no-such-user"
-            if family == "admin-object":
+            if family in {"admin-object", "identity-link"}:
                 return "987654321"
             return str(uuid.uuid4())
         found = self.objects[scope]
@@ -649,6 +674,8 @@ class World:
             }[family]
         if key == "random":
             return str(uuid.uuid4())
+        if family == "identity-link":
+            return str(found["identity_link"])
         if family == "admin-object" and name in {"object_id", "pk", "id"}:
             return str(found["admin"].get(self.admin_label, 1))
         return str(found[key])
@@ -731,8 +758,23 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     recipient = CampaignRecipient.objects.create(
         campaign=campaign, customer=customer, email=customer.email, language="fi"
     )
+    # A person who signed in with strong identification, and a record of theirs waiting for a handler.
+    identity = SubjectIdentity.objects.create(
+        issuer="https://tunnistus.example",
+        subject=f"sub-{scope}",
+        profile_id=uuid.uuid4(),
+        first_name="Tunnistettu",
+        last_name=marker,
+        assurance=Assurance.SUBSTANTIAL,
+        last_signed_in_at=timezone.now(),
+    )
+    twin = PersonCustomerFactory(register=register, first_name="Tunnistettu", last_name=marker)
+    identity_link = IdentityLink.objects.create(
+        identity=identity, customer=twin, register=register, matched_on=["name"]
+    )
     return {
         "slug": register.slug,
+        "identity_link": identity_link.pk,
         "customer": customer.code,
         "contact": contact.code,
         "interaction": interaction.code,
@@ -925,6 +967,7 @@ FINGERPRINTED_APPS = frozenset(
         "imports",
         "archive",
         "campaigns",
+        "selfservice",
         "auditlog",
         "auth",
         "guardian",

@@ -89,6 +89,9 @@ class Command(BaseCommand):
         # An integration client with a published demo key (issue 19).
         if apps.is_installed("api"):
             call_command("load_demo_api", stdout=self.stdout)
+        # The person of the "my data" pages, for a sign-in through README's local test provider (issue 20).
+        if apps.is_installed("selfservice"):
+            call_command("load_demo_selfservice", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
