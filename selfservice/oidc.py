@@ -18,9 +18,11 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import OAuth
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from joserfc.errors import JoseError
 
-from registers.validators import contains_identity_code
+from registers.validators import FREE_TEXT_VALIDATORS, contains_identity_code
 
 from .models import STRONG_ASSURANCE, Assurance
 
@@ -109,11 +111,17 @@ def assurance_of(claims: dict) -> str:
     return Assurance.LOW
 
 
-def _text(claims: dict, name: str, limit: int) -> str:
+def _text(claims: dict, name: str, limit: int, validators=FREE_TEXT_VALIDATORS) -> str:
+    """The claim as text fit to be kept, or "" (not text, too long, an identity code, control characters)."""
     value = claims.get(name)
-    if not isinstance(value, str) or contains_identity_code(value):
+    if not isinstance(value, str) or len(value.strip()) > limit:
         return ""
-    return value.strip()[:limit]
+    try:
+        for validate in validators:
+            validate(value)
+    except ValidationError:
+        return ""
+    return value.strip()
 
 
 def stored_subject(issuer: str, subject: str) -> str:
@@ -131,7 +139,7 @@ def identification_from(token: dict, *, now: int) -> Identification:
     if not isinstance(subject, str) or not subject:
         raise ValueError("The ID token has no subject.")
     auth_time = claims.get("auth_time")
-    email = _text(claims, "email", 254)
+    email = _text(claims, "email", 254, validators=(*FREE_TEXT_VALIDATORS, validate_email))
     return Identification(
         issuer=issuer,
         subject=stored_subject(issuer, subject),

@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -112,7 +112,11 @@ def callback(request):
             {"weak": True, "assurance": identification.assurance},
             status=403,
         )
-    identity = services.subject_sign_in_record(identification=identification)
+    try:
+        identity = services.subject_sign_in_record(identification=identification)
+    except ValidationError:
+        logger.warning("A sign-in's attributes could not be kept.", exc_info=True)
+        return _page(request, "selfservice/sign_in_failed.html", {"unavailable": False}, status=400)
     next_url = request.session.get(NEXT_KEY, "")
     subject_session_start(
         request,

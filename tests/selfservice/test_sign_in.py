@@ -87,8 +87,9 @@ def _assert_nowhere(code: str) -> None:
                 if c.type_code in _text_types()
             ]
             for column in columns:
+                text = f'CAST("{column}" AS TEXT)'
                 cursor.execute(
-                    f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" LIKE %s OR "{column}" LIKE %s',  # noqa: S608
+                    f'SELECT COUNT(*) FROM "{table}" WHERE {text} LIKE %s OR {text} LIKE %s',  # noqa: S608
                     [f"%{code}%", f"%{compact}%"],
                 )
                 assert cursor.fetchone()[0] == 0, f"{table}.{column} holds the identity code"
@@ -244,3 +245,23 @@ def test_the_public_request_pages_offer_strong_identification_when_it_is_in_use(
         assert 'href="/my-data/"' in person_client.get(url, follow=True).content.decode(), url
     settings.SUBJECT_OIDC_ISSUER = ""
     assert 'href="/my-data/"' not in person_client.get("/privacy/request/", follow=True).content.decode()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"email": "not an address"},
+        {"email": "x" * 300 + "@example.fi"},
+        {"given_name": "Maija\u202e"},
+        {"family_name": "M" * 500},
+        {"given_name": 42, "email_verified": "yes"},
+    ],
+)
+def test_attributes_unfit_to_keep_are_dropped_not_an_error(provider, person_client, changes):
+    response = provider.sign_in(person_client, **changes)
+    assert response.status_code == 302
+    identity = SubjectIdentity.objects.get()
+    kept = {"given_name": identity.first_name, "family_name": identity.last_name, "email": identity.email}
+    for name in changes:
+        assert kept.get(name) in (None, "")
+    assert identity.email_verified is (changes.get("email_verified", True) is True and bool(identity.email))
