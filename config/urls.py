@@ -48,6 +48,8 @@ urlpatterns = [
     # The integration API and the Helsinki-profile GDPR API (issue 19): machines, each call with its own key or token.
     path("", include("api.urls")),
     path("api-clients/", include("api.clients.urls")),
+    # Document requests under the Openness Act 621/1999 (issue 21): the public form and the handlers' screens.
+    path("openness/", include("openness.urls")),
     # Identified self-service (issue 20): the data subject's "my data" pages and the handlers' link queue.
     path("", include("selfservice.urls")),
     path("admin/", admin.site.urls),

@@ -53,6 +53,7 @@ from duplicates.models import DuplicateCandidate
 from duplicates.services import customer_merge
 from followups.models import FollowUp
 from imports.services import import_batch_create
+from openness import services as openness_services
 from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
@@ -326,6 +327,14 @@ TABLE: dict[str, Rule] = {
     # The answer of a request covering A and B: refused, or A's part only (the marker check sees B's data).
     "privacy:request-package": R("request", REQUEST_READ, multi=who(OK_OR_403=A_HANDLE, _403=A_VIEW - A_HANDLE)),
     "privacy:figures": R("-", PUBLIC_PAGE),
+    # Document requests (issue 21): anyone may file one; the authority's request handlers and owners handle them.
+    "openness:request-start": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    "openness:request-form": R("organisation", PUBLIC_PAGE, public=True, anon=OK),
+    "openness:request-sent": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    "openness:queue": R("-", PUBLIC_PAGE, post=405),
+    "openness:intake": R("-", who(OK=A_HANDLE, _403=set(PERSONAS) - A_HANDLE - {"anon"})),
+    "openness:detail": R("document-request", who(OK=A_HANDLE), post=405),
+    "openness:action": R("document-request", 405, post=who(OK=A_HANDLE)),
     # The data subject's "my data" pages (issue 20): a visitor without the person's own session, staff included,
     # gets the sign-in page and nothing else; strong identification is not configured here, so sign-in is 404.
     "selfservice:my-data": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
@@ -555,7 +564,7 @@ class World:
     def columns(family: str) -> tuple[str, ...]:
         if family in {"-", "commitment", "reset", "admin-app", "admin-missing", "my-data"}:
             return ("-",)
-        if family == "identity-link":
+        if family in {"identity-link", "document-request"}:
             return ("own", "other", "random")
         if family in {
             "token",
@@ -626,6 +635,10 @@ class World:
                 return "987654321"
             return str(uuid.uuid4())
         found = self.objects[scope]
+        if family == "identity-link":
+            return str(found["identity_link"])
+        if family == "document-request":
+            return {"name": "take-up"}.get(name) or str(found["document_request"])
         key = {
             "register": "slug",
             "slug": "slug",
@@ -674,8 +687,6 @@ class World:
             }[family]
         if key == "random":
             return str(uuid.uuid4())
-        if family == "identity-link":
-            return str(found["identity_link"])
         if family == "admin-object" and name in {"object_id", "pk", "id"}:
             return str(found["admin"].get(self.admin_label, 1))
         return str(found[key])
@@ -772,9 +783,16 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     identity_link = IdentityLink.objects.create(
         identity=identity, customer=twin, register=register, matched_on=["name"]
     )
+    # A request for documents asking for personal data from the register.
+    document_request = openness_services.document_request_submit(
+        organisation=register.organisation,
+        registers=[register],
+        data={"request_text": f"Asiakirjat {marker}", "requester_name": f"Toimittaja {marker}", "purpose": marker},
+    )
     return {
         "slug": register.slug,
         "identity_link": identity_link.pk,
+        "document_request": document_request.code,
         "customer": customer.code,
         "contact": contact.code,
         "interaction": interaction.code,
@@ -968,6 +986,7 @@ FINGERPRINTED_APPS = frozenset(
         "archive",
         "campaigns",
         "selfservice",
+        "openness",
         "auditlog",
         "auth",
         "guardian",

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 # Importing the workflows builds their machines.
+import openness.workflow
 import privacy.requests.workflow
 import privacy.retention.purge
 import registers.access_review
@@ -15,6 +16,7 @@ WORKFLOWS = {
     "purge run": privacy.retention.purge.RUN,
     "access review": registers.access_review.CAMPAIGN,
     "access review item": registers.access_review.ITEM,
+    "document request": openness.workflow.MACHINE,
 }
 
 

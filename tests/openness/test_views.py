@@ -1,0 +1,116 @@
+"""Document requests through their pages: the public form, the handlers' intake, queue and request page."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from openness.models import DocumentRequest
+from registers.models import Role
+
+from ..conftest import grant
+from ..factories import RegisterFactory, UserFactory
+
+State = DocumentRequest.State
+
+
+@pytest.fixture
+def register(db):
+    return RegisterFactory()
+
+
+@pytest.fixture
+def handler(register, client):
+    user = UserFactory()
+    grant(user, register, Role.HANDLER)
+    client.force_login(user)
+    return user
+
+
+def form_url(register) -> str:
+    return f"/openness/request/{register.organisation.code}/"
+
+
+def test_anyone_requests_documents_without_saying_who_or_why(client, register):
+    response = client.post(
+        form_url(register), {"request_text": "Tapaamiset lokakuussa", "language": "fi", "requester_kind": "media"}
+    )
+    assert response.status_code == 302
+    request = DocumentRequest.objects.get()
+    assert (request.channel, request.state, request.requester_name) == ("web", State.RECEIVED, "")
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert request.diary_number in page
+
+
+def test_personal_data_needs_the_name_and_purpose_and_the_form_keeps_what_was_typed(client, register):
+    data = {"request_text": "Asiakkaiden yhteystiedot", "language": "en", "registers": [register.slug]}
+    response = client.post(form_url(register), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "13(2)" in response.content.decode()
+    assert "Asiakkaiden yhteystiedot" in response.content.decode()
+    assert not DocumentRequest.objects.exists()
+    client.post(form_url(register), {**data, "requester_name": "Tutkija", "purpose": "Tutkimus"})
+    assert list(DocumentRequest.objects.get().registers.all()) == [register]
+
+
+def test_the_public_start_page_leads_to_the_form(client, register):
+    assert client.get("/openness/request/").status_code == 302
+    page = client.get("/privacy/request/", follow=True).content.decode()
+    assert 'href="/openness/request/"' in page
+
+
+def test_a_handler_records_a_letter_and_walks_it_to_an_answer(client, register, handler):
+    received = timezone.localdate() - datetime.timedelta(days=3)
+    response = client.post(
+        "/openness/new/",
+        {
+            "organisation": register.organisation.code,
+            "channel": "post",
+            "received_on": received.isoformat(),
+            "written": "on",
+            "request_text": "Kokouspöytäkirjat",
+            "language": "sv",
+            "requester_kind": "private",
+        },
+    )
+    assert response.status_code == 302
+    request = DocumentRequest.objects.get()
+    assert timezone.localtime(request.received_at).date() == received
+    assert timezone.localtime(request.due_at).date() == received + datetime.timedelta(days=14)
+    detail = response["Location"]
+    assert client.post(f"{detail}take-up/").status_code == 302
+    client.post(f"{detail}extend/", {"reason": "many_documents"})
+    client.post(f"{detail}answer/", {"outcome": "partly_granted", "delivery": "email", "fee_amount": "0"})
+    request.refresh_from_db()
+    assert (request.state, request.outcome, request.extension_reason) == (
+        State.ANSWERED,
+        "partly_granted",
+        "many_documents",
+    )
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "time extended to one month" in page
+
+
+def test_a_bad_step_is_told_and_changes_nothing(client, register, handler):
+    client.post(form_url(register), {"request_text": "x", "language": "fi"})
+    request = DocumentRequest.objects.get()
+    response = client.post(f"/openness/{request.code}/refuse/", {"reason": ""}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    request.refresh_from_db()
+    assert request.state == State.RECEIVED
+    response = client.post(
+        f"/openness/{request.code}/answer/", {"outcome": "granted", "delivery": "email"}, follow=True
+    )
+    request.refresh_from_db()
+    assert request.state == State.RECEIVED  # "received" cannot be answered before it is taken up
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_the_queue_and_the_front_page_show_what_is_overdue(client, register, handler):
+    client.post(form_url(register), {"request_text": "x", "language": "fi"})
+    DocumentRequest.objects.update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    queue = client.get("/openness/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "overdue" in queue
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 open document request" in home
+    assert "1 overdue" in home
