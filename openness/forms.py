@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from privacy.requests.forms import personal_text_field
@@ -145,3 +146,11 @@ class TransferForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = personal_text_field(_("Note"), rows=2, max_length=2000)
+
+
+class DisclosureForm(forms.Form):
+    columns = forms.MultipleChoiceField(label=_("Data to give"), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, columns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].choices = [(column.name, capfirst(column.label)) for column in columns]

@@ -172,6 +172,7 @@ class DocumentRequestEvent(models.Model):
         EXTENSION = "extension", _("time extended to one month")
         REMINDER = "reminder", _("deadline reminder sent")
         APPEAL = "appeal", _("appeal recorded")
+        DISCLOSURE = "disclosure", _("personal data given (16(3) §)")
 
     request = models.ForeignKey(DocumentRequest, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), db_index=True)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("new/", views.intake, name="intake"),
     path("<uuid:code>/", views.detail, name="detail"),
     path("<uuid:code>/<slug:name>/", views.action, name="action"),
+    path("<uuid:code>/disclose/<slug:register>/", views.disclose, name="disclose"),
 ]

@@ -4,20 +4,25 @@ Public views carry `@login_not_required` and read nothing back; staff views read
 the user's authority) and change through `services`.
 """
 
+import datetime
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm import exports
+from crm.models import Customer
 from privacy.requests import selectors as request_selectors
 from privacy.requests.ratelimit import rate_limit_exceeded
 from registers.access_log import client_address
 
-from . import forms, selectors, services
+from . import disclosure, forms, selectors, services
 from .models import DocumentRequest
 from .workflow import MACHINE
 
@@ -90,8 +95,8 @@ def queue(request):
 @require_http_methods(["GET", "POST"])
 def intake(request):
     organisations = selectors.intake_organisations(user=request.user)
-    chosen = organisations.filter(code=request.GET.get("organisation") or request.POST.get("organisation")).first()
-    organisation = chosen or organisations.first()
+    organisation = organisations.filter(code=_uuid(request.POST.get("organisation") or request.GET.get("organisation")))
+    organisation = organisation.first() or organisations.first()
     if organisation is None:
         return render(request, "openness/intake.html", {"organisations": organisations}, status=403)
     registers = request_selectors.public_register_list(organisation=organisation)
@@ -101,9 +106,8 @@ def intake(request):
         data = form.request_data()
         received_on = form.cleaned_data["received_on"]
         if received_on != timezone.localdate():
-            data["received_at"] = timezone.make_aware(
-                timezone.datetime.combine(received_on, timezone.datetime.min.time())
-            )
+            # A day in the past: its working morning (the clock counts days, not hours).
+            data["received_at"] = timezone.make_aware(datetime.datetime.combine(received_on, datetime.time(9, 0)))
         try:
             document_request = services.document_request_intake(
                 actor=request.user,
@@ -117,6 +121,13 @@ def intake(request):
             return redirect("openness:detail", code=document_request.code)
     context = {"form": form, "organisations": organisations, "organisation": organisation}
     return render(request, "openness/intake.html", context)
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 # The request page's steps: (form, service, the form's values as the service's arguments).
@@ -158,6 +169,23 @@ def _offered(document_request: DocumentRequest, user) -> dict:
     return offered
 
 
+def _disclosures(document_request: DocumentRequest, user) -> list[dict]:
+    """Each personal data file the request names: the purpose check's answer and, where it passes, the form."""
+    handled = selectors.handled_register_ids(user=user)
+    open_for_export = document_request.state in (State.IN_REVIEW, State.DECISION_PENDING)
+    parts = []
+    for register in document_request.registers.all():
+        problems = disclosure.purpose_check(request=document_request, register=register)
+        form = None
+        if not problems and open_for_export and register.pk in handled:
+            form = forms.DisclosureForm(columns=disclosure.disclosable_columns(register))
+        left_out = (
+            Customer.objects.filter(register=register).count() - disclosure.disclosable_customers(register).count()
+        )
+        parts.append({"register": register, "problems": problems, "form": form, "left_out": left_out})
+    return parts
+
+
 @require_GET
 def detail(request, code):
     document_request = selectors.document_request_get_for_user(user=request.user, code=code)
@@ -166,8 +194,34 @@ def detail(request, code):
         "actions": _offered(document_request, request.user),
         "events": document_request.events.select_related("actor").order_by("at", "id"),
         "registers": document_request.registers.all(),
+        "disclosures": _disclosures(document_request, request.user),
     }
     return render(request, "openness/detail.html", context)
+
+
+@require_POST
+def disclose(request, code, register):
+    document_request = selectors.document_request_get_for_user(user=request.user, code=code)
+    register = get_object_or_404(document_request.registers.all(), slug=register)
+    form = forms.DisclosureForm(request.POST, columns=disclosure.disclosable_columns(register))
+    if not form.is_valid():
+        messages.error(request, _("Choose the data to give."))
+        return redirect("openness:detail", code=code)
+    try:
+        rows = disclosure.disclosure_export(
+            actor=request.user,
+            request=document_request,
+            register=register,
+            column_names=form.cleaned_data["columns"],
+            http_request=request,
+        )
+    except PermissionDenied:
+        raise
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("openness:detail", code=code)
+    return exports.csv_response(rows, filename=f"{document_request.diary_number}-{register.slug}.csv")
 
 
 @require_POST

@@ -44,6 +44,7 @@ DESCRIPTION_FIELDS = [
     "automated_decision_making",
     "collected_fields",
     "direct_marketing",
+    "marketing_disclosures",
     "retention_months",
     "access_answer_days",
     "description_created_on",
@@ -473,7 +474,13 @@ def description_sections(content: dict, language: str) -> list[Section]:
             "openness_act",
             _("Disclosures under the Act on the Openness of Government Activities (621/1999)"),
             _text(openness.text) or [_("None.")],
-            [],
+            [
+                _("Personal data may be disclosed for direct marketing, opinion or market research or address use.")
+                if content.get("marketing_disclosures")
+                else _(
+                    "Personal data is not disclosed for direct marketing, opinion or market research or address use."
+                )
+            ],
             [openness],
             True,
         ),

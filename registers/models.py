@@ -249,6 +249,14 @@ class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
         default=False,
         help_text=_("Only when the register description names direct marketing as a purpose of processing."),
     )
+    # Whether the description allows personal data to be disclosed for direct marketing, opinion or market research
+    # or address use (Act 621/1999 16(3) §: only where an act provides so or the people consented). The seeds
+    # forbid it ("utan den registrerades tillstånd"); a document request for such use is refused by this.
+    marketing_disclosures = models.BooleanField(
+        _("disclosure for direct marketing, research or address use"),
+        default=False,
+        help_text=_("Only when an act provides for it or the people have consented (Act 621/1999 16(3) §)."),
+    )
     retention_months = models.PositiveIntegerField(
         _("retention after inactivity (months)"),
         null=True,

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
 from privacy.requests.models import DataSubjectRequest
+from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField, PersonalEmailField
 from registers.models import Register, TimeStampedModel
 
@@ -68,7 +69,7 @@ class SubjectIdentity(TimeStampedModel):
 MATCHED_ON_LABELS = {"profile_id": _("customer profile id"), "email": _("e-mail"), "name": _("name")}
 
 
-class IdentityLink(TimeStampedModel):
+class IdentityLink(RegisterAuditMixin, TimeStampedModel):
     """A customer record found to be the identified person's: linked at once on an exact and unambiguous match,
     otherwise proposed to the register's request handlers, who confirm or reject it."""
 

@@ -335,6 +335,7 @@ TABLE: dict[str, Rule] = {
     "openness:intake": R("-", who(OK=A_HANDLE, _403=set(PERSONAS) - A_HANDLE - {"anon"})),
     "openness:detail": R("document-request", who(OK=A_HANDLE), post=405),
     "openness:action": R("document-request", 405, post=who(OK=A_HANDLE)),
+    "openness:disclose": R("document-request", 405, post=who(OK=A_HANDLE)),
     # The data subject's "my data" pages (issue 20): a visitor without the person's own session, staff included,
     # gets the sign-in page and nothing else; strong identification is not configured here, so sign-in is 404.
     "selfservice:my-data": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
@@ -638,7 +639,7 @@ class World:
         if family == "identity-link":
             return str(found["identity_link"])
         if family == "document-request":
-            return {"name": "take-up"}.get(name) or str(found["document_request"])
+            return {"name": "take-up", "register": found["slug"]}.get(name) or str(found["document_request"])
         key = {
             "register": "slug",
             "slug": "slug",

@@ -24,6 +24,7 @@ from imports.services import import_batch_create
 from privacy.requests.models import SubjectMatch
 from privacy.retention.models import LegalHold
 from privacy.rights.models import ConsentRecord, Disclosure, ObjectionRecord
+from selfservice.models import IdentityLink, SubjectIdentity
 from tests.factories import ContactPersonFactory, CustomerFactory, InteractionFactory, InvoiceFactory
 from tests.privacy.retention_helpers import open_request_for
 
@@ -145,6 +146,19 @@ BUILDERS = {
     ),
     ("campaigns.CampaignRecipient", "customer"): lambda w, c: CampaignRecipient.objects.create(
         campaign=w.campaign(), customer=c, email="vastaanottaja@example.org", language="fi"
+    ),
+    # Issue 20: a record linked to an identified person stays theirs after the merge.
+    ("selfservice.IdentityLink", "customer"): lambda w, c: IdentityLink.objects.create(
+        identity=SubjectIdentity.objects.create(
+            issuer="https://tunnistus.example",
+            subject=f"merge-{uuid.uuid4()}",
+            profile_id=uuid.uuid4(),
+            assurance="substantial",
+            last_signed_in_at=_now(),
+        ),
+        customer=c,
+        register=w.register,
+        state=IdentityLink.State.LINKED,
     ),
     # Contact persons.
     ("crm.ContactPersonTag", "contact_person"): lambda w, p: ContactPersonTag.objects.create(

@@ -9,6 +9,7 @@ on a full count.
 import datetime
 import importlib
 import re
+import uuid
 
 import pytest
 from auditlog.models import LogEntry
@@ -17,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from archive.models import Mailbox
 from campaigns.models import Campaign
@@ -32,6 +34,7 @@ from registers.audit_scope import RegisterAuditMixin, backfill_entry_registers
 from registers.models import Role
 from registers.services import membership_end
 from segments.models import BulkAction
+from selfservice.models import IdentityLink, SubjectIdentity
 
 from ..conftest import grant
 from ..factories import (
@@ -108,6 +111,17 @@ def _make_rows(register, owner):
             register=register, actor=owner, kind=BulkAction.Kind.TAG_ADD, saved_view=view
         ),
         "campaigns.Campaign": Campaign.objects.create(register=register, name="Uutiskirje", created_by=owner),
+        "selfservice.IdentityLink": IdentityLink.objects.create(
+            identity=SubjectIdentity.objects.create(
+                issuer="https://tunnistus.example",
+                subject="audit-scale",
+                profile_id=uuid.uuid4(),
+                assurance="substantial",
+                last_signed_in_at=timezone.now(),
+            ),
+            customer=customer,
+            register=register,
+        ),
     }
 
 
