@@ -13,4 +13,5 @@ urlpatterns = [
     path("<uuid:code>/", views.detail, name="detail"),
     path("<uuid:code>/<slug:name>/", views.action, name="action"),
     path("<uuid:code>/disclose/<slug:register>/", views.disclose, name="disclose"),
+    path("<uuid:code>/letter/<str:kind>.pdf", views.letter, name="letter"),
 ]

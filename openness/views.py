@@ -10,6 +10,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,7 +23,7 @@ from privacy.requests import selectors as request_selectors
 from privacy.requests.ratelimit import rate_limit_exceeded
 from registers.access_log import client_address
 
-from . import disclosure, forms, selectors, services
+from . import disclosure, forms, letters, selectors, services
 from .models import DocumentRequest
 from .workflow import MACHINE
 
@@ -195,8 +196,20 @@ def detail(request, code):
         "events": document_request.events.select_related("actor").order_by("at", "id"),
         "registers": document_request.registers.all(),
         "disclosures": _disclosures(document_request, request.user),
+        "letters": letters.letter_kinds(document_request),
     }
     return render(request, "openness/detail.html", context)
+
+
+@require_GET
+def letter(request, code, kind):
+    document_request = selectors.document_request_get_for_user(user=request.user, code=code)
+    if kind not in letters.letter_kinds(document_request):
+        raise Http404
+    response = HttpResponse(letters.letter_pdf(document_request, kind), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document_request.diary_number}-{kind}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

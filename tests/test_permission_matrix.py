@@ -336,6 +336,8 @@ TABLE: dict[str, Rule] = {
     "openness:detail": R("document-request", who(OK=A_HANDLE), post=405),
     "openness:action": R("document-request", 405, post=who(OK=A_HANDLE)),
     "openness:disclose": R("document-request", 405, post=who(OK=A_HANDLE)),
+    # The request of the world has no refusal yet: its letters are 404 for those who may see it.
+    "openness:letter": R("document-request", who(_404=A_HANDLE), post=405),
     # The data subject's "my data" pages (issue 20): a visitor without the person's own session, staff included,
     # gets the sign-in page and nothing else; strong identification is not configured here, so sign-in is 404.
     "selfservice:my-data": R("my-data", PUBLIC_PAGE, public=True, anon=OK),
@@ -639,7 +641,8 @@ class World:
         if family == "identity-link":
             return str(found["identity_link"])
         if family == "document-request":
-            return {"name": "take-up", "register": found["slug"]}.get(name) or str(found["document_request"])
+            values = {"name": "take-up", "register": found["slug"], "kind": "decision"}
+            return values.get(name) or str(found["document_request"])
         key = {
             "register": "slug",
             "slug": "slug",
