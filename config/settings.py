@@ -195,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
     },
+    # Document requests whose two weeks (or month) run out: reminders on day 10 and day 12 (issue 21).
+    "openness-reminders": {"task": "openness.tasks.document_request_reminders", "schedule": crontab(hour=7, minute=50)},
     # People of the "my data" pages who have not signed in for a year (issue 20).
     "selfservice-identities-forget": {
         "task": "selfservice.tasks.identities_forget",

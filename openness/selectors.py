@@ -4,9 +4,12 @@ A request that names personal data files is seen by those who handle requests in
 none, by those who handle requests in any register of the authority. Others get 404.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
 
+from privacy.statistics.selectors import suppress
 from registers import roles
 from registers.models import Organisation, Register
 from registers.selectors import register_ids
@@ -52,3 +55,38 @@ def intake_organisations(*, user):
     """The authorities whose requests the user may record: those of the registers where they handle requests."""
     pks = handled_register_ids(user=user)
     return Organisation.objects.filter(registers__in=pks).distinct().order_by("name_fi")
+
+
+def document_request_monthly_figures(*, user) -> list[dict]:
+    """Per authority and month of receipt: received, answered within the time of 14 §, late, and each outcome.
+
+    Counts only, for the registers' owners; a count from 1 to STATISTICS_MIN_CELL - 1 is shown as None (too few to
+    publish: a requester could be singled out), as the register statistics do.
+    """
+    owned = register_ids(user=user, perms=(roles.APPROVE_REQUESTS,))
+    if not owned:
+        return []
+    visible = DocumentRequest.objects.filter(_visible(owned)).values("pk")
+    answered = Q(answered_at__isnull=False)
+    late = (answered & Q(answered_at__gt=F("due_at"))) | Q(
+        answered_at__isnull=True, due_at__lt=timezone.now(), state__in=DocumentRequest.CLOCK_STATES
+    )
+    outcomes = {f"outcome_{value}": Count("pk", filter=Q(outcome=value)) for value in DocumentRequest.Outcome.values}
+    rows = (
+        DocumentRequest.objects.filter(pk__in=visible)
+        .annotate(month=TruncMonth("received_at"))
+        .values("organisation_id", "month")
+        .annotate(
+            received=Count("pk"),
+            in_time=Count("pk", filter=answered & Q(answered_at__lte=F("due_at"))),
+            late=Count("pk", filter=late),
+            **outcomes,
+        )
+        .order_by("-month", "organisation_id")
+    )
+    counted = ("received", "in_time", "late", *outcomes)
+    names = {o.pk: o.name for o in Organisation.objects.filter(pk__in={row["organisation_id"] for row in rows})}
+    return [
+        {**row, "authority": names[row["organisation_id"]], **{name: suppress(row[name]) for name in counted}}
+        for row in rows
+    ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("request/sent/", views.request_sent, name="request-sent"),
     path("", views.queue, name="queue"),
     path("new/", views.intake, name="intake"),
+    path("figures/", views.figures, name="figures"),
     path("<uuid:code>/", views.detail, name="detail"),
     path("<uuid:code>/<slug:name>/", views.action, name="action"),
     path("<uuid:code>/disclose/<slug:register>/", views.disclose, name="disclose"),

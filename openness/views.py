@@ -7,6 +7,7 @@ the user's authority) and change through `services`.
 import datetime
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -91,6 +92,16 @@ def queue(request):
     else:
         requests = requests.filter(state__in=DocumentRequest.OPEN_STATES).order_by("due_at", "pk")
     return render(request, "openness/queue.html", {"requests": requests[:200], "closed": closed})
+
+
+@require_GET
+def figures(request):
+    outcomes = [(f"outcome_{value}", label) for value, label in DocumentRequest.Outcome.choices]
+    rows = selectors.document_request_monthly_figures(user=request.user)
+    for row in rows:
+        row["outcome_cells"] = [row[name] for name, _label in outcomes]
+    context = {"rows": rows, "outcomes": outcomes, "minimum": settings.STATISTICS_MIN_CELL}
+    return render(request, "openness/figures.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -332,6 +332,7 @@ TABLE: dict[str, Rule] = {
     "openness:request-form": R("organisation", PUBLIC_PAGE, public=True, anon=OK),
     "openness:request-sent": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
     "openness:queue": R("-", PUBLIC_PAGE, post=405),
+    "openness:figures": R("-", PUBLIC_PAGE, post=405),
     "openness:intake": R("-", who(OK=A_HANDLE, _403=set(PERSONAS) - A_HANDLE - {"anon"})),
     "openness:detail": R("document-request", who(OK=A_HANDLE), post=405),
     "openness:action": R("document-request", 405, post=who(OK=A_HANDLE)),

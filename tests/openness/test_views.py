@@ -114,3 +114,62 @@ def test_the_queue_and_the_front_page_show_what_is_overdue(client, register, han
     home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "1 open document request" in home
     assert "1 overdue" in home
+
+
+def test_the_owners_monthly_figures_count_outcomes_and_hide_small_numbers(client, register, settings):
+    from openness import services
+
+    owner = UserFactory()
+    grant(owner, register, Role.OWNER)
+    settings.STATISTICS_MIN_CELL = 3
+    for _ in range(4):
+        request = services.document_request_submit(
+            organisation=register.organisation, registers=[], data={"request_text": "x"}
+        )
+        request = services.document_request_take_up(actor=owner, request=request)
+        services.document_request_answer(actor=owner, request=request, outcome="granted", delivery="email")
+    services.document_request_submit(organisation=register.organisation, registers=[], data={"request_text": "y"})
+    client.force_login(owner)
+    row = client.get("/openness/figures/").context["rows"][0]
+    assert (row["received"], row["in_time"], row["outcome_granted"], row["late"]) == (5, 4, 4, 0)
+    assert row["outcome_refused"] == 0
+    staff = UserFactory()
+    grant(staff, register, Role.HANDLER)
+    client.force_login(staff)
+    assert client.get("/openness/figures/").context["rows"] == []
+
+
+def test_a_single_request_is_not_shown_as_one(client, register):
+    from openness import services
+
+    owner = UserFactory()
+    grant(owner, register, Role.OWNER)
+    services.document_request_submit(organisation=register.organisation, registers=[], data={"request_text": "x"})
+    client.force_login(owner)
+    row = client.get("/openness/figures/", HTTP_ACCEPT_LANGUAGE="en").context["rows"][0]
+    assert row["received"] is None
+
+
+def test_handlers_are_reminded_on_day_10_and_day_12_once_each(register, settings, mailoutbox):
+
+    from openness import services
+    from openness.reminders import document_request_reminders_send
+
+    handler, staff = UserFactory(email="kasittelija@example.fi"), UserFactory(email="henkilosto@example.fi")
+    grant(handler, register, Role.HANDLER)
+    grant(staff, register, Role.STAFF)
+    request = services.document_request_submit(
+        organisation=register.organisation, registers=[], data={"request_text": "Salainen aihe"}
+    )
+    received = request.received_at
+    assert document_request_reminders_send(now=received + datetime.timedelta(days=9)) == 0
+    day_10 = received + datetime.timedelta(days=10, hours=12)
+    assert document_request_reminders_send(now=day_10) == 1
+    assert document_request_reminders_send(now=day_10 + datetime.timedelta(hours=1)) == 0
+    assert [message.to for message in mailoutbox] == [["kasittelija@example.fi"]]
+    assert request.diary_number in mailoutbox[0].subject
+    assert "Salainen aihe" not in mailoutbox[0].body
+    assert document_request_reminders_send(now=received + datetime.timedelta(days=12, hours=12)) == 1
+    assert document_request_reminders_send(now=received + datetime.timedelta(days=16)) == 0  # overdue: the queue says
+    assert len(mailoutbox) == 2
+    assert list(request.events.filter(action="reminder").values_list("payload__days", flat=True)) == [4, 2]
