@@ -21,6 +21,13 @@ from . import selectors
 from .models import DiaryCounter, DocumentRequest, DocumentRequestEvent
 from .workflow import MACHINE, deadline_for
 
+
+def _tell_requester(request: DocumentRequest, kind: str) -> None:
+    # After the commit, in the background: the letter is a PDF, and a mail server's delay must not hold the step.
+    from .tasks import requester_tell
+
+    transaction.on_commit(lambda: requester_tell.delay(request.pk, kind))
+
 State = DocumentRequest.State
 Outcome = DocumentRequest.Outcome
 
@@ -156,6 +163,7 @@ def document_request_extend(*, actor, request: DocumentRequest, reason: str, not
         reason=note,
         payload={"reason": reason, "due": current.due_at.isoformat()},
     )
+    _tell_requester(current, "extension")
     return current
 
 
@@ -183,7 +191,9 @@ def document_request_refuse(*, actor, request: DocumentRequest, reason: str) -> 
         raise ValidationError({"reason": ERROR_REASON})
     current.refusal_reason = reason
     current.outcome = Outcome.REFUSED
-    return _move(current, to=State.AWAITING_CHOICE, actor=actor, reason=reason)
+    current = _move(current, to=State.AWAITING_CHOICE, actor=actor, reason=reason)
+    _tell_requester(current, "refusal")
+    return current
 
 
 @transaction.atomic
@@ -211,7 +221,9 @@ def document_request_decide(*, actor, request: DocumentRequest, outcome: str, te
     current.decision_text = text
     current.decided_at = timezone.now()
     current.decided_by = actor
-    return _move(current, to=State.ANSWERED, actor=actor, payload={"outcome": outcome, "decision": True})
+    current = _move(current, to=State.ANSWERED, actor=actor, payload={"outcome": outcome, "decision": True})
+    _tell_requester(current, "decision")
+    return current
 
 
 @transaction.atomic

@@ -65,3 +65,44 @@ def test_a_letter_that_does_not_exist_is_404(people, client):
     client.force_login(handler)
     assert client.get(f"/openness/{request.code}/letter/decision.pdf").status_code == 404
     assert client.get(f"/openness/{request.code}/letter/refusal.pdf").status_code == 404
+
+
+@pytest.fixture
+def eager():
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_the_requester_is_told_of_the_extension_the_refusal_and_the_decision(
+    people, eager, mailoutbox, django_capture_on_commit_callbacks
+):
+    register, handler, owner = people
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.document_request_submit(
+            organisation=register.organisation,
+            registers=[],
+            data={"request_text": "Pöytäkirjat", "language": "sv", "requester_email": "redaktion@example.se"},
+        )
+        request = services.document_request_extend(actor=handler, request=request, reason="secret_parts")
+        request = services.document_request_take_up(actor=handler, request=request)
+        request = services.document_request_refuse(actor=handler, request=request, reason="Sekretess")
+        request = services.document_request_choice_record(actor=handler, request=request, wanted="yes")
+        services.document_request_decide(actor=owner, request=request, outcome="refused", text="Sekretess enligt 24 §")
+    assert [message.to for message in mailoutbox] == [["redaktion@example.se"]] * 3
+    extension, refusal, decision = mailoutbox
+    assert "sekretessbelagda delar" in extension.body
+    assert refusal.attachments[0][0].endswith("-refusal.pdf")
+    assert refusal.attachments[0][1].startswith(b"%PDF")
+    assert "Beslut" in decision.subject
+    assert decision.attachments[0][0].endswith("-decision.pdf")
+
+
+def test_without_an_address_nothing_is_sent(people, eager, mailoutbox, django_capture_on_commit_callbacks):
+    register, handler, _owner = people
+    with django_capture_on_commit_callbacks(execute=True):
+        refused(register, handler, "fi")
+    assert mailoutbox == []
