@@ -28,6 +28,7 @@ def _tell_requester(request: DocumentRequest, kind: str) -> None:
 
     transaction.on_commit(lambda: requester_tell.delay(request.pk, kind))
 
+
 State = DocumentRequest.State
 Outcome = DocumentRequest.Outcome
 
