@@ -15,6 +15,9 @@ ERROR_PERSONAL_DATA = _(
 )
 
 
+ERROR_PARTY = _("A party's right depends on who you are and on the matter: give your name and the matter.")
+
+
 class DocumentRequestForm(forms.Form):
     """The request as anyone may make it (13 §): only the documents are required, unless personal data from a
     personal data file is asked for, which needs the requester's identity and purpose (13(2) §)."""
@@ -52,6 +55,12 @@ class DocumentRequestForm(forms.Form):
         label=_("The data is for direct marketing, opinion or market research, or address use"), required=False
     )
     language = forms.ChoiceField(label=_("Language of the answer"), choices=DocumentRequest.Language.choices)
+    as_party = forms.BooleanField(
+        label=_("I ask as a party to a matter that the documents concern"),
+        required=False,
+        help_text=_("A party may get even secret documents that have affected the handling of their matter (11 §)."),
+    )
+    party_matter = personal_text_field(_("Which matter?"), max_length=300)
 
     def __init__(self, *args, registers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +71,8 @@ class DocumentRequestForm(forms.Form):
         data = super().clean()
         if data.get("registers") and not (data.get("requester_name") and data.get("purpose")):
             self.add_error("purpose", ERROR_PERSONAL_DATA)
+        if data.get("as_party") and not (data.get("requester_name") and data.get("party_matter")):
+            self.add_error("party_matter", ERROR_PARTY)
         return data
 
     def request_data(self) -> dict:
@@ -75,9 +86,11 @@ class DocumentRequestForm(forms.Form):
             "recipient_legal_basis",
             "marketing_use",
             "language",
+            "party_matter",
         )
         data = {name: self.cleaned_data.get(name) or "" for name in names}
         data["marketing_use"] = bool(self.cleaned_data.get("marketing_use"))
+        data["as_party"] = bool(self.cleaned_data.get("as_party"))
         data["requester_kind"] = data["requester_kind"] or DocumentRequest.RequesterKind.NOT_TOLD
         return data
 

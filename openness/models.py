@@ -96,6 +96,10 @@ class DocumentRequest(TimeStampedModel):
         _("requester"), max_length=20, choices=RequesterKind.choices, default=RequesterKind.NOT_TOLD
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FINNISH)
+    # 11 §: a party to a matter may get even secret documents that affected its handling; the handler reviews the
+    # secrecy of each document with that in mind.
+    as_party = models.BooleanField(_("asks as a party to a matter (11 §)"), default=False)
+    party_matter = PersonalCharField(_("the matter"), max_length=300, blank=True)
     # 13(2) §: asked only where the act needs them, for personal data from a personal data file.
     purpose = PersonalTextField(_("purpose of use"), blank=True, max_length=2000)
     recipient_legal_basis = PersonalCharField(

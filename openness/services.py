@@ -45,6 +45,9 @@ ERROR_NOT_DECIDED = _("Only a request with a written decision can be appealed.")
 ERROR_REGISTERS_OF_ANOTHER = _("Choose personal data files of this authority only.")
 ERROR_RECEIVED_FUTURE = _("The date of receipt cannot be in the future.")
 
+ERROR_FEE = _("Access given by e-mail or at the office is free of charge (34 §); a fee for copies needs its basis.")
+# 34 §: documents shown at the office or sent by e-mail cost nothing.
+FREE_DELIVERIES = (DocumentRequest.Delivery.EMAIL, DocumentRequest.Delivery.VIEWING)
 ANSWER_OUTCOMES = (Outcome.GRANTED, Outcome.PARTLY_GRANTED, Outcome.NOT_HELD)
 DECISION_OUTCOMES = (Outcome.GRANTED, Outcome.PARTLY_GRANTED, Outcome.REFUSED, Outcome.NOT_HELD)
 
@@ -176,6 +179,8 @@ def document_request_answer(
     current = _locked(request, actor)
     if outcome not in ANSWER_OUTCOMES or (outcome != Outcome.NOT_HELD and not delivery):
         raise ValidationError({"outcome": ERROR_OUTCOME})
+    if fee_amount and (delivery in FREE_DELIVERIES or not fee_basis.strip()):
+        raise ValidationError({"fee_amount": ERROR_FEE})
     current.outcome = outcome
     current.delivery = delivery if outcome != Outcome.NOT_HELD else ""
     current.fee_amount = fee_amount

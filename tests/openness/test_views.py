@@ -173,3 +173,36 @@ def test_handlers_are_reminded_on_day_10_and_day_12_once_each(register, settings
     assert document_request_reminders_send(now=received + datetime.timedelta(days=16)) == 0  # overdue: the queue says
     assert len(mailoutbox) == 2
     assert list(request.events.filter(action="reminder").values_list("payload__days", flat=True)) == [4, 2]
+
+
+def test_a_party_asks_with_the_matter_and_the_handler_sees_the_right_of_11(client, register, handler):
+    url = form_url(register)
+    data = {"request_text": "Hankinnan asiakirjat", "language": "fi", "as_party": "on"}
+    assert client.post(url, data).status_code == 200  # a party's right needs the name and the matter
+    assert not DocumentRequest.objects.exists()
+    client.post(url, {**data, "requester_name": "Tarjoaja Oy", "party_matter": "Hankinta HEL 2026-001234"})
+    request = DocumentRequest.objects.get()
+    assert request.as_party
+    page = client.get(f"/openness/{request.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Party&#x27;s right (11 §)" in page or "Party's right (11 §)" in page
+    assert "Hankinta HEL 2026-001234" in page
+
+
+@pytest.mark.parametrize(
+    ("delivery", "fee", "basis", "accepted"),
+    [
+        ("email", "", "", True),
+        ("email", "10", "Kopiot", False),  # by e-mail: free of charge
+        ("viewing", "5", "Kopiot", False),
+        ("copy", "12.50", "", False),  # a fee needs its basis
+        ("copy", "12.50", "40 sivun kopiot (34 §)", True),
+    ],
+)
+def test_a_fee_only_for_copies_and_with_its_basis(client, register, handler, delivery, fee, basis, accepted):
+    client.post(form_url(register), {"request_text": "x", "language": "fi"})
+    request = DocumentRequest.objects.get()
+    client.post(f"/openness/{request.code}/take-up/")
+    data = {"outcome": "granted", "delivery": delivery, "fee_amount": fee, "fee_basis": basis}
+    client.post(f"/openness/{request.code}/answer/", data)
+    request.refresh_from_db()
+    assert (request.state == State.ANSWERED) is accepted
