@@ -14,8 +14,8 @@ register = template.Library()
 def open_document_requests(context):
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"count": 0}
+    if user is None or not user.is_authenticated or not selectors.handled_register_ids(user=user):
+        return {"show": False}
     waiting = selectors.document_request_list(user=user).filter(state__in=DocumentRequest.OPEN_STATES)
     overdue = waiting.filter(state__in=DocumentRequest.CLOCK_STATES, due_at__lt=timezone.now())
-    return {"count": waiting.count(), "overdue": overdue.count()}
+    return {"show": True, "count": waiting.count(), "overdue": overdue.count()}

@@ -92,6 +92,9 @@ class Command(BaseCommand):
         # The person of the "my data" pages, for a sign-in through README's local test provider (issue 20).
         if apps.is_installed("selfservice"):
             call_command("load_demo_selfservice", stdout=self.stdout)
+        # Document requests in their first states, for the handlers' queue (issue 21).
+        if apps.is_installed("openness"):
+            call_command("load_demo_openness", stdout=self.stdout)
 
     def _registers(self) -> dict[str, Register]:
         organisations = {}
