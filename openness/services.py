@@ -255,10 +255,10 @@ def document_request_transfer(*, actor, request: DocumentRequest, to_authority: 
 
 
 @transaction.atomic
-def document_request_withdraw(*, actor, request: DocumentRequest, reason: str = "") -> DocumentRequest:
+def document_request_withdraw(*, actor, request: DocumentRequest, note: str = "") -> DocumentRequest:
     current = _locked(request, actor)
     current.outcome = Outcome.WITHDRAWN
-    return _move(current, to=State.WITHDRAWN, actor=actor, reason=reason)
+    return _move(current, to=State.WITHDRAWN, actor=actor, reason=note)
 
 
 @transaction.atomic

@@ -206,3 +206,36 @@ def test_a_fee_only_for_copies_and_with_its_basis(client, register, handler, del
     client.post(f"/openness/{request.code}/answer/", data)
     request.refresh_from_db()
     assert (request.state == State.ANSWERED) is accepted
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "data"),
+    [
+        ([], "withdraw", {"note": "Pyytäjä perui puhelimessa"}),
+        ([], "transfer", {"to_authority": "Patentti- ja rekisterihallitus"}),
+        (["take-up"], "refuse", {"reason": "Liikesalaisuus"}),
+        (["take-up", "refuse"], "choice", {"wanted": "no"}),
+        (["take-up"], "extend", {"reason": "secret_parts", "note": "Paljon salattavaa"}),
+    ],
+)
+def test_every_step_with_its_form_filled_in_works_from_the_page(client, register, handler, path, name, data):
+
+    client.post(form_url(register), {"request_text": "x", "language": "fi"})
+    request = DocumentRequest.objects.get()
+    for step in path:
+        extra = {"reason": "Liikesalaisuus"} if step == "refuse" else {}
+        client.post(f"/openness/{request.code}/{step}/", extra)
+    before = request.events.count()
+    response = client.post(f"/openness/{request.code}/{name}/", data, follow=True)
+    assert response.status_code == 200
+    assert "error" not in [m.level_tag for m in response.context["messages"]]
+    assert request.events.count() == before + 1
+    request.refresh_from_db()
+    event = request.events.order_by("-at", "-id").first()
+    typed = data.get("note") or data.get("reason") if name != "extend" else data["note"]
+    if name == "transfer":
+        assert request.transferred_to == data["to_authority"]
+    elif name == "choice":
+        assert request.decision_wanted == "no"
+    else:
+        assert event.reason == typed
