@@ -1,10 +1,13 @@
 import datetime
+import io
 
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from stdnum.fi import ytunnus
 
@@ -31,10 +34,27 @@ from selfservice.management.commands import load_demo_selfservice as selfservice
 pytestmark = pytest.mark.django_db
 
 
+FAST_HASHING = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The demo hashes sixteen passwords per load; the hasher's cost is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHING
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module's readers (each test's own changes roll back to it): a load takes
+    seconds, and the tests that load it themselves test the loading."""
+    with (
+        override_settings(PASSWORD_HASHERS=FAST_HASHING),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        call_command("load_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 MODELS = [
@@ -73,8 +93,7 @@ def test_load_demo_twice_gives_the_same_database(capsys):
     assert len(first["Interaction"]) > 1000
 
 
-def test_demo_holds_every_seed_register_with_its_description():
-    call_command("load_demo")
+def test_demo_holds_every_seed_register_with_its_description(demo):
     assert Register.objects.count() == len(demo_registers.REGISTERS)
     helsinki = Register.objects.get(slug="helsinki-business-services")
     assert set(helsinki.parts.values_list("slug", flat=True)) == {
@@ -98,8 +117,7 @@ def test_demo_prints_a_password_for_every_role(capsys):
     assert user.check_password("hki.tourism.staff-Demo-2026")
 
 
-def test_demo_users_see_only_their_own_registers():
-    call_command("load_demo")
+def test_demo_users_see_only_their_own_registers(demo):
     staff = get_user_model().objects.get(username="kemi.staff")
     assert [r.slug for r in register_list(user=staff)] == ["kemi-vitality-crm"]
     assert customer_list(user=staff).count() == Customer.objects.filter(register__slug="kemi-vitality-crm").count()
@@ -109,8 +127,7 @@ def test_demo_users_see_only_their_own_registers():
     assert 0 < visible.count() < ContactCentreMessage.objects.count()
 
 
-def test_demo_customers_are_valid_and_hold_only_collected_fields():
-    call_command("load_demo")
+def test_demo_customers_are_valid_and_hold_only_collected_fields(demo):
     for customer in Customer.objects.select_related("register"):
         customer.full_clean()
     assert Customer.objects.filter(kind="person").exists()
@@ -135,11 +152,10 @@ def test_generate_data_fills_a_register_in_batches():
     assert customers.count() == 170
 
 
-def test_demo_people_appear_once_and_timelines_hold_only_the_past():
+def test_demo_people_appear_once_and_timelines_hold_only_the_past(demo):
     from crm.selectors import customer_timeline_page
 
     started = timezone.now()
-    call_command("load_demo")
     # Apart from the customers planted twice on purpose (duplicates.management.commands.load_demo_duplicates).
     planted = list(Customer.objects.filter(source=Customer.Source.IMPORTED).values_list("pk", flat=True))
     # And the person of the "my data" pages, a customer of two registers on purpose (load_demo_selfservice).
@@ -170,8 +186,7 @@ def test_demo_people_appear_once_and_timelines_hold_only_the_past():
         assert customer.created_at <= min(times)
 
 
-def test_demo_users_have_daily_work_and_campaigns_only_where_marketing_is_allowed():
-    call_command("load_demo")
+def test_demo_users_have_daily_work_and_campaigns_only_where_marketing_is_allowed(demo):
     staff = get_user_model().objects.get(username="hki.tourism.staff")
     today = timezone.localdate()
     due = FollowUp.objects.filter(assignee=staff, done_at__isnull=True)

@@ -2,12 +2,28 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 
 from registers.description import description_missing, description_publish, description_snapshot
 from registers.models import Register
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    # Loaded once for the module's readers; each test's own changes roll back to it.
+    with (
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        call_command("load_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
 
 HEADINGS = {
     "fi": ["1. Rekisterin nimi", "2. Rekisterinpitäjä", "13. Säilytysajat", "16. Oikeus tehdä valitus"],
@@ -16,8 +32,7 @@ HEADINGS = {
 }
 
 
-def test_every_demo_register_has_a_public_description_in_three_languages(client):
-    call_command("load_demo", stdout=io.StringIO())
+def test_every_demo_register_has_a_public_description_in_three_languages(demo, client):
     registers = list(Register.objects.select_related("organisation"))
     assert len(registers) >= 5
     for register in registers:
@@ -33,15 +48,13 @@ def test_every_demo_register_has_a_public_description_in_three_languages(client)
             assert f'<html lang="{language}">' in page
 
 
-def test_the_five_demo_descriptions_publish_cleanly(main_user):
-    call_command("load_demo", stdout=io.StringIO())
+def test_the_five_demo_descriptions_publish_cleanly(demo, main_user):
     for register in Register.objects.select_related("organisation"):
         assert description_missing(description_snapshot(register)) == [], register.slug
         assert description_publish(actor=main_user, register=register).number == 1
 
 
-def test_every_demo_controller_and_its_required_items_read_in_three_languages():
-    call_command("load_demo", stdout=io.StringIO())
+def test_every_demo_controller_and_its_required_items_read_in_three_languages(demo):
     registers = list(Register.objects.select_related("organisation").filter(parent=None))
     assert len(registers) == 5
     for register in registers:
