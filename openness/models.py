@@ -5,11 +5,11 @@ data file are the act's own (`docs/openness.md`)."""
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registers.append_only import AppendOnlyModel
 from registers.fields import PersonalCharField, PersonalEmailField, PersonalTextField
 from registers.models import Organisation, Register, TimeStampedModel
 
@@ -160,15 +160,7 @@ class DocumentRequest(TimeStampedModel):
         return self.state in self.CLOCK_STATES and self.due_at < timezone.now()
 
 
-class DocumentRequestEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-
-    def delete(self):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-
-
-class DocumentRequestEvent(models.Model):
+class DocumentRequestEvent(AppendOnlyModel):
     """One step of a document request: a state change or an action on it. Append-only."""
 
     class Action(models.TextChoices):
@@ -190,7 +182,7 @@ class DocumentRequestEvent(models.Model):
     # Identifiers and codes only, never personal data.
     payload = models.JSONField(default=dict, blank=True)
 
-    objects = DocumentRequestEventQuerySet.as_manager()
+    append_only_message = ERROR_EVENT_APPEND_ONLY
 
     class Meta:
         verbose_name = _("document request event")
@@ -199,14 +191,6 @@ class DocumentRequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.from_state}→{self.to_state}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
 
 
 class DiaryCounter(models.Model):

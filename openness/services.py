@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registers.audit_context import set_actor
 from registers.models import Organisation, Register
+from registers.year_counters import year_counter_next
 
 from . import selectors
 from .models import DiaryCounter, DocumentRequest, DocumentRequestEvent
@@ -53,12 +54,7 @@ DECISION_OUTCOMES = (Outcome.GRANTED, Outcome.PARTLY_GRANTED, Outcome.REFUSED, O
 
 
 def _diary_number_next(*, year: int) -> str:
-    # One row per year, locked for the increment: numbers are unique and gapless.
-    DiaryCounter.objects.bulk_create([DiaryCounter(year=year)], ignore_conflicts=True)
-    counter = DiaryCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"DOC-{year}-{counter.last:06d}"
+    return f"DOC-{year}-{year_counter_next(DiaryCounter, year=year):06d}"
 
 
 def _event(request: DocumentRequest, *, actor, action=DocumentRequestEvent.Action.TRANSITION, source="", to="", **kw):

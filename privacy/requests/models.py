@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer
+from registers.append_only import AppendOnlyModel
 from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField, PersonalEmailField, PersonalTextField
 from registers.models import Organisation, Register, TimeStampedModel
@@ -291,18 +292,7 @@ class RequestRegister(models.Model):
         return f"{self.request} / {self.register.slug}"
 
 
-class RequestEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-
-    def delete(self):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-
-
-class RequestEvent(models.Model):
+class RequestEvent(AppendOnlyModel):
     """One step of a request: a state change or an action on it. Append-only."""
 
     class Action(models.TextChoices):
@@ -368,7 +358,7 @@ class RequestEvent(models.Model):
     # Identifiers only (register slugs, record codes, counts): never personal data.
     payload = models.JSONField(default=dict, blank=True)
 
-    objects = RequestEventQuerySet.as_manager()
+    append_only_message = ERROR_EVENT_APPEND_ONLY
 
     class Meta:
         verbose_name = _("request event")
@@ -377,14 +367,6 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.from_state}→{self.to_state}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(ERROR_EVENT_APPEND_ONLY, code="append_only")
 
 
 class SubjectMatch(RegisterAuditMixin, models.Model):

@@ -24,6 +24,7 @@ from registers import roles
 from registers.access_log import log_access
 from registers.audit_context import set_actor
 from registers.models import Organisation, Register
+from registers.year_counters import year_counter_next
 
 from . import access_package, selectors
 from .models import (
@@ -71,13 +72,7 @@ class EmailRateLimitedError(RateLimitedError):
 
 
 def _reference_next(*, year: int) -> str:
-    # One row per year, locked for the increment: numbers are unique and
-    # gapless however many forms are submitted at once.
-    ReferenceCounter.objects.bulk_create([ReferenceCounter(year=year)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"DSR-{year}-{counter.last:06d}"
+    return f"DSR-{year}-{year_counter_next(ReferenceCounter, year=year):06d}"
 
 
 def _dedupe_key(*, organisation: Organisation, email: str, kind: str, registers, all_registers: bool) -> str:

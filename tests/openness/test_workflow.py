@@ -230,3 +230,19 @@ def test_only_the_authoritys_handlers_act(register, role):
             services.document_request_take_up(actor=each, request=request)
     request.refresh_from_db()
     assert request.state == State.RECEIVED
+
+
+def test_the_history_is_never_rewritten(register):
+    event = submit(register).events.get()
+    refusals = [
+        lambda: event.save(),
+        lambda: event.delete(),
+        lambda: DocumentRequestEvent.objects.update(reason="x"),
+        lambda: DocumentRequestEvent.objects.all().delete(),
+        lambda: DocumentRequestEvent.objects.bulk_update([event], ["reason"]),
+    ]
+    for refuse in refusals:
+        with pytest.raises(ValidationError) as error:
+            refuse()
+        assert error.value.code == "append_only"
+    assert DocumentRequestEvent.objects.count() == 1
