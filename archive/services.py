@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from crm.mail import ParsedMessage, parse, raw_sha256, thread_key
 from crm.models import ContactCentreMessage, MessageAttachment, OrderingClient
+from registers.audit_chain import chained_bulk_create
 from registers.audit_scope import REGISTER_KEY
 from registers.sealing import seal
 
@@ -183,7 +184,7 @@ def messages_archive(
             for attachment in new_attachments:
                 attachment.message_id = attachment.message.pk
             MessageAttachment.objects.bulk_create(new_attachments)
-            LogEntry.objects.bulk_create(_audit_entries([*new_messages, *new_attachments], actor))
+            chained_bulk_create(LogEntry, _audit_entries([*new_messages, *new_attachments], actor))
     except IntegrityError:
         # Another worker archived one of these messages between the look-up and the insert: one at a time, each
         # finds the other worker's row.

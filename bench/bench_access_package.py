@@ -119,6 +119,7 @@ def the_person(register):
     from django.utils import timezone
 
     from crm.models import Customer, Interaction
+    from registers.audit_chain import chained_bulk_create
 
     person = Customer.objects.filter(register=register, email="bench.person@example.fi").first()
     if person is not None:
@@ -150,7 +151,8 @@ def the_person(register):
         batch_size=1000,
     )
     content_type = ContentType.objects.get_for_model(Customer)
-    LogEntry.objects.bulk_create(
+    chained_bulk_create(
+        LogEntry,
         [
             LogEntry(
                 content_type=content_type,
@@ -162,7 +164,7 @@ def the_person(register):
                 additional_data={"register": register.pk},
             )
             for n in range(ACCESS_ENTRIES)
-        ]
+        ],
     )
     return person
 

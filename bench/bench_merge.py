@@ -86,6 +86,7 @@ def history(customer, *, interactions: int, share: float, staff, stamp: str) -> 
 
     from crm.models import ContactPerson, Interaction, Invoice
     from privacy.rights.models import ConsentRecord, Disclosure, ObjectionRecord
+    from registers.audit_chain import chained_bulk_create
 
     now = timezone.now()
     register = customer.register
@@ -142,7 +143,8 @@ def history(customer, *, interactions: int, share: float, staff, stamp: str) -> 
         actor=staff,
     )
     customer_type = ContentType.objects.get_for_model(customer)
-    LogEntry.objects.bulk_create(
+    chained_bulk_create(
+        LogEntry,
         [
             LogEntry(
                 content_type=customer_type,

@@ -183,6 +183,17 @@ SUBJECT_IDENTITY_RETENTION_DAYS = env.int("SUBJECT_IDENTITY_RETENTION_DAYS", def
 PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
+# The tamper-evident audit trail (registers.audit_chain, docs/audit-chain.md): the key of the chain's hashes, kept
+# with the application and never in the database, and the directory of the daily anchors, on other storage than the
+# database and its backups (mounted append-only in production).
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
+AUDIT_ANCHOR_DIR = env.path("AUDIT_ANCHOR_DIR", default=BASE_DIR / "var" / "audit-anchors")
+# The erasure ledger (privacy.rights.erasure_ledger): what each erasure removed, with no personal data, mirrored to
+# this directory on other storage than the database and its backups, and replayed after `manage.py restore`.
+ERASURE_LEDGER_DIR = env.path("ERASURE_LEDGER_DIR", default=BASE_DIR / "var" / "erasure-ledger")
+ERASURE_LEDGER_KEY = env("ERASURE_LEDGER_KEY", default="")
+# Login and failed-login logs (not of any one register) are kept this long; each register sets its own trail's.
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=730)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
 # Tasks outside tasks.py modules, which autodiscovery does not find.
 CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.retention.purge", "registers.backup"]
@@ -194,6 +205,11 @@ CELERY_BEAT_SCHEDULE = {
     "backup": {
         "task": "registers.backup.backup_task",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=1), minute=env.int("BACKUP_MINUTE", default=15)),
+    },
+    # The audit trail's chains anchored outside the database and verified; main users are told of a break (issue 22).
+    "audit-chain-nightly": {
+        "task": "registers.tasks.audit_chain_nightly",
+        "schedule": crontab(hour=env.int("AUDIT_VERIFY_HOUR", default=0), minute=45),
     },
     # Document requests whose two weeks (or month) run out: reminders on day 10 and day 12 (issue 21).
     "openness-reminders": {"task": "openness.tasks.document_request_reminders", "schedule": crontab(hour=7, minute=50)},

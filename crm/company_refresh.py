@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.facts import CompanyFacts, CompanyStatus
 from registers import roles
+from registers.audit_chain import chained_bulk_create
 from registers.audit_context import set_actor
 from registers.audit_scope import REGISTER_KEY
 from registers.models import CustomerField, Register
@@ -197,7 +198,7 @@ class _Batch:
             CompanyChange.objects.bulk_create([change for change, _r in self.created])
             self.entries.extend(self._entry(change, None, register_pk) for change, register_pk in self.created)
         if self.entries:
-            LogEntry.objects.bulk_create(self.entries)
+            chained_bulk_create(LogEntry, self.entries)
 
     def _compare(self, customer: Customer, facts: CompanyFacts, open_changes: dict, now) -> None:
         result = self.result

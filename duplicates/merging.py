@@ -28,6 +28,8 @@ from django.db.models.deletion import Collector
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from registers.audit_chain import Reason, chained_update, links_append
+
 ERROR_CONFLICT = _(
     "The records cannot be merged: their %(records)s clash (for example the same invoice number, or a "
     "consent in force for the same purpose on both). Correct or remove one of them first."
@@ -88,6 +90,8 @@ def move_references(
             with transaction.atomic():
                 # QuerySet.update bypasses the archive's "never change" rule; no archive row points at a customer.
                 models.QuerySet(related).filter(pk__in=[pk for pk, _old in pairs]).update(**{fk.attname: survivor_pk})
+                # A request event that names the record is part of the tamper-evident trail: the move is linked.
+                links_append(related, [pk for pk, _old in pairs], Reason.CHANGE, only_changed=True)
         except IntegrityError:
             raise ValidationError(ERROR_CONFLICT, params={"records": related._meta.verbose_name_plural}) from None
         counts[label] = counts.get(label, 0) + moved
@@ -96,8 +100,10 @@ def move_references(
     pairs = list(entries.values_list("pk", "object_id"))
     if pairs:
         moves.add(LOG_KEY, "object_id", pairs)
-        LogEntry.objects.filter(pk__in=[pk for pk, _old in pairs]).update(
-            object_id=survivor_pk, object_pk=str(survivor_pk)
+        chained_update(
+            LogEntry.objects.filter(pk__in=[pk for pk, _old in pairs]),
+            object_id=survivor_pk,
+            object_pk=str(survivor_pk),
         )
         counts[LOG_KEY] = len(pairs)
     return counts
@@ -121,11 +127,14 @@ def move_back(*, model, survivor_pk: int, moves: dict) -> dict[str, int]:
                 changed = (
                     models.QuerySet(related).filter(pk__in=pks, **{attname: survivor_pk}).update(**{attname: int(old)})
                 )
+                links_append(related, pks, Reason.CHANGE, only_changed=True)
                 counts[label] = counts.get(label, 0) + changed
     for old, pks in moves.get(LOG_KEY, {}).get("object_id", {}).items():
         content_type = ContentType.objects.get_for_model(model)
-        LogEntry.objects.filter(pk__in=pks, content_type=content_type, object_id=survivor_pk).update(
-            object_id=int(old), object_pk=str(old)
+        chained_update(
+            LogEntry.objects.filter(pk__in=pks, content_type=content_type, object_id=survivor_pk),
+            object_id=int(old),
+            object_pk=str(old),
         )
     return counts
 

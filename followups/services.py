@@ -20,6 +20,7 @@ from crm.models import ContactPerson, Customer
 from crm.selectors import ERROR_READ_ONLY
 from crm.services import ERROR_RESTRICTED
 from registers import roles
+from registers.audit_chain import chained_bulk_create
 from registers.audit_context import set_actor
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Membership, Register, UserProfile
@@ -217,7 +218,7 @@ def followups_assign_bulk(
             exclude=["customer", "assignee", "contact_person", "created_by", "done_by"], validate_unique=False
         )
     created = FollowUp.objects.bulk_create(followups)
-    LogEntry.objects.bulk_create(_audit_entries(created, actor, register))
+    chained_bulk_create(LogEntry, _audit_entries(created, actor, register))
     return len(created)
 
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactPerson, Customer, Interaction, Invoice
 from crm.selectors import user_may_import
 from privacy.rights.erasure import customer_holds
+from registers.audit_chain import chained_bulk_create
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
 from registers.spreadsheet import spreadsheet_row
@@ -584,8 +585,8 @@ def _write_customers(*, created: list[Outcome], updated: list[Outcome], batch: I
             for o in created + updated
         ]
     )
-    LogEntry.objects.bulk_create(
-        _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
+    chained_bulk_create(
+        LogEntry, _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
     )
 
 
@@ -612,7 +613,8 @@ def _write_linked(*, created: list[Outcome], batch: ImportBatch, actor, now) -> 
     content_type = ContentType.objects.get_for_model(model)
     extra = {REGISTER_KEY: batch.register_id, "import_batch": str(batch.code)}
     use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
-    LogEntry.objects.bulk_create(
+    chained_bulk_create(
+        LogEntry,
         [
             LogEntry(
                 content_type=content_type,
@@ -629,7 +631,7 @@ def _write_linked(*, created: list[Outcome], batch: ImportBatch, actor, now) -> 
                 additional_data=extra,
             )
             for record in records
-        ]
+        ],
     )
     # A plain UPDATE, as the staff services do: moving the activity time is not a change of personal data.
     Customer.objects.filter(pk__in={record.customer_id for record in records}).update(last_activity_at=now)
@@ -788,7 +790,7 @@ def _undo_chunk(*, records: list[ImportedRecord], batch: ImportBatch, actor, res
             )
         Customer.objects.bulk_update([r.customer for r in restored], sorted(fields))
         result.restored += len(restored)
-    LogEntry.objects.bulk_create(entries)
+    chained_bulk_create(LogEntry, entries)
 
 
 def _undo_linked(*, batch: ImportBatch, actor, result: ImportUndoResult) -> None:
@@ -833,7 +835,7 @@ def _undo_linked(*, batch: ImportBatch, actor, result: ImportUndoResult) -> None
         ImportedRecord.objects.bulk_update(kept, ["kept"])
         if doomed:
             now = timezone.now()
-            LogEntry.objects.bulk_create(
+            chained_bulk_create(LogEntry,
                 [
                     LogEntry(
                         content_type=content_type, object_pk=str(target.pk), object_id=target.pk,

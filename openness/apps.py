@@ -9,6 +9,9 @@ class OpennessConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import DocumentRequest
+        from registers import audit_chain
+
+        from .models import DocumentRequest, DocumentRequestEvent
 
         auditlog.register(DocumentRequest, exclude_fields=["updated_at"], m2m_fields={"registers"})
+        audit_chain.chain(DocumentRequestEvent)

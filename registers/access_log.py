@@ -37,7 +37,7 @@ import uuid
 from urllib.parse import unquote
 
 from auditlog.models import LogEntry
-from django.db import models
+from django.db import models, transaction
 from django.urls import Resolver404, resolve
 
 # The same rule as the change entries (registers.middleware.AuditlogMiddleware),
@@ -114,13 +114,15 @@ def log_access(request, obj: models.Model, extra: dict | None = None) -> LogEntr
     data.update(redact_secrets(_jsonable(extra)))
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
-    return LogEntry.objects.log_create(
-        obj,
-        force_log=True,
-        action=LogEntry.Action.ACCESS,
-        changes=None,
-        actor=actor,
-        actor_email=getattr(actor, "email", None) if actor else None,
-        remote_addr=client_address(request),
-        additional_data=data,
-    )
+    # The entry and its link in the audit chain commit together (registers.audit_chain).
+    with transaction.atomic(savepoint=False):
+        return LogEntry.objects.log_create(
+            obj,
+            force_log=True,
+            action=LogEntry.Action.ACCESS,
+            changes=None,
+            actor=actor,
+            actor_email=getattr(actor, "email", None) if actor else None,
+            remote_addr=client_address(request),
+            additional_data=data,
+        )

@@ -40,3 +40,9 @@ def send_access_review_reminder(*, review, recipients: list) -> None:
                 to=[owner.email],
                 context={"review": review, "register": review.register, "owner": owner, "link": link},
             )
+
+
+def send_audit_chain_broken(*, recipients: list[str], problems: list[str]) -> None:
+    """Tell the main users that the nightly check of the audit trail's chains failed, naming the first breaks."""
+    if recipients:
+        _send(template="audit_chain_broken", to=recipients, context={"problems": problems})

@@ -272,6 +272,13 @@ class Register(RegisterAuditMixin, TranslatedTexts, TimeStampedModel):
     protection_principles_en = _text(_("protection principles"), "en")
     protection_principles = translated_text("protection_principles")
     access_answer_days = models.PositiveSmallIntegerField(_("days to answer an access request"), default=7)
+    # How long the register's own audit trail (its change and access entries) is kept; the purge removes older
+    # entries and the tamper-evident chain records each removal (registers.audit_chain).
+    audit_retention_months = models.PositiveSmallIntegerField(
+        _("audit trail kept (months)"),
+        default=24,
+        help_text=_("Change and access entries older than this are removed by the daily purge."),
+    )
     description_created_on = models.DateField(_("description created"), null=True, blank=True)
     description_updated_on = models.DateField(_("description updated"), null=True, blank=True)
 
@@ -703,3 +710,48 @@ class AccessReviewStatusChange(models.Model):
 # Recovery codes and authenticators live in their own modules; importing them here registers the models.
 from .recovery_codes import RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
 from .totp import TOTPDevice  # noqa: E402, F401
+
+
+class AuditChainHead(models.Model):
+    """The newest link of one chain: its number and hash, and the row locked while a link is added."""
+
+    stream = models.CharField(max_length=100, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="")
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+
+    def __str__(self) -> str:
+        return f"{self.stream} #{self.seq}"
+
+
+class AuditChainLink(models.Model):
+    """One write of one audit row: the digest of the row as written, chained to the previous link by a keyed hash.
+
+    Holds no personal data: a row's id and digests only (registers.audit_chain, docs/audit-chain.md).
+    """
+
+    class Reason(models.TextChoices):
+        WRITE = "write", _("written")
+        CHANGE = "change", _("changed by the application")
+        DELETE = "delete", _("removed by the application")
+        ADOPT = "adopt", _("taken into the chain when it started")
+
+    stream = models.CharField(max_length=100)
+    seq = models.BigIntegerField()
+    object_id = models.BigIntegerField()
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    # SHA-256 of the row's canonical form; empty for a removal.
+    digest = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="audit_chain_link_unique_seq")]
+        indexes = [models.Index(fields=["stream", "object_id", "seq"], name="audit_chain_link_object")]
+
+    def __str__(self) -> str:
+        return f"{self.stream} #{self.seq}"

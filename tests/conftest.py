@@ -15,11 +15,38 @@ from .factories import RegisterFactory, UserFactory
 
 
 def pytest_configure(config):
+    # Anchors of the audit chain go to this process's own directory, never the checkout's var/.
+    import tempfile
+
+    settings.AUDIT_ANCHOR_DIR = tempfile.mkdtemp(prefix="audit-anchors-")
+    settings.ERASURE_LEDGER_DIR = tempfile.mkdtemp(prefix="erasure-ledger-")
     # Durability is not under test here (bench/faults.py restarts a real server for that): commits need not wait
     # for the disk, whose waits on a shared machine were a good part of the suite's time on PostgreSQL.
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+
+
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "_django_db_helper", "live_server", "django_db_reset_sequences"}
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that wrote to the database: the audit trail still verifies (registers.audit_chain).
+
+    So a write of an audit entry, a login, a request event or a purge run past the chain (a bulk_create or an
+    UPDATE without its link) fails the test that made it, whichever test that is.
+    """
+    result = yield
+    if _DATABASE_FIXTURES.intersection(item.fixturenames) and not item.get_closest_marker("audit_chain_tampered"):
+        from registers import audit_chain
+
+        reports, _anchor_problems = audit_chain.audit_verify(with_anchors=False)
+        broken = [f"{report.stream}: {problem}" for report in reports for problem in report.problems]
+        assert not broken, "The audit trail no longer verifies:\n" + "\n".join(broken)
+    return result
 
 
 def pytest_collection_modifyitems(config, items):

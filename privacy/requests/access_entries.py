@@ -20,6 +20,7 @@ from django.utils.encoding import smart_str
 
 # The serialisation of `extra` is log_access's own, so both paths store the same JSON.
 from registers.access_log import _jsonable, client_address, redact_path, redact_secrets
+from registers.audit_chain import chained_bulk_create
 
 
 def access_entries_create(request, obj: models.Model, *, registers: Iterable, extra: dict | None = None) -> list:
@@ -52,4 +53,4 @@ def access_entries_create(request, obj: models.Model, *, registers: Iterable, ex
         LogEntry(**common, additional_data={"register": register_pk, "path": path, **details})
         for register_pk in register_pks
     ]
-    return LogEntry.objects.bulk_create(entries)
+    return chained_bulk_create(LogEntry, entries)

@@ -26,6 +26,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from registers.audit_chain import chained_bulk_create, chained_update
 from registers.audit_scope import REGISTER_KEY, register_pk_of, register_pks_of, with_register
 
 REDACTED_VALUE = "[redacted]"
@@ -88,7 +89,8 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
     pair = [REDACTED_VALUE, REDACTED_VALUE]
     for (names, register_pk), group in groups.items():
         for start in range(0, len(group), 500):
-            LogEntry.objects.filter(pk__in=group[start : start + 500]).update(
+            chained_update(
+                LogEntry.objects.filter(pk__in=group[start : start + 500]),
                 object_repr=object_repr,
                 changes_text="",
                 serialized_data=None,
@@ -135,7 +137,8 @@ def audit_trail_log_deleted(
                 ],
             )
         return
-    LogEntry.objects.bulk_create(
+    chained_bulk_create(
+        LogEntry,
         [
             LogEntry(
                 content_type=content_type,
@@ -268,7 +271,7 @@ def access_log_redact(*, patterns: list[str], register_ids: list[int], marker: d
         redacted, hit = _redact_strings(data, compiled)
         if hit:
             redacted["redacted"] = marker
-            LogEntry.objects.filter(pk=pk).update(additional_data=redacted)
+            chained_update(LogEntry.objects.filter(pk=pk), additional_data=redacted)
             changed += 1
     return changed
 

@@ -132,7 +132,8 @@ def test_two_thousand_interactions_move_in_a_constant_number_of_queries(
     Interaction.objects.bulk_create(
         [Interaction(customer=merged, kind="note", subject=f"muistio {n}") for n in range(300)]
     )
-    with django_assert_max_num_queries(80):
+    # The moved audit entries and events are linked in the audit chain: a few queries per model, not per row.
+    with django_assert_max_num_queries(92):
         services.customer_merge(actor=handler_a, survivor=survivor, merged=[merged])
     assert survivor.interactions.count() == 300
 

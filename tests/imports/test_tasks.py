@@ -91,7 +91,8 @@ def test_the_commit_makes_a_constant_number_of_queries_per_chunk(handler_a, regi
 
     per_chunk = (three - one) / 2
     assert per_chunk == int(per_chunk)
-    assert per_chunk <= 12
+    # Each chunk's audit entries are linked in the audit chain in one batch (4 queries, registers.audit_chain).
+    assert per_chunk <= 16
     assert three_larger == three
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registers import access_review as ar
 from registers.access_log import log_access
+from registers.audit_chain import chained_update
 from registers.models import Role
 
 from ..conftest import grant
@@ -70,7 +71,7 @@ def test_last_access_is_the_newest_access_entry_of_the_register(register_a, regi
     now = timezone.now()
     # Written out of order: the newest by time is the middle one; the other register's is newer still.
     for entry, days_ago in zip(entries, (3, 1, 0), strict=True):
-        LogEntry.objects.filter(pk=entry.pk).update(timestamp=now - datetime.timedelta(days=days_ago))
+        chained_update(LogEntry.objects.filter(pk=entry.pk), timestamp=now - datetime.timedelta(days=days_ago))
     facts = ar.user_access_facts(register=register_a, user_ids=[staff_a.pk, owner_a.pk])
     assert facts[staff_a.pk]["last_access"] == now - datetime.timedelta(days=1)
     assert facts[owner_a.pk]["last_access"] is None

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from registers import audit, views_audit
+from registers.audit_chain import chained_update
 
 from .test_audit_scale import _fill, _plan, postgresql_only
 
@@ -37,7 +38,7 @@ def _same_times(queryset, field: str, groups: int) -> None:
     """Give the rows a few shared times, so that many rows of a page boundary have the same time."""
     base = BASE
     for n, pk in enumerate(queryset.order_by("pk").values_list("pk", flat=True)):
-        queryset.model.objects.filter(pk=pk).update(**{field: base + datetime.timedelta(seconds=n % groups)})
+        chained_update(queryset.model.objects.filter(pk=pk), **{field: base + datetime.timedelta(seconds=n % groups)})
 
 
 def _walk(client, url: str, params: dict | None = None) -> list:
@@ -98,7 +99,7 @@ def test_logins_page_the_same_way(client, owner_a, staff_a, register_a, small_pa
     _same_times(AccessLog.objects.all(), "attempt_time", groups=2)
     _same_times(AccessFailureLog.objects.all(), "attempt_time", groups=2)
     # Sign-outs at the very time of sign-ins and failures.
-    AccessLog.objects.filter(pk__in=AccessLog.objects.order_by("pk").values("pk")[:3]).update(logout_time=BASE)
+    chained_update(AccessLog.objects.filter(pk__in=AccessLog.objects.order_by("pk").values("pk")[:3]), logout_time=BASE)
     client.force_login(owner_a)  # a sign-in of its own
     expected = [audit.login_key(event) for event in audit.login_list(register=register_a)]
     assert len(expected) == 6 + 4 + 3 + 1

@@ -29,6 +29,7 @@ from stdnum.fi import ytunnus
 
 from crm import demo_customers as demo
 from crm.models import ContactPerson, Customer, Interaction
+from registers.audit_chain import chained_bulk_create
 from registers.models import CustomerField, Membership, Organisation, Register, Role
 from registers.services import register_role_groups_ensure
 
@@ -339,7 +340,8 @@ class Command(BaseCommand):
                 for row in batch:
                     copy.write_row(row)
         else:
-            LogEntry.objects.bulk_create(
+            chained_bulk_create(
+                LogEntry,
                 [
                     LogEntry(
                         **{

@@ -15,6 +15,7 @@ from django.utils import timezone
 from privacy.requests import access_package, services, tokens
 from privacy.requests.models import DataSubjectRequest, PackageDownload, Redaction, RequestEvent, ResponsePackage
 from privacy.requests.workflow import request_transition
+from registers.audit_chain import chained_update
 
 from ...conftest import grant
 from ...factories import (
@@ -193,9 +194,9 @@ def test_processing_dates_come_from_the_access_log_as_dates_only(register_a, han
     for day, hour in ((datetime.date(2026, 3, 2), 9), (datetime.date(2026, 3, 2), 15), (datetime.date(2026, 4, 7), 23)):
         entry = LogEntry.objects.log_create(person, force_log=True, action=LogEntry.Action.ACCESS, actor=viewer)
         moment = datetime.datetime.combine(day, datetime.time(hour, 30), tzinfo=HELSINKI)
-        LogEntry.objects.filter(pk=entry.pk).update(timestamp=moment)
+        chained_update(LogEntry.objects.filter(pk=entry.pk), timestamp=moment)
     other = LogEntry.objects.log_create(bystander, force_log=True, action=LogEntry.Action.ACCESS, actor=viewer)
-    LogEntry.objects.filter(pk=other.pk).update(timestamp=datetime.datetime(2026, 5, 5, 12, tzinfo=HELSINKI))
+    chained_update(LogEntry.objects.filter(pk=other.pk), timestamp=datetime.datetime(2026, 5, 5, 12, tzinfo=HELSINKI))
     request = access_request([register_a], handler_a)
     steps.checked(request, handler_a, register_a, [person])
     dates = json_of(services.package_build(request=request, actor=handler_a))["processing_dates"]
