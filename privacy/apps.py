@@ -9,6 +9,8 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from registers import audit_chain
+
         from . import models
         from .requests import (
             access_package,
@@ -27,5 +29,14 @@ class PrivacyConfig(AppConfig):
         # The workflow's own trail is RequestEvent; auditlog keeps the field
         # diffs of the case file and of what the handler confirmed.
         auditlog.register(models.DataSubjectRequest, exclude_fields=["updated_at", "dedupe_key"])
+        # The workflow's events and the purge's runs are part of the tamper-evident trail (registers.audit_chain).
+        for model in (models.RequestEvent, models.PurgeRun, models.PurgeCount):
+            audit_chain.chain(model)
+        # A backup restored brings back people erased since it was taken: the ledger erases them again.
+        from registers.backup import database_restored
+
+        from .rights.erasure_ledger import restored_followup
+
+        database_restored.connect(restored_followup, dispatch_uid="privacy.erasure_ledger.restored")
         auditlog.register(models.SubjectMatch)
         auditlog.register(models.ResponsePackage)

@@ -2,8 +2,9 @@
 
 Backups hold personal data, so they age out on their own schedule (BACKUP_RETENTION_DAYS, stated in every register
 description): data purged from the database is gone from the backups once the last backup taken before the purge
-has been pruned. After a restore, run `manage.py purge` before the database is used again, so that records whose
-retention ran out after the backup was taken do not come back into use.
+has been pruned. A restore is followed at once by `database_restored`: the privacy app replays the erasures done
+after the backup was taken (privacy.rights.erasure_ledger) and purges what ran out of retention since, and the
+audit chain records that it was rolled back to the backup's head.
 """
 
 import datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.db import connections
+from django.dispatch import Signal
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,27 @@ PREFIX = "rekisteri-"
 
 class BackupError(Exception):
     pass
+
+
+# Sent by `manage.py restored` (which `restore` runs) in the process whose database was just restored, with
+# `dry_run`. Receivers bring the data up to date (erasures since the backup, retention) and return lines to print.
+database_restored = Signal()
+
+
+def database_url(*, alias: str = "default", database_name: str | None = None) -> str:
+    """Return a DATABASE_URL for the configured database, or for another database on the same server."""
+    from urllib.parse import quote
+
+    database = _database(alias)
+    name = database_name or str(database["NAME"])
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(name).resolve()}"
+    user = quote(str(database.get("USER") or ""), safe="")
+    password = quote(str(database.get("PASSWORD") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = database.get("HOST") or "localhost"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{quote(name, safe='')}"
 
 
 def _database(alias: str = "default") -> dict:

@@ -46,6 +46,7 @@ DESCRIPTION_FIELDS = [
     "direct_marketing",
     "marketing_disclosures",
     "retention_months",
+    "audit_retention_months",
     "access_answer_days",
     "description_created_on",
     "description_updated_on",
@@ -318,6 +319,15 @@ def _retention_sentences(content: dict) -> list[str]:
             "concerning the data is open, or while a legal hold set by the register owner is in force."
         )
     )
+    if content.get("audit_retention_months"):
+        sentences.append(
+            ngettext(
+                "The log of who viewed and changed the data is kept for %(months)s month and then deleted.",
+                "The log of who viewed and changed the data is kept for %(months)s months and then deleted.",
+                content["audit_retention_months"],
+            )
+            % {"months": content["audit_retention_months"]}
+        )
     if system.get("backup_days"):
         sentences.append(
             ngettext(

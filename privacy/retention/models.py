@@ -24,6 +24,8 @@ class PurgeKind(models.TextChoices):
     CALL_RECORDING = "call_recording", _("call recordings")
     CONTACT_CENTRE_MESSAGE = "contact_centre_message", _("contact-centre messages")
     REQUEST_FILE = "request_file", _("closed data-subject request files")
+    AUDIT_ENTRY = "audit_entry", _("audit trail entries (changes and views)")
+    LOGIN_LOG = "login_log", _("sign-in and failed sign-in logs")
 
 
 class HoldType(models.TextChoices):
@@ -31,7 +33,6 @@ class HoldType(models.TextChoices):
     OPEN_REQUEST = "open_request", _("open data-subject request")
     LEGAL_HOLD = "legal_hold", _("legal hold set by the register owner")
     REFERENCED = "referenced", _("still referenced by other records")
-    NO_PURGE_ROUTINE = "no_purge_routine", _("no purge routine for this kind yet")
 
 
 class LegalHoldQuerySet(models.QuerySet):

@@ -184,20 +184,8 @@ def retention_due_customers(*, register: Register, now: datetime.datetime | None
     return policy.annotated(register, now).order_by("last_activity_at", "pk")
 
 
-# Closed data-subject request files. The DSR workflow owns how a case file is destroyed (its events are
-# append-only and its packages protected), so the purge only counts files past their retention until
-# `privacy.workflow.request_file_purge(*, request, run)` exists; then it calls that for each.
-
-
 def request_files_due(*, now: datetime.datetime | None = None) -> QuerySet[DataSubjectRequest]:
     """Return closed data-subject request files older than DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS)
     return DataSubjectRequest.objects.exclude(state__in=DataSubjectRequest.OPEN_STATES).filter(closed_at__lt=cutoff)
-
-
-def request_file_purger():
-    """Return the DSR workflow's routine that destroys one closed request file, or None while it does not exist."""
-    from privacy.requests import workflow
-
-    return getattr(workflow, "request_file_purge", None)

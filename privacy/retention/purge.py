@@ -9,13 +9,17 @@ Safety rests on three things:
 - a run that was killed stays `running` until the next run, holding the lock, marks it `interrupted`.
 """
 
+import datetime
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
 
 import redis
+from auditlog.models import LogEntry
+from axes.models import AccessFailureLog, AccessLog
 from celery import shared_task
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -24,11 +28,13 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privacy.requests.models import DataSubjectRequest
+from registers.audit_chain import anchor_write, chained_delete
 from registers.models import Register
 from registers.state_machine import StateMachine
 
 from .models import HoldType, PurgeCount, PurgeKind, PurgeRun, PurgeRunStatusChange
-from .policies import POLICIES, policies_for, request_file_purger, request_files_due, retention_counts
+from .policies import POLICIES, policies_for, request_files_due, retention_counts
 from .redaction import REDACTED_VALUE, delete_with_redacted_trail
 
 logger = logging.getLogger("privacy.purge")  # the name operators filter on
@@ -193,22 +199,62 @@ def _delete_one_by_one(model, pks: list, run: PurgeRun, count: PurgeCount, refer
     return removed
 
 
-def _purge_request_files(*, run: PurgeRun) -> None:
+def _purge_request_files(*, run: PurgeRun, lock: PurgeLock) -> None:
+    from privacy.requests.file_purge import request_file_purge
+
     due = request_files_due()
     total = due.count()
     if not total:
         return
-    purger = request_file_purger()
     count = PurgeCount.objects.create(run=run, register=None, kind=PurgeKind.REQUEST_FILE, due=total)
-    if purger is None:
-        count.held = {HoldType.NO_PURGE_ROUTINE: total}
-        count.save(update_fields=["held"])
-        return
+    cascaded: Counter = Counter()
     purged = 0
-    for request in due.iterator():
+    for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
-            purger(request=request, run=run)
+            # Re-read and locked: a file reopened since the count is no longer due.
+            request = due.select_for_update().filter(pk=pk).first()
+            if request is None:
+                continue
+            removed = request_file_purge(request=request, run=run)
+        removed.pop(DataSubjectRequest._meta.label, None)
+        cascaded.update({label.lower(): n for label, n in removed.items()})
         purged += 1
+        lock.extend()
+    count.purged = purged
+    count.cascaded = dict(cascaded)
+    count.save(update_fields=["purged", "cascaded"])
+
+
+def _purge_audit_trail(*, run: PurgeRun, register: Register | None) -> None:
+    """Remove the audit trail's own entries past the retention its register sets (login logs: no register).
+
+    Each removal is a link in the tamper-evident chain; the run's counts and the anchor written after the run
+    record how many went (registers.audit_chain).
+    """
+    now = timezone.now()
+    if register is not None:
+        cutoff = now - relativedelta(months=register.audit_retention_months)
+        trails = [LogEntry.objects.filter(additional_data__register=register.pk, timestamp__lt=cutoff)]
+        kind = PurgeKind.AUDIT_ENTRY
+    else:
+        cutoff = now - datetime.timedelta(days=settings.LOGIN_LOG_RETENTION_DAYS)
+        trails = [
+            AccessLog.objects.filter(attempt_time__lt=cutoff),
+            AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
+        ]
+        kind = PurgeKind.LOGIN_LOG
+    due = sum(trail.count() for trail in trails)
+    if not due:
+        return
+    count = PurgeCount.objects.create(run=run, register=register, kind=kind, due=due)
+    purged = 0
+    for trail in trails:
+        while True:
+            with transaction.atomic():
+                pks = list(trail.order_by("pk").values_list("pk", flat=True)[: settings.PURGE_BATCH_SIZE * 5])
+                if not pks:
+                    break
+                purged += chained_delete(trail.model.objects.filter(pk__in=pks))
     count.purged = purged
     count.save(update_fields=["purged"])
 
@@ -255,13 +301,18 @@ def purge_run(
                         lock=lock,
                         progress=progress,
                     )
+                _purge_audit_trail(run=run, register=each)
             if register is None:
-                _purge_request_files(run=run)
+                _purge_request_files(run=run, lock=lock)
+                _purge_audit_trail(run=run, register=None)
         except Exception as error:
             purge_run_transition(run=run, to=PurgeRun.Status.FAILED, reason=type(error).__name__)
             logger.exception("Retention purge run %s failed.", run.code)
             raise
         run = purge_run_transition(run=run, to=PurgeRun.Status.COMPLETED)
+        if run.counts.filter(kind__in=[PurgeKind.AUDIT_ENTRY, PurgeKind.LOGIN_LOG], purged__gt=0).exists():
+            # The chain's heads after the trail's own removals, outside the database at once (not only tonight).
+            anchor_write(note=f"retention purge {run.code}")
         logger.info("Retention purge run %s completed in %s batches.", run.code, run.batches)
         return run
     finally:

@@ -54,6 +54,7 @@ from privacy.retention.redaction import (
 from registers.models import Register
 
 from .disclosures import notification_tasks_create
+from .erasure_ledger import ledger_record
 from .models import ErasureAction, ErasurePlan
 from .refusals import decide
 from .services import require
@@ -439,11 +440,24 @@ def _minimise(action: ErasureAction, *, actor, marker: dict, now) -> None:
     customer_data_erased.send(sender=Customer, customer_pks=[customer.pk])
 
 
+def _ledger(action, row, *, marker: dict, fields=()) -> None:
+    # Before the row changes: the ledger keeps what the erasure did, to do it again after a restore.
+    ledger_record(
+        row=row,
+        object_type=action.object_type,
+        action=action.action,
+        erasure=marker.get("erasure_request") or "erasure",
+        register_id=action.register_id,
+        fields=fields,
+    )
+
+
 def _redact_mention(action: ErasureAction | PlannedAction, *, actor, marker: dict, patterns: list[str]) -> None:
     model = OBJECT_MODELS[action.object_type]
     row = model.objects.select_for_update().filter(code=action.object_code).first()
     if row is None or not patterns:
         return
+    _ledger(action, row, marker=marker, fields=list(action.fields))
     compiled = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
     for name in action.fields:
         setattr(row, name, compiled.sub(REDACTED_VALUE, getattr(row, name) or ""))
@@ -455,6 +469,10 @@ def _redact_mention(action: ErasureAction | PlannedAction, *, actor, marker: dic
 
 
 def _execute_action(action: ErasureAction, *, actor, marker: dict, now, patterns: list[str]) -> None:
+    if action.action in {Action.DELETE, Action.MINIMISE}:
+        row = OBJECT_MODELS[action.object_type].objects.filter(code=action.object_code).first()
+        if row is not None:
+            _ledger(action, row, marker=marker)
     if action.action == Action.MINIMISE:
         _minimise(action, actor=actor, marker=marker, now=now)
     elif action.action == Action.MENTION and action.decision == Decision.REDACT:

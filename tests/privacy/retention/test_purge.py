@@ -14,8 +14,6 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import CallRecording, ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
-from privacy.requests.models import DataSubjectRequest
-from privacy.requests.workflow import request_transition
 from privacy.retention.models import HoldType, PurgeCount, PurgeKind, PurgeRun
 from privacy.retention.purge import REDACTED_REPR, REDACTED_VALUE, PurgeLock, purge_run, purge_run_task
 
@@ -273,20 +271,6 @@ def test_a_legal_hold_on_the_archive_keeps_recordings(settings, owner_a):
     assert CallRecording.objects.count() == 1
     count = PurgeCount.objects.get(run=result, kind=PurgeKind.CALL_RECORDING)
     assert (count.purged, count.held) == (0, {HoldType.LEGAL_HOLD: 1})
-
-
-def test_closed_request_files_past_retention_wait_for_the_workflows_purge_routine(
-    settings, register_a, owner_a, handler_a
-):
-    settings.DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS = 30
-    request = open_request_for(owner=owner_a, handler=handler_a, register=register_a)
-    request_transition(request=request, to=DataSubjectRequest.State.WITHDRAWN, actor=owner_a, reason="test")
-    DataSubjectRequest.objects.filter(pk=request.pk).update(closed_at=timezone.now() - datetime.timedelta(days=31))
-    result = run()
-    count = PurgeCount.objects.get(run=result, kind=PurgeKind.REQUEST_FILE)
-    assert count.due == 1
-    assert count.held == {HoldType.NO_PURGE_ROUTINE: 1}
-    assert DataSubjectRequest.objects.filter(pk=request.pk).exists()
 
 
 def test_the_run_is_limited_to_one_register_when_asked(register_a, register_b):
