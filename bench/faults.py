@@ -661,9 +661,22 @@ def scenario_backup_restore() -> None:
     dump = next(directory.glob("*.dump"))
     psql(f"CREATE DATABASE {RESTORE_DB}")
     manage("restore", str(dump), "--database-name", RESTORE_DB, "--noinput")
-    tables = psql(
-        "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'", DB
-    ).split()
+    # The restore then brings the database up to date (erasures replayed, a purge run, the chain anchored): the
+    # rows of that run are new; every other table must be as it was.
+    written_after = {
+        "privacy_purgerun",
+        "privacy_purgecount",
+        "privacy_purgerunstatuschange",
+        "registers_auditchainlink",
+        "registers_auditchainhead",
+    }
+    tables = [
+        table
+        for table in psql(
+            "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'", DB
+        ).split()
+        if table not in written_after
+    ]
     differing = []
     rows = 0
     for table in tables:

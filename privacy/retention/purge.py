@@ -312,7 +312,10 @@ def purge_run(
         run = purge_run_transition(run=run, to=PurgeRun.Status.COMPLETED)
         if run.counts.filter(kind__in=[PurgeKind.AUDIT_ENTRY, PurgeKind.LOGIN_LOG], purged__gt=0).exists():
             # The chain's heads after the trail's own removals, outside the database at once (not only tonight).
-            anchor_write(note=f"retention purge {run.code}")
+            try:
+                anchor_write(note=f"retention purge {run.code}")
+            except OSError:
+                logger.exception("The audit anchor after purge run %s could not be written.", run.code)
         logger.info("Retention purge run %s completed in %s batches.", run.code, run.batches)
         return run
     finally:

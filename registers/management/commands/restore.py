@@ -49,7 +49,13 @@ class Command(BaseCommand):
         self._restored(database_url(database_name=database_name), dry_run=False)
 
     def _restored(self, url: str, *, dry_run: bool) -> None:
-        env = {**os.environ, "DATABASE_URL": url}
+        # The same ledger and anchors as this process, whatever its environment said.
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "ERASURE_LEDGER_DIR": str(settings.ERASURE_LEDGER_DIR),
+            "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
+        }
         command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "restored"]
         if dry_run:
             command.append("--dry-run")
