@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from crm.models import ContactPerson, Customer
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
 from privacy.rights.models import ErasureAction, NotificationTask, RefusalGround
+from registers.models import Register
 
 Action = RequestEvent.Action
 Note = RequestEvent.Note
@@ -88,6 +89,10 @@ def _register_names(request: DataSubjectRequest) -> dict[str, str]:
 
 def _registers(event: RequestEvent, slugs) -> str:
     names = _register_names(event.request)
+    missing = [slug for slug in slugs if slug not in names]
+    if missing:
+        # An objection reaches the controller's other registers too (privacy.rights.services.objection_apply).
+        names.update({register.slug: register.name for register in Register.objects.filter(slug__in=missing)})
     return ", ".join(names.get(slug, slug) for slug in slugs)
 
 

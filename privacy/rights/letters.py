@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from crm.models import Customer
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
 from privacy.requests.outbox import correspondence_queue
+from registers.models import Register
 
 from .guards import portability_ineligible_registers
 from .models import (
@@ -113,8 +114,14 @@ def _register_names(request: DataSubjectRequest, slugs: list[str]) -> list[str]:
 
 
 def _objection(request: DataSubjectRequest) -> dict:
-    slugs = set(ObjectionRecord.objects.filter(request=request).values_list("register__slug", flat=True))
-    return {"registers": _register_names(request, sorted(slugs))}
+    # Every register where marketing stopped, the controller's other registers included (services.objection_apply).
+    marketing = ObjectionRecord.objects.filter(request=request, purpose=ObjectionRecord.Purpose.DIRECT_MARKETING)
+    registers = Register.objects.filter(pk__in=marketing.values("register_id")).order_by("slug")
+    requested = set(request.register_parts.values_list("register_id", flat=True))
+    return {
+        "registers": [register.name for register in registers],
+        "elsewhere": any(register.pk not in requested for register in registers),
+    }
 
 
 def _consents(request: DataSubjectRequest) -> dict:
