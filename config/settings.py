@@ -184,8 +184,13 @@ PURGE_LOCK_TIMEOUT_SECONDS = env.int("PURGE_LOCK_TIMEOUT_SECONDS", default=900)
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
+# GDPR 18(3): a restriction of processing is lifted this many days after the person was told (privacy/rights/
+# restriction_lift.py says why two weeks).
+RESTRICTION_LIFT_NOTICE_DAYS = env.int("RESTRICTION_LIFT_NOTICE_DAYS", default=14)
+if RESTRICTION_LIFT_NOTICE_DAYS < 1:
+    raise ImproperlyConfigured("RESTRICTION_LIFT_NOTICE_DAYS must be at least 1: the notice comes before the lift.")
 # Tasks outside tasks.py modules, which autodiscovery does not find.
-CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.retention.purge", "registers.backup"]
+CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.rights.tasks", "privacy.retention.purge", "registers.backup"]
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {
         "task": "privacy.purge.purge_run_task",
@@ -217,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
+    # Restrictions lifted once the person was told and the wait is over (GDPR 18(3)). Hourly: it is idempotent.
+    "privacy-restriction-lifts": {"task": "privacy.tasks.restriction_lifts_advance", "schedule": crontab(minute=35)},
     "privacy-package-pdf-sweep": {"task": "privacy.tasks.package_pdf_sweep", "schedule": crontab(minute="*/5")},
     # Organisations against PRH's daily file (issue 15); the task does nothing unless PRH_API_URL is set.
     "company-register-refresh": {

@@ -16,7 +16,7 @@ from privacy.requests.models import Correspondence, DataSubjectRequest, RequestE
 from privacy.requests.outbox import correspondence_queue
 from registers.models import Register
 
-from .guards import portability_ineligible_registers
+from .guards import portability_ineligible_registers, weighing_decided
 from .models import (
     ConsentRecord,
     DecisionLetter,
@@ -24,10 +24,12 @@ from .models import (
     ErasurePlan,
     NotificationTask,
     ObjectionRecord,
+    ObjectionWeighing,
     RectificationItem,
     Refusal,
     RefusalGround,
 )
+from .objection_weighing import weighed_registers
 
 Kind = DataSubjectRequest.Kind
 State = DataSubjectRequest.State
@@ -121,6 +123,20 @@ def _objection(request: DataSubjectRequest) -> dict:
     return {
         "registers": [register.name for register in registers],
         "elsewhere": any(register.pk not in requested for register in registers),
+        "weighing": _weighing(request),
+    }
+
+
+def _weighing(request: DataSubjectRequest) -> dict | None:
+    """What the weighing of an objection to processing (art. 21(1)) decided, for the letter."""
+    weighed = weighing_decided(request)
+    if weighed is None:
+        return None
+    return {
+        "stopped": weighed.state == ObjectionWeighing.State.PROCESSING_STOPPED,
+        "registers": [register.name for register in weighed_registers(request)],
+        "grounds": weighed.grounds_text,
+        "decided_on": timezone.localdate(weighed.decided_at),
     }
 
 

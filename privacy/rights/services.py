@@ -8,6 +8,7 @@
   and nothing is created. An objection to other processing (art. 21(1)) is weighed (`objection_weighing`).
 - Restriction keeps the data stored and visible, marked restricted, and blocks edits, exports and mailings
   (`crm.services` refuses changes; exports leave the rows out). Recipients of disclosed data are notified (art. 19).
+  It is lifted only after the person has been told (art. 18(3), `restriction_lift`).
 - Portability gives, as JSON, the data the person provided, from the registers whose legal basis is consent or a
   contract; registers kept for a public task are refused with the reason (art. 20(1), recital 68).
 
