@@ -222,7 +222,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
-    # Restrictions lifted once the person was told and the wait is over (GDPR 18(3)). Hourly: it is idempotent.
+    # One reminder to confirm the e-mail address, a day after the confirmation letter, while its link works; and
+    # restrictions lifted once the person was told and the wait is over (GDPR 18(3)). Hourly: both are idempotent.
+    "privacy-confirmation-reminders": {
+        "task": "privacy.tasks.confirmation_reminders_send",
+        "schedule": crontab(minute=20),
+    },
     "privacy-restriction-lifts": {"task": "privacy.tasks.restriction_lifts_advance", "schedule": crontab(minute=35)},
     "privacy-package-pdf-sweep": {"task": "privacy.tasks.package_pdf_sweep", "schedule": crontab(minute="*/5")},
     # Organisations against PRH's daily file (issue 15); the task does nothing unless PRH_API_URL is set.
