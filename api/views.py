@@ -10,6 +10,7 @@ from registers import roles
 from registers.models import Register
 from registers.selectors import register_get_for_user, register_ids, register_list
 
+from .access import api_access_log, api_list_access_log
 from .authentication import request_client
 from .services import api_client_scopes
 
@@ -43,12 +44,20 @@ class RegisterList(RegisterViewMixin, ListAPIView):
     def get_queryset(self):
         return register_list(user=self.request.user)
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # Logged against the client itself: the list spans registers.
+        api_list_access_log(request, request.user, api="registers", rows=len(response.data))
+        return response
+
 
 class RegisterDetail(RegisterViewMixin, RetrieveAPIView):
     lookup_field = "slug"
 
     def get_object(self):
-        return register_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        register = register_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        api_access_log(self.request, register, {"api": "register"})
+        return register
 
 
 class ClientSerializer(serializers.Serializer):
@@ -64,6 +73,7 @@ class Me(APIView):
     @extend_schema(responses=ClientSerializer)
     def get(self, request):
         client = request_client(request)
+        api_access_log(request, request.user, {"api": "me"})
         scopes = {membership.register.slug: membership.role for membership in api_client_scopes(client).values()}
         data = {
             "name": client.name,

@@ -195,8 +195,13 @@ ERASURE_LEDGER_KEY = env("ERASURE_LEDGER_KEY", default="")
 # Login and failed-login logs (not of any one register) are kept this long; each register sets its own trail's.
 LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=730)
 STATISTICS_MIN_CELL = env.int("STATISTICS_MIN_CELL", default=5)
+# GDPR 18(3): a restriction of processing is lifted this many days after the person was told (privacy/rights/
+# restriction_lift.py says why two weeks).
+RESTRICTION_LIFT_NOTICE_DAYS = env.int("RESTRICTION_LIFT_NOTICE_DAYS", default=14)
+if RESTRICTION_LIFT_NOTICE_DAYS < 1:
+    raise ImproperlyConfigured("RESTRICTION_LIFT_NOTICE_DAYS must be at least 1: the notice comes before the lift.")
 # Tasks outside tasks.py modules, which autodiscovery does not find.
-CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.retention.purge", "registers.backup"]
+CELERY_IMPORTS = ["privacy.requests.tasks", "privacy.rights.tasks", "privacy.retention.purge", "registers.backup"]
 CELERY_BEAT_SCHEDULE = {
     "retention-purge": {
         "task": "privacy.purge.purge_run_task",
@@ -233,6 +238,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
     },
     "privacy-packages-expire": {"task": "privacy.tasks.packages_expire", "schedule": crontab(hour=4, minute=0)},
+    # One reminder to confirm the e-mail address, a day after the confirmation letter, while its link works; and
+    # restrictions lifted once the person was told and the wait is over (GDPR 18(3)). Hourly: both are idempotent.
+    "privacy-confirmation-reminders": {
+        "task": "privacy.tasks.confirmation_reminders_send",
+        "schedule": crontab(minute=20),
+    },
+    "privacy-restriction-lifts": {"task": "privacy.tasks.restriction_lifts_advance", "schedule": crontab(minute=35)},
     "privacy-package-pdf-sweep": {"task": "privacy.tasks.package_pdf_sweep", "schedule": crontab(minute="*/5")},
     # Organisations against PRH's daily file (issue 15); the task does nothing unless PRH_API_URL is set.
     "company-register-refresh": {

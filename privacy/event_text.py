@@ -24,7 +24,8 @@ from django.utils.translation import ngettext
 
 from crm.models import ContactPerson, Customer
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
-from privacy.rights.models import ErasureAction, NotificationTask, RefusalGround
+from privacy.rights.models import ErasureAction, NotificationTask, ObjectionWeighing, RefusalGround, RestrictionLift
+from registers.models import Register
 
 Action = RequestEvent.Action
 Note = RequestEvent.Note
@@ -88,6 +89,10 @@ def _register_names(request: DataSubjectRequest) -> dict[str, str]:
 
 def _registers(event: RequestEvent, slugs) -> str:
     names = _register_names(event.request)
+    missing = [slug for slug in slugs if slug not in names]
+    if missing:
+        # An objection reaches the controller's other registers too (privacy.rights.services.objection_apply).
+        names.update({register.slug: register.name for register in Register.objects.filter(slug__in=missing)})
     return ", ".join(names.get(slug, slug) for slug in slugs)
 
 
@@ -155,6 +160,37 @@ def _erasure(payload: dict) -> list[str]:
     return parts
 
 
+LIFT_ACTIONS = frozenset(
+    {
+        Action.RESTRICTION_LIFT_ASKED,
+        Action.RESTRICTION_LIFT_NOTICE_SENT,
+        Action.RESTRICTION_LIFTED,
+        Action.RESTRICTION_LIFT_CANCELLED,
+    }
+)
+
+
+def _lift(event: RequestEvent, payload: dict) -> list[str]:
+    parts = []
+    if payload.get("channel"):
+        parts.append(_label(RestrictionLift.NoticeChannel, payload["channel"]))
+    if payload.get("lift_due_at"):
+        parts.append(_("to be lifted on %(date)s") % {"date": _date(payload["lift_due_at"])})
+    if "records" in payload:
+        parts.append(_records(_count(payload.get("records"))))
+    if payload.get("kept"):
+        count = _count(payload["kept"])
+        parts.append(
+            ngettext(
+                "%(count)s record stays restricted on another ground",
+                "%(count)s records stay restricted on another ground",
+                count,
+            )
+            % {"count": count}
+        )
+    return parts
+
+
 def _details(event: RequestEvent, payload: dict) -> list[str]:
     action = event.action
     if action == Action.TRANSITION:
@@ -185,6 +221,15 @@ def _details(event: RequestEvent, payload: dict) -> list[str]:
         if payload.get("registers"):
             parts.append(_registers(event, payload["registers"]))
         return parts
+    if action == Action.OBJECTION_WEIGHING_OPENED:
+        return [_registers(event, payload.get("registers") or [])]
+    if action == Action.OBJECTION_WEIGHED:
+        parts = [_label(ObjectionWeighing.State, payload.get("to", ""))]
+        if "records" in payload:
+            parts.append(_records(_count(payload.get("records"))))
+        return parts
+    if action in LIFT_ACTIONS:
+        return _lift(event, payload)
     if action == Action.RECTIFICATION_PROPOSED and payload.get("field"):
         return [_field_label(payload["field"])]
     if action == Action.RECTIFICATION_REFUSED and payload.get("ground"):

@@ -84,6 +84,26 @@ def parse_cursor(text, parts: int) -> tuple | None:
     return (at, *(int(n) for n in numbers[1:]))
 
 
+# Filters whose values are typed text and may name anyone: the access log keeps only that they were used.
+TYPED_FILTERS = frozenset({"username"})
+
+
+def filters_for_log(filters: dict) -> dict:
+    """Return a screen's valid filters as the access log keeps them: codes, dates and ids, never typed names."""
+    logged = {}
+    for name, value in filters.items():
+        if value in (None, ""):
+            continue
+        if name in TYPED_FILTERS:
+            logged[name] = True
+        elif name == "object_type":
+            logged[name] = f"{value.app_label}.{value.model}"
+        else:
+            # A user is logged as its id (registers.access_log turns model instances into their keys).
+            logged[name] = value
+    return logged
+
+
 def _csv_response(request, text: str, name: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.csv"'
@@ -115,9 +135,7 @@ def _entries_screen(request, register, *, kind: str):
         rows = audit.entry_rows(entries, reveal_personal_data=reveal)
         # An export is an access of its own: log the filter and the count, not the rows.
         log_access(
-            request,
-            register,
-            {"export": f"audit_{kind}", "filter": {k: v for k, v in filters.items() if v}, "rows": len(rows)},
+            request, register, {"export": f"audit_{kind}", "filter": filters_for_log(filters), "rows": len(rows)}
         )
         return _csv_response(request, audit.entry_rows_csv(rows), f"{kind}-{register.slug}")
     page = KeysetPage(
@@ -126,6 +144,12 @@ def _entries_screen(request, register, *, kind: str):
         continue_from=lambda cursor: audit.entries_before(entries, *cursor),
         key=lambda entry: (entry.timestamp, entry.pk),
         parts=2,
+    )
+    # Reading the trail is itself an access to what it shows (who did what to whose data): one entry per page.
+    log_access(
+        request,
+        register,
+        {"view": f"audit_{kind}", "filter": filters_for_log(filters), "rows": len(page.object_list)},
     )
     return render(
         request,
@@ -167,7 +191,7 @@ def _logins_screen(request, register):
         log_access(
             request,
             register or request.user,
-            {"export": "logins", "filter": {k: v for k, v in filters.items() if v}, "rows": len(events)},
+            {"export": "logins", "filter": filters_for_log(filters), "rows": len(events)},
         )
         name = f"logins-{register.slug}" if register else "logins"
         return _csv_response(request, audit.login_rows_csv(events), name)
@@ -180,6 +204,12 @@ def _logins_screen(request, register):
     )
     for event in page.object_list:
         event["label"] = audit.LoginKind.labels.get(event["event"], event["event"])
+    # Logged against the register, or the main user's own account for the log of every sign-in.
+    log_access(
+        request,
+        register or request.user,
+        {"view": "logins", "filter": filters_for_log(filters), "rows": len(page.object_list)},
+    )
     return render(
         request,
         "registers/audit_logins.html",

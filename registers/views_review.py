@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access_review, roles
+from .access_log import log_access
 from .forms import ReviewDecisionForm
 from .models import AccessReview, AccessReviewItem, Role
 from .selectors import register_get_for_owner, user_can
@@ -218,6 +219,8 @@ def review_pdf(request, register, code):
     from weasyprint import HTML
 
     html = review_evidence_html(request, register, review)
+    # The evidence names every user of the register, their roles and who decided: a download is an access.
+    log_access(request, review, {"register": register, "view": "access_review_pdf"})
     # The template inlines its styles; nothing is fetched while rendering.
     pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -369,7 +369,16 @@ TABLE: dict[str, Rule] = {
     "privacy:rights-erasure-mention": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
     "privacy:rights-erasure-execute": R("request", 405, post=REQUEST_APPROVE, multi=MULTI_REFUSED),
     "privacy:rights-restrict": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-restriction-lift": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    # The notice to post exists only while a lift waits for it: the world's access request has none (404).
+    "privacy:rights-restriction-lift-letter": R(
+        "request", who(_404=A_HANDLE, _403=A_VIEW - A_HANDLE), multi=MULTI_REFUSED_OR_MISSING
+    ),
+    "privacy:rights-restriction-lift-posted": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-restriction-lift-cancel": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
     "privacy:rights-object": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-object-weigh": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
+    "privacy:rights-object-weigh-decide": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
     "privacy:rights-consents-withdraw": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
     "privacy:rights-portability": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),
     "privacy:rights-notification": R("request", 405, post=REQUEST_READ, multi=MULTI_REFUSED),

@@ -21,7 +21,7 @@ from crm import selectors, services
 from crm.models import Customer, CustomerTag
 from registers.models import Register
 
-from ..access import api_access_log
+from ..access import api_access_log, api_list_access_log
 from ..preconditions import etag_of, require_current, version_from_if_match
 from ..query import MODIFIED_SINCE_PARAMETER
 from . import serializers
@@ -142,7 +142,7 @@ class RegisterScoped(GenericAPIView):
         """One page in change order, logged as one read of `logged_obj` with the number of rows."""
         page = self.paginate_queryset(queryset)
         data = self.get_serializer(page, many=True).data
-        api_access_log(self.request, logged_obj, {"api": self.api_name, "rows": len(page)})
+        api_list_access_log(self.request, logged_obj, api=self.api_name, rows=len(page))
         return self.get_paginated_response(data)
 
     def created(self, obj, url_name: str, **kwargs) -> Response:

@@ -29,7 +29,7 @@ from privacy.requests.models import DataSubjectRequest, RequestRegister
 from registers import roles
 from registers.selectors import register_get_for_user, user_can
 
-from ..access import api_access_log
+from ..access import api_access_log, api_list_access_log
 from ..pagination import ChangeOrderCursorPagination
 from ..preconditions import etag_of, require_current
 from ..query import MODIFIED_SINCE_PARAMETER, SyncQuerySerializer
@@ -66,7 +66,12 @@ class RegisterScopedMixin:
 
 
 class LoggedListMixin(RegisterScopedMixin):
-    """A list page that writes one access entry per row it shows, and filters by `modified_since`."""
+    """A list page that writes one access entry per row it shows and one for the call (the register, the rows
+    returned, the filters), and filters by `modified_since`.
+
+    The entry per row puts the read into each person's own access answer (the days their data was processed,
+    privacy.requests.access_package.processing_dates); the entry per call is what an export writes.
+    """
 
     modified_field = "updated_at"
 
@@ -81,6 +86,9 @@ class LoggedListMixin(RegisterScopedMixin):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         for obj in page:
             self.access_log(obj)
+        api_list_access_log(
+            request, self.register, api=request.resolver_match.url_name, rows=len(page), register=self.register
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0013_my_data'),
+        ('privacy', '0015_rights_completion'),
     ]
 
     operations = [

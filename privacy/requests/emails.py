@@ -4,6 +4,7 @@ Each letter is one template triplet `privacy/emails/<kind>_{subject.txt,
 body.txt,body.html}`, rendered in the requester's language at sending time.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
@@ -35,8 +36,14 @@ def _context(correspondence: Correspondence) -> dict:
         "status_url": status_url(request),
         "organisation": request.organisation,
     }
-    if correspondence.kind == Correspondence.Kind.CONFIRM_EMAIL:
+    if correspondence.kind in {Correspondence.Kind.CONFIRM_EMAIL, Correspondence.Kind.CONFIRM_REMINDER}:
+        # Signed now: the reminder's link works for its own 48 hours, whatever is left of the first one's.
         context["confirm_url"] = site_url(reverse("privacy:confirm", kwargs={"token": confirm_token_make(request)}))
+    if correspondence.kind == Correspondence.Kind.RESTRICTION_LIFT_NOTICE:
+        # The wait starts when this e-mail is sent (privacy.rights.restriction_lift), so its end is counted from today.
+        days = getattr(settings, "RESTRICTION_LIFT_NOTICE_DAYS", 14)
+        context["lift_on"] = timezone.localdate() + datetime.timedelta(days=days)
+        context["registers"] = [part.register.name for part in request.register_parts.select_related("register")]
     if correspondence.package is not None:
         context["download_url"] = site_url(
             reverse("privacy:download", kwargs={"token": download_token_make(correspondence.package)})

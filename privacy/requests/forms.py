@@ -313,9 +313,11 @@ class MatchConfirmForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's tab and filters; a value that is not on offer is ignored, never an error page."""
 
-    OPEN, CLOSED = "", "closed"
+    OPEN, CLOSED, UNCONFIRMED = "", "closed", "unconfirmed"
 
-    show = forms.ChoiceField(choices=[(OPEN, OPEN), (CLOSED, CLOSED)], required=False, widget=forms.HiddenInput)
+    show = forms.ChoiceField(
+        choices=[(OPEN, OPEN), (CLOSED, CLOSED), (UNCONFIRMED, UNCONFIRMED)], required=False, widget=forms.HiddenInput
+    )
     register = forms.ChoiceField(label=_("Register"), required=False)
     kind = forms.ChoiceField(
         label=_("Request type"),

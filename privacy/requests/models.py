@@ -321,6 +321,12 @@ class RequestEvent(AppendOnlyModel):
         # A record the request matched was merged with its duplicates, or such a merge undone (duplicates app).
         RECORDS_MERGED = "records_merged", _("duplicate records merged")
         RECORDS_UNMERGED = "records_unmerged", _("merge of duplicate records undone")
+        # Lifting a restriction after the person is told (GDPR 18(3)) and weighing an objection (21(1)), issue 22.
+        RESTRICTION_LIFT_ASKED = "restriction_lift_asked", _("lifting of the restriction asked")
+        RESTRICTION_LIFT_NOTICE_SENT = "restriction_lift_notice_sent", _("notice of lifting sent")
+        RESTRICTION_LIFT_CANCELLED = "restriction_lift_cancelled", _("lifting of the restriction cancelled")
+        OBJECTION_WEIGHING_OPENED = "objection_weighing_opened", _("objection to processing to be weighed")
+        OBJECTION_WEIGHED = "objection_weighed", _("objection to processing weighed")
 
     class Note(models.TextChoices):
         """What the system says about a step, kept as a code in `payload["note"]` and worded in the reader's language.
@@ -526,6 +532,9 @@ class Correspondence(models.Model):
         CANNOT_IDENTIFY = "cannot_identify", _("cannot identify letter")
         ANSWER_READY = "answer_ready", _("answer ready")
         DECISION = "decision", _("decision letter")
+        # Issue 22: one reminder before the confirmation link expires, and the notice before a restriction is lifted.
+        CONFIRM_REMINDER = "confirm_reminder", _("reminder to confirm the e-mail address")
+        RESTRICTION_LIFT_NOTICE = "restriction_lift_notice", _("notice of lifting a restriction")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="correspondence")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)

@@ -64,6 +64,16 @@ class QueuePage:
         return self.number + 1
 
 
+def tab_counts(counts: dict[str, int]) -> dict[str, str]:
+    """Write the tabs' counts as the page shows them: a count past COUNT_CAP as "1,000+"."""
+    return {
+        name: f"{formats.number_format(COUNT_CAP, force_grouping=True)}+"
+        if count > COUNT_CAP
+        else formats.number_format(count, force_grouping=True)
+        for name, count in counts.items()
+    }
+
+
 @dataclass(frozen=True)
 class Deadline:
     date: str
@@ -133,7 +143,8 @@ def queue_rows(requests) -> list[QueueRow]:
                 kind=str(kinds.get(dsr.kind, dsr.kind)),
                 registers=", ".join(register.name for register in dsr.registers.all()),
                 state=str(states.get(dsr.state, dsr.state)),
-                received=short_date(dsr.received_at) or NO_DATE,
+                # An unconfirmed request has not been received yet: its row shows when it was sent.
+                received=short_date(dsr.received_at or dsr.created_at) or NO_DATE,
                 service_due=Deadline(
                     short_date(dsr.service_due_at), _days_left(dsr.service_due_at, today) if is_open else None
                 ),

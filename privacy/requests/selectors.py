@@ -9,7 +9,7 @@ import datetime
 
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -23,7 +23,7 @@ from registers.models import Organisation, Register
 from registers.selectors import register_ids
 
 from . import tokens
-from .models import DataSubjectRequest, RequestRegister, ResponsePackage, SubjectMatch
+from .models import Correspondence, DataSubjectRequest, RequestRegister, ResponsePackage, SubjectMatch
 
 ERROR_NO_REQUEST_RIGHTS = _("You may not handle data-subject requests of this register.")
 STAFF_PERMS = (roles.HANDLE_REQUESTS, roles.APPROVE_REQUESTS)
@@ -113,32 +113,70 @@ QUEUE_COLUMNS = (
 )
 
 
+def _queue_base(*, user, register: Register | None, kind: str) -> QuerySet[DataSubjectRequest]:
+    queryset = request_list(user=user).select_related(None)
+    if register is not None:
+        queryset = queryset.filter(pk__in=RequestRegister.objects.filter(register=register).values("request_id"))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset
+
+
 def request_queue(
-    *, user, closed: bool = False, register: Register | None = None, kind: str = ""
+    *, user, closed: bool = False, unconfirmed: bool = False, register: Register | None = None, kind: str = ""
 ) -> QuerySet[DataSubjectRequest]:
-    """Return the user's open (or finished) requests, the earliest deadline (overdue) first.
+    """Return the user's open (or finished, or unconfirmed) requests, the earliest deadline (overdue) first.
 
     `register` (one of the user's request registers) and `kind` narrow the
     list. The order ends in the primary key, so that pages never overlap.
+    Requests whose e-mail address is not confirmed yet have no deadline and
+    no step a handler can take: they have a list of their own, newest first.
     """
     # The queue shows a few columns of each row and names its registers; the rest (the request's
     # text, the registers' descriptions) stays unread.
     names = Register.objects.only("pk", "name_fi", "name_sv", "name_en")
     queryset = (
-        request_list(user=user)
-        .select_related(None)
+        _queue_base(user=user, register=register, kind=kind)
         .only(*QUEUE_COLUMNS)
         .prefetch_related(Prefetch("registers", queryset=names))
     )
-    if register is not None:
-        queryset = queryset.filter(pk__in=RequestRegister.objects.filter(register=register).values("request_id"))
-    if kind:
-        queryset = queryset.filter(kind=kind)
     if closed:
-        return queryset.exclude(state__in=DataSubjectRequest.OPEN_STATES).order_by("-created_at", "-id")
-    return queryset.filter(
-        Q(state__in=DataSubjectRequest.OPEN_STATES) | Q(state=DataSubjectRequest.State.RECEIVED)
-    ).order_by("service_due_at", "legal_due_at", "created_at", "id")
+        return queryset.exclude(
+            Q(state__in=DataSubjectRequest.OPEN_STATES) | Q(state=DataSubjectRequest.State.RECEIVED)
+        ).order_by("-created_at", "-id")
+    if unconfirmed:
+        return queryset.filter(state=DataSubjectRequest.State.RECEIVED).order_by("-created_at", "-id")
+    return queryset.filter(state__in=DataSubjectRequest.OPEN_STATES).order_by(
+        "service_due_at", "legal_due_at", "created_at", "id"
+    )
+
+
+def request_queue_counts(*, user, cap: int, register: Register | None = None, kind: str = "") -> dict[str, int]:
+    """Return how many of the user's requests are open and how many wait for the e-mail confirmation, each counted
+    up to `cap` + 1 (more than `cap` reads as "more than"), so that neither count scans a register's history."""
+    base = _queue_base(user=user, register=register, kind=kind).order_by()
+    return {
+        "open": base.filter(state__in=DataSubjectRequest.OPEN_STATES)[: cap + 1].count(),
+        "unconfirmed": base.filter(state=DataSubjectRequest.State.RECEIVED)[: cap + 1].count(),
+    }
+
+
+def request_confirmation_reminder_due() -> QuerySet[DataSubjectRequest]:
+    """Return the unconfirmed requests whose latest confirmation letter went out at least CONFIRM_REMINDER_AFTER
+    ago, whose link still works, and that have not been reminded yet."""
+    now = timezone.now()
+    reminded = Correspondence.objects.filter(kind=Correspondence.Kind.CONFIRM_REMINDER).values("request_id")
+    sent = Max("correspondence__sent_at", filter=Q(correspondence__kind=Correspondence.Kind.CONFIRM_EMAIL))
+    return (
+        DataSubjectRequest.objects.filter(state=DataSubjectRequest.State.RECEIVED, email_confirmed_at__isnull=True)
+        .exclude(pk__in=reminded)
+        .annotate(confirm_sent_at=sent)
+        .filter(
+            confirm_sent_at__lte=now - tokens.CONFIRM_REMINDER_AFTER,
+            confirm_sent_at__gt=now - tokens.CONFIRM_MAX_AGE,
+        )
+        .order_by("pk")
+    )
 
 
 def request_due_soon(*, user, days: int = NEAR_DUE_DAYS) -> QuerySet[DataSubjectRequest]:

@@ -196,6 +196,21 @@ def request_submit(
     return request, True
 
 
+@transaction.atomic
+def request_confirmation_remind(*, request: DataSubjectRequest) -> Correspondence | None:
+    """Send the requester the one reminder to confirm their e-mail address, with a fresh link.
+
+    Returns None, and sends nothing, once the address is confirmed, the request has left the state of
+    waiting for it, or a reminder has been sent already: a request gets at most one.
+    """
+    current = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if current.state != State.RECEIVED or current.email_confirmed_at is not None:
+        return None
+    if current.correspondence.filter(kind=Correspondence.Kind.CONFIRM_REMINDER).exists():
+        return None
+    return correspondence_queue(request=current, kind=Correspondence.Kind.CONFIRM_REMINDER)
+
+
 def _links_resend(*, request: DataSubjectRequest) -> None:
     # The letter goes to the address the request was filed with: only its
     # owner receives the links, however many times the form is sent.

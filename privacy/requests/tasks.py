@@ -1,5 +1,5 @@
-"""Background work of data-subject requests: sending letters, the outbox sweeper,
-deadline reminders and expiry of answer downloads (scheduled by Celery beat).
+"""Background work of data-subject requests: sending letters, the outbox sweeper, reminders to confirm an
+e-mail address, deadline reminders and expiry of answer downloads (scheduled by Celery beat).
 
 The receivers at the end hand what the outbox announces after commit to Celery; apps.py imports this
 module so that they are connected in every process."""
@@ -41,6 +41,17 @@ def correspondence_sweep(older_than_seconds: int | None = None) -> int:
         sent_at__isnull=True, created_at__lte=timezone.now() - age, attempts__lt=MAX_ATTEMPTS
     ).values_list("pk", flat=True)
     return sum(1 for pk in list(pending) if emails.correspondence_send(correspondence_id=pk))
+
+
+@shared_task(name="privacy.tasks.confirmation_reminders_send")
+def confirmation_reminders_send() -> int:
+    """Remind each requester who has not confirmed their e-mail address, once, before the link expires; return how
+    many were reminded. Running it again sends nothing more (the reminder is a letter of the request's outbox)."""
+    due = list(selectors.request_confirmation_reminder_due().values_list("pk", flat=True))
+    reminded = 0
+    for request in DataSubjectRequest.objects.filter(pk__in=due).order_by("pk"):
+        reminded += services.request_confirmation_remind(request=request) is not None
+    return reminded
 
 
 @shared_task(name="privacy.tasks.deadline_reminders_send")

@@ -15,6 +15,9 @@ STATUS_SALT = "privacy.request.status"
 DOWNLOAD_SALT = "privacy.package.download"
 # The e-mail confirmation link works for two days (the brief: 48 hours).
 CONFIRM_MAX_AGE = datetime.timedelta(hours=48)
+# A request still unconfirmed this long after its confirmation letter gets one reminder, with a fresh link, while the
+# first link still works (privacy.requests.tasks.confirmation_reminders_send, hourly).
+CONFIRM_REMINDER_AFTER = datetime.timedelta(hours=24)
 # The status link stops working this many days after the request was
 # answered or closed: long enough to read the answer, not a key for ever.
 STATUS_LINK_DAYS_AFTER_END = 30

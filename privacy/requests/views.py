@@ -202,10 +202,14 @@ def queue(request):
     form = forms.QueueFilterForm(request.GET, registers=registers)
     tab, register, kind = form.filters()
     show_closed = tab == forms.QueueFilterForm.CLOSED
-    requests = selectors.request_queue(user=request.user, closed=show_closed, register=register, kind=kind)
+    show_unconfirmed = tab == forms.QueueFilterForm.UNCONFIRMED
+    requests = selectors.request_queue(
+        user=request.user, closed=show_closed, unconfirmed=show_unconfirmed, register=register, kind=kind
+    )
     page = queue_pages.QueuePage(requests, request.GET.get("page"))
+    counts = selectors.request_queue_counts(user=request.user, cap=queue_pages.COUNT_CAP, register=register, kind=kind)
     review_waiting, review_more = [], False
-    if not show_closed and page.number == 1:
+    if tab == forms.QueueFilterForm.OPEN and page.number == 1:
         # Answers waiting for approval come first, whatever their deadline: at most a page of them.
         review_waiting = list(requests.filter(state=State.REVIEW)[: queue_pages.PAGE_SIZE + 1])
         review_more = len(review_waiting) > queue_pages.PAGE_SIZE
@@ -218,6 +222,8 @@ def queue(request):
             "page": page,
             "rows": queue_pages.queue_rows(page.object_list),
             "show_closed": show_closed,
+            "show_unconfirmed": show_unconfirmed,
+            "counts": queue_pages.tab_counts(counts),
             "review_rows": queue_pages.queue_rows(review_waiting),
             "review_more": review_more,
             "can_intake": bool(selectors.request_register_ids(user=request.user, perms=(roles.HANDLE_REQUESTS,))),

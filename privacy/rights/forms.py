@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from privacy.requests.forms import personal_text_field
 from registers.forms import DateInput
 
-from .models import ConsentRecord, Disclosure, ErasureAction, NotificationTask, RefusalGround
+from .models import (
+    ERROR_COMPELLING_GROUNDS_TEXT,
+    ConsentRecord,
+    Disclosure,
+    ErasureAction,
+    NotificationTask,
+    ObjectionWeighing,
+    RefusalGround,
+)
 from .rectification import CONTACT_PERSON_FIELDS, CUSTOMER_FIELDS
 
 FIELD_NAMES = sorted(set(CUSTOMER_FIELDS) | set(CONTACT_PERSON_FIELDS))
@@ -105,3 +113,40 @@ class ConsentGiveForm(forms.Form):
         choices=[(c, label) for c, label in ConsentRecord.Channel.choices if c not in {"link", "request"}],
     )
     notice_version = personal_text_field(_("Privacy notice shown"), max_length=100)
+
+
+class ObjectionWeighingForm(forms.Form):
+    """The outcome of weighing an objection to processing (GDPR 21(1))."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome of the weighing"),
+        choices=[
+            (ObjectionWeighing.State.PROCESSING_STOPPED, _("No compelling grounds: stop the processing")),
+            (ObjectionWeighing.State.COMPELLING_GROUNDS, _("Compelling legitimate grounds override the objection")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    grounds_text = personal_text_field(
+        _("The compelling legitimate grounds, in words the requester understands"), rows=4, max_length=5000
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("outcome") == ObjectionWeighing.State.COMPELLING_GROUNDS
+            and not (data.get("grounds_text") or "").strip()
+        ):
+            self.add_error("grounds_text", ERROR_COMPELLING_GROUNDS_TEXT)
+        return data
+
+
+class RestrictionLiftForm(forms.Form):
+    """Why a restriction of processing is lifted (GDPR 18(3)); the notice tells the person."""
+
+    reason = personal_text_field(
+        _("Reason for lifting, in words the person understands"), required=True, rows=3, max_length=2000
+    )
+
+
+class RestrictionLiftCancelForm(forms.Form):
+    reason = personal_text_field(_("Reason for cancelling"), required=True, rows=2, max_length=2000)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.requests.models import DataSubjectRequest, RequestEvent
 
-from .models import ErasurePlan, NotificationTask, RectificationItem
+from .models import ErasurePlan, NotificationTask, ObjectionWeighing, RectificationItem, RefusalGround
 
 State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
@@ -28,10 +28,9 @@ RIGHTS_KINDS = frozenset(
     }
 )
 REFUSAL_STATES = frozenset({State.REFUSED, State.PARTLY_REFUSED})
-# The action that must be recorded, after the last register check, before review.
+# The action that must be recorded, after the last register check, before review (an objection: `_objection_effect`).
 EFFECT_ACTIONS = {
     Kind.RESTRICTION: RequestEvent.Action.RESTRICTION_APPLIED,
-    Kind.OBJECTION: RequestEvent.Action.OBJECTION_APPLIED,
     Kind.CONSENT_WITHDRAWAL: RequestEvent.Action.CONSENT_WITHDRAWN,
 }
 
@@ -50,6 +49,12 @@ ERROR_EFFECT_MISSING = _("Apply the request to the person's records first.")
 ERROR_PORTABLE_DATA_MISSING = _("Build the portable data after the last register check first.")
 ERROR_PORTABILITY_REFUSED = _(
     "Portability does not apply to every register of this request: decide it as a (partial) refusal, with grounds."
+)
+ERROR_WEIGHING_PENDING = _(
+    "The objection to processing is still being weighed: record the compelling grounds or stop the processing first."
+)
+ERROR_GROUNDS_NOT_WEIGHED = _(
+    "A refusal on compelling legitimate grounds (GDPR article 21(1)) needs a weighing that recorded those grounds."
 )
 
 
@@ -70,9 +75,46 @@ def portability_ineligible_registers(request: DataSubjectRequest) -> list:
     ]
 
 
+def weighing_pending(request: DataSubjectRequest) -> ObjectionWeighing | None:
+    """Return the request's weighing of an objection (art. 21(1)) still waiting for its outcome, if any."""
+    return request.objection_weighings.filter(state=ObjectionWeighing.State.PENDING).first()
+
+
+def weighing_decided(request: DataSubjectRequest) -> ObjectionWeighing | None:
+    """Return the request's latest weighing of an objection with an outcome, if any."""
+    decided = request.objection_weighings.exclude(state=ObjectionWeighing.State.PENDING)
+    return decided.order_by("-decided_at", "-id").first()
+
+
+def objection_guard(request: DataSubjectRequest, *, to: str) -> None:
+    """Raise ValidationError if an objection would be sent for decision or decided before its weighing (21(1))."""
+    if request.kind != Kind.OBJECTION:
+        return
+    if weighing_pending(request) is not None:
+        raise ValidationError(ERROR_WEIGHING_PENDING, code="weighing_pending")
+    if to in REFUSAL_STATES:
+        refusal = request.refusals.order_by("-decided_at", "-id").first()
+        weighed = weighing_decided(request)
+        compelling = refusal is not None and RefusalGround.COMPELLING_GROUNDS in refusal.grounds
+        if compelling and (weighed is None or weighed.state != ObjectionWeighing.State.COMPELLING_GROUNDS):
+            raise ValidationError(ERROR_GROUNDS_NOT_WEIGHED, code="grounds_not_weighed")
+
+
+def _objection_effect(request: DataSubjectRequest, last_check) -> bool:
+    # Marketing stopped (art. 21(3)) or processing weighed (21(1)), after the last register check: either answers.
+    actions = [RequestEvent.Action.OBJECTION_APPLIED, RequestEvent.Action.OBJECTION_WEIGHED]
+    events = request.events.filter(action__in=actions)
+    if last_check:
+        events = events.filter(at__gte=last_check)
+    return events.exists()
+
+
 def _review_guard(request: DataSubjectRequest) -> None:
     last_check = _last_check(request)
-    if request.kind == Kind.ERASURE:
+    if request.kind == Kind.OBJECTION:
+        if not _objection_effect(request, last_check):
+            raise ValidationError(ERROR_EFFECT_MISSING, code="effect_missing")
+    elif request.kind == Kind.ERASURE:
         plans = request.erasure_plans.filter(status=ErasurePlan.Status.DRAFT)
         if last_check:
             plans = plans.filter(computed_at__gte=last_check)
@@ -139,6 +181,8 @@ def _close_guard(request: DataSubjectRequest) -> None:
 
 def rights_guard(*, request: DataSubjectRequest, source: str, to: str) -> None:
     """Raise ValidationError if moving `request` from `source` to `to` would skip a step of arts. 12(4) and 16-21."""
+    if to == State.REVIEW or to in DataSubjectRequest.DECISION_STATES:
+        objection_guard(request, to=to)
     if to == State.REVIEW:
         _review_guard(request)
     if to in DataSubjectRequest.DECISION_STATES:

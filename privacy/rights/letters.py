@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from crm.models import Customer
 from privacy.requests.models import Correspondence, DataSubjectRequest, RequestEvent
 from privacy.requests.outbox import correspondence_queue
+from registers.models import Register
 
-from .guards import portability_ineligible_registers
+from .guards import portability_ineligible_registers, weighing_decided
 from .models import (
     ConsentRecord,
     DecisionLetter,
@@ -23,10 +24,12 @@ from .models import (
     ErasurePlan,
     NotificationTask,
     ObjectionRecord,
+    ObjectionWeighing,
     RectificationItem,
     Refusal,
     RefusalGround,
 )
+from .objection_weighing import weighed_registers
 
 Kind = DataSubjectRequest.Kind
 State = DataSubjectRequest.State
@@ -113,8 +116,28 @@ def _register_names(request: DataSubjectRequest, slugs: list[str]) -> list[str]:
 
 
 def _objection(request: DataSubjectRequest) -> dict:
-    slugs = set(ObjectionRecord.objects.filter(request=request).values_list("register__slug", flat=True))
-    return {"registers": _register_names(request, sorted(slugs))}
+    # Every register where marketing stopped, the controller's other registers included (services.objection_apply).
+    marketing = ObjectionRecord.objects.filter(request=request, purpose=ObjectionRecord.Purpose.DIRECT_MARKETING)
+    registers = Register.objects.filter(pk__in=marketing.values("register_id")).order_by("slug")
+    requested = set(request.register_parts.values_list("register_id", flat=True))
+    return {
+        "registers": [register.name for register in registers],
+        "elsewhere": any(register.pk not in requested for register in registers),
+        "weighing": _weighing(request),
+    }
+
+
+def _weighing(request: DataSubjectRequest) -> dict | None:
+    """What the weighing of an objection to processing (art. 21(1)) decided, for the letter."""
+    weighed = weighing_decided(request)
+    if weighed is None:
+        return None
+    return {
+        "stopped": weighed.state == ObjectionWeighing.State.PROCESSING_STOPPED,
+        "registers": [register.name for register in weighed_registers(request)],
+        "grounds": weighed.grounds_text,
+        "decided_on": timezone.localdate(weighed.decided_at),
+    }
 
 
 def _consents(request: DataSubjectRequest) -> dict:

@@ -7,6 +7,9 @@ of the controller (`Register.organisation`) is marked, each with an `ObjectionRe
 campaign, the message's token, the method and the time). Nobody signs in: the records name no user.
 
 Running it again for the same address changes nothing and records nothing more.
+
+A data-subject request's objection (`services.objection_apply`) reaches the person's records in every register of
+the controller through the same function, with the request and the handler named on each record.
 """
 
 from typing import Any
@@ -35,10 +38,13 @@ def marketing_objection_by_address(
     email: str,
     evidence: dict[str, Any],
     channel: str = ConsentRecord.Channel.UNSUBSCRIBE,
+    request=None,
+    actor=None,
 ) -> list[ObjectionRecord]:
     """Mark every person customer and contact person with `email` in the controller's registers as objecting.
 
-    Returns the objection records written now (none when every record was objecting already).
+    Returns the objection records written now (none when every record was objecting already). `request` and
+    `actor` name the data-subject request and the handler when the objection came through a request.
     """
     address = (email or "").strip().upper()
     if not address:
@@ -65,7 +71,7 @@ def marketing_objection_by_address(
     )
     records = []
     for customer in customers:
-        crm_services.customer_marketing_objection_set(actor=None, customer=customer)
+        crm_services.customer_marketing_objection_set(actor=actor, customer=customer)
         records.append(
             ObjectionRecord(
                 customer=customer,
@@ -74,13 +80,15 @@ def marketing_objection_by_address(
                 given_at=now,
                 channel=channel,
                 evidence=evidence,
+                request=request,
+                recorded_by=actor,
             )
         )
     for person in persons:
         person.marketing_objection = True
         person.marketing_objection_at = now
         person.version = F("version") + 1
-        with set_actor(None):
+        with set_actor(actor):
             # save() with the fields named: auditlog records the change of the flag and its time.
             person.save(update_fields=["marketing_objection", "marketing_objection_at", "version", "updated_at"])
         records.append(
@@ -92,6 +100,8 @@ def marketing_objection_by_address(
                 given_at=now,
                 channel=channel,
                 evidence=evidence,
+                request=request,
+                recorded_by=actor,
             )
         )
     return ObjectionRecord.objects.bulk_create(records)

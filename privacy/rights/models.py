@@ -508,3 +508,153 @@ class DecisionLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.created_at:%Y-%m-%d}"
+
+
+# --- Rights completion (issue 22, part 4): the weighing of an art. 21(1) objection and the lifting of a
+# --- restriction after notice (art. 18(3)). Kept apart from the models above to ease merges.
+
+__all__ += ["ObjectionWeighing", "RestrictionLift"]
+
+ERROR_COMPELLING_GROUNDS_TEXT = _("Write down the compelling legitimate grounds that override the objection.")
+
+
+class ObjectionWeighing(TimeStampedModel):
+    """The weighing of an objection to processing for a public task or legitimate interests (GDPR 21(1)).
+
+    The controller stops processing unless it demonstrates compelling legitimate grounds that override the
+    person's interests, rights and freedoms: the handler records one outcome or the other, with who and when,
+    before the request can be answered. Its states change only through `objection_weighing.weighing_transition`.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("weighing pending")
+        COMPELLING_GROUNDS = "compelling_grounds", _("compelling legitimate grounds override the objection")
+        PROCESSING_STOPPED = "processing_stopped", _("processing stopped")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        "privacy.DataSubjectRequest",
+        on_delete=models.PROTECT,
+        related_name="objection_weighings",
+        verbose_name=_("request"),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    opened_at = models.DateTimeField(_("opened"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+    )
+    grounds_text = PersonalTextField(_("compelling legitimate grounds"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("weighing of an objection")
+        verbose_name_plural = _("weighings of objections")
+        ordering = ["-opened_at", "-id"]
+        get_latest_by = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(state="pending"),
+                name="objection_weighing_one_pending",
+                violation_error_message=_("The objection is already being weighed."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.state}"
+
+    def clean(self) -> None:
+        if self.state == self.State.COMPELLING_GROUNDS and not (self.grounds_text or "").strip():
+            raise ValidationError({"grounds_text": ERROR_COMPELLING_GROUNDS_TEXT}, code="grounds_text_required")
+
+
+class RestrictionLift(TimeStampedModel):
+    """Lifting a restriction of processing that a request obtained, after the person has been told (GDPR 18(3)).
+
+    Asked by a handler with a reason; the notice goes by e-mail through the request's outbox, or by post (the
+    handler records the posting). The customers stay restricted until the notice has been sent and the waiting
+    period (settings.RESTRICTION_LIFT_NOTICE_DAYS) has passed. States change only through
+    `restriction_lift.lift_transition`.
+    """
+
+    class State(models.TextChoices):
+        NOTICE_PENDING = "notice_pending", _("lift pending notice")
+        WAITING = "waiting", _("notice sent, lift waiting")
+        LIFTED = "lifted", _("restriction lifted")
+        CANCELLED = "cancelled", _("lift cancelled")
+
+    class NoticeChannel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        POST = "post", _("letter")
+
+    # States in which the lift is still to come: the records stay restricted and the pages say so.
+    PENDING_STATES = frozenset({State.NOTICE_PENDING, State.WAITING})
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        "privacy.DataSubjectRequest",
+        on_delete=models.PROTECT,
+        related_name="restriction_lifts",
+        verbose_name=_("request"),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.NOTICE_PENDING)
+    reason = PersonalTextField(_("reason for lifting"))
+    asked_at = models.DateTimeField(_("asked"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    # The e-mail in the request's outbox; empty when the notice goes by post.
+    notice = models.ForeignKey(
+        "privacy.Correspondence",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notice"),
+    )
+    notice_channel = models.CharField(_("notice sent by"), max_length=10, choices=NoticeChannel.choices, blank=True)
+    notice_sent_at = models.DateTimeField(_("notice sent"), null=True, blank=True)
+    lift_due_at = models.DateTimeField(_("to be lifted"), null=True, blank=True, db_index=True)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_reason = PersonalTextField(_("reason for cancelling"), blank=True)
+
+    class Meta:
+        verbose_name = _("lifting of a restriction")
+        verbose_name_plural = _("liftings of restrictions")
+        ordering = ["-asked_at", "-id"]
+        get_latest_by = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(state__in=["notice_pending", "waiting"]),
+                name="restriction_lift_one_pending",
+                violation_error_message=_("The lifting of this restriction has already been asked."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.state}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING_STATES
+
+
+# --- End of the rights-completion models.

@@ -18,9 +18,9 @@ from privacy.requests.outbox import correspondence_queue
 from privacy.requests.services import DEFAULT_DOWNLOAD_DAYS
 from privacy.requests.workflow import request_event_add, request_instance_sync, request_transition
 
-from .guards import RIGHTS_KINDS, portability_ineligible_registers
+from .guards import RIGHTS_KINDS, portability_ineligible_registers, weighing_decided
 from .letters import letter_create
-from .models import ERROR_REFUSAL_TEXT_REQUIRED, RectificationItem, Refusal, RefusalGround
+from .models import ERROR_REFUSAL_TEXT_REQUIRED, ObjectionWeighing, RectificationItem, Refusal, RefusalGround
 from .services import require
 
 State = DataSubjectRequest.State
@@ -108,6 +108,12 @@ def proposed_outcome(request: DataSubjectRequest) -> tuple[str, list[str]]:
         if ineligible and len(ineligible) == request.register_parts.count():
             return State.REFUSED, grounds
         return (State.PARTLY_REFUSED, grounds) if ineligible else (State.RESPONDED, [])
+    if request.kind == Kind.OBJECTION:
+        weighed = weighing_decided(request)
+        if weighed is not None and weighed.state == ObjectionWeighing.State.COMPELLING_GROUNDS:
+            # Processing goes on: a refusal on 21(1), partial when direct marketing was stopped all the same.
+            marketing = request.events.filter(action=RequestEvent.Action.OBJECTION_APPLIED).exists()
+            return (State.PARTLY_REFUSED if marketing else State.REFUSED), [RefusalGround.COMPELLING_GROUNDS.value]
     return State.RESPONDED, []
 
 
@@ -121,6 +127,10 @@ def rights_request_decide(
     if current.kind == Kind.ERASURE:
         raise ValidationError(ERROR_USE_ERASURE_PLAN)
     outcome, suggested = proposed_outcome(current)
+    weighed = weighing_decided(current) if current.kind == Kind.OBJECTION else None
+    if outcome != State.RESPONDED and not (text or "").strip() and weighed is not None:
+        # The grounds recorded in the weighing are the reasons the letter gives, unless the decider writes others.
+        text = weighed.grounds_text
     if outcome != State.RESPONDED and not (text or "").strip():
         raise ValidationError({"text": ERROR_REFUSAL_TEXT_REQUIRED})
     decided = decide(request=current, actor=actor, outcome=outcome, grounds=[*(grounds or []), *suggested], text=text)

@@ -1,11 +1,14 @@
 """Objection (GDPR 21), restriction (GDPR 18) and portability (GDPR 20) applied to a request's confirmed records.
 
 - Objection to direct marketing is absolute and immediate (art. 21(3)): the handler applies it as soon as the
-  records are confirmed, with no approval step, in every register of the request; the person drops out of every
-  marketing and mailing-label export from then on. A person found in no register gets an answer and nothing is
-  created.
+  records are confirmed, with no approval step, to the confirmed records and to every record with the person's
+  proven e-mail addresses in every customer register of the controller (`Register.organisation`), not only the
+  registers the request names (the one-click link's mechanism, `marketing.marketing_objection_by_address`); the
+  person drops out of every marketing and mailing-label export from then on. A person found nowhere gets an answer
+  and nothing is created. An objection to other processing (art. 21(1)) is weighed (`objection_weighing`).
 - Restriction keeps the data stored and visible, marked restricted, and blocks edits, exports and mailings
   (`crm.services` refuses changes; exports leave the rows out). Recipients of disclosed data are notified (art. 19).
+  It is lifted only after the person has been told (art. 18(3), `restriction_lift`).
 - Portability gives, as JSON, the data the person provided, from the registers whose legal basis is consent or a
   contract; registers kept for a public task are refused with the reason (art. 20(1), recital 68).
 
@@ -28,6 +31,7 @@ from privacy.requests.workflow import request_event_add
 
 from .disclosures import notification_tasks_create
 from .guards import portability_ineligible_registers
+from .marketing import marketing_objection_by_address
 from .models import ConsentRecord, ObjectionRecord
 
 State = DataSubjectRequest.State
@@ -66,9 +70,28 @@ def _channel(request: DataSubjectRequest) -> str:
     return request.channel if request.channel in ConsentRecord.Channel.values else ConsentRecord.Channel.REQUEST
 
 
+def _proven_addresses(request: DataSubjectRequest) -> list[str]:
+    """Return the person's e-mail addresses that the request vouches for: those of the records the handler confirmed
+    as the person's (a person customer, a contact person) and the requester's own, when they proved it (confirmed
+    link, e-mail channel, strong identification) and act for themself."""
+    addresses = set()
+    proven = request.email_confirmed_at is not None or request.channel in {
+        DataSubjectRequest.Channel.EMAIL,
+        DataSubjectRequest.Channel.MY_DATA,
+    }
+    if request.requester_email and proven and not request.acting_for:
+        addresses.add(request.requester_email.casefold())
+    for match in request.matches.select_related("customer", "contact_person"):
+        if match.customer_id and match.customer.kind == Customer.Kind.PERSON and match.customer.email:
+            addresses.add(match.customer.email.casefold())
+        if match.contact_person_id and match.contact_person.email:
+            addresses.add(match.contact_person.email.casefold())
+    return sorted(addresses)
+
+
 @transaction.atomic
 def objection_apply(*, request: DataSubjectRequest, actor) -> list[ObjectionRecord]:
-    """Stop direct marketing to the person at once, in every register of the request where they were found."""
+    """Stop direct marketing to the person at once, in every customer register of the controller (art. 21(3))."""
     require(request, kinds=(Kind.OBJECTION,), states=(State.IN_PROGRESS,))
     now = timezone.now()
     records = []
@@ -89,6 +112,17 @@ def objection_apply(*, request: DataSubjectRequest, actor) -> list[ObjectionReco
             ObjectionRecord.objects.create(
                 customer=person.customer, contact_person=person, register=person.customer.register, **common
             )
+        )
+    # The objection is the controller's to honour everywhere: the same person in its other registers, found by
+    # address as the one-click link finds them. Records marked above are objecting already and are not found again.
+    for address in _proven_addresses(request):
+        records += marketing_objection_by_address(
+            organisation=request.organisation,
+            email=address,
+            evidence={"request": request.reference},
+            channel=common["channel"],
+            request=request,
+            actor=actor,
         )
     request_event_add(
         request=request,

@@ -11,8 +11,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,19 +27,32 @@ from registers import roles
 from registers.access_log import log_access
 from registers.selectors import register_get_for_user, user_can
 
-from . import consent, disclosures, erasure, rectification, refusals, selectors, services
+from . import (
+    consent,
+    disclosures,
+    erasure,
+    objection_weighing,
+    rectification,
+    refusals,
+    restriction_lift,
+    selectors,
+    services,
+)
 from .forms import (
     ConsentGiveForm,
     DecideForm,
     DisclosureForm,
     MentionDecisionForm,
     NotificationResolveForm,
+    ObjectionWeighingForm,
     RecordForm,
     RectificationItemForm,
     RectificationRefuseForm,
     RefusalForm,
+    RestrictionLiftCancelForm,
+    RestrictionLiftForm,
 )
-from .guards import portability_ineligible_registers
+from .guards import portability_ineligible_registers, weighing_decided, weighing_pending
 from .models import ConsentRecord
 
 State = DataSubjectRequest.State
@@ -111,8 +125,31 @@ def request_rights(request, code):
         and plan.status == "draft"
         and dsr.state in {State.IN_PROGRESS, State.REVIEW}
         and request_selectors.actor_holds(actor=request.user, request=dsr, perm=roles.HANDLE_REQUESTS),
+        **_kind_context(dsr),
     }
     return render(request, "privacy/rights/request_rights.html", context)
+
+
+def _kind_context(dsr) -> dict:
+    """What the page of an objection or a restriction shows beside the shared parts: the weighing, the lifts."""
+    if dsr.kind == Kind.OBJECTION:
+        return {
+            "weighing_form": ObjectionWeighingForm(),
+            "weighing_pending": weighing_pending(dsr),
+            "weighing_decided": weighing_decided(dsr),
+            "weighable": bool(objection_weighing.weighed_registers(dsr)),
+        }
+    if dsr.kind == Kind.RESTRICTION:
+        return {
+            "lifts": dsr.restriction_lifts.select_related("asked_by", "cancelled_by"),
+            "lift_pending": restriction_lift.lift_pending(dsr),
+            "can_ask_lift": dsr.state in restriction_lift.LIFTABLE_REQUEST_STATES
+            and dsr.events.filter(action="restriction_applied").exists(),
+            "lift_form": RestrictionLiftForm(),
+            "lift_cancel_form": RestrictionLiftCancelForm(),
+            "lift_days": restriction_lift.notice_days(),
+        }
+    return {}
 
 
 _RIGHTS_EVENTS = [
@@ -122,7 +159,13 @@ _RIGHTS_EVENTS = [
     "erasure_planned",
     "erasure_executed",
     "restriction_applied",
+    "restriction_lift_asked",
+    "restriction_lift_notice_sent",
+    "restriction_lifted",
+    "restriction_lift_cancelled",
     "objection_applied",
+    "objection_weighing_opened",
+    "objection_weighed",
     "consent_withdrawn",
     "notifications_created",
     "notification_resolved",
@@ -218,12 +261,85 @@ def restriction_apply(request, dsr):
 
 
 @_action(roles.HANDLE_REQUESTS)
+def restriction_lift_ask(request, dsr):
+    data = form_data(RestrictionLiftForm, request)
+    lift = restriction_lift.restriction_lift_ask(request=dsr, actor=request.user, reason=data["reason"])
+    if lift.notice_id:
+        messages.success(
+            request,
+            _("The person is told by e-mail; the restriction is lifted %(days)s days after the notice is sent.")
+            % {"days": restriction_lift.notice_days()},
+        )
+    else:
+        messages.warning(
+            request,
+            _("The requester has no e-mail address: print the notice, post it and record the posting."),
+        )
+
+
+@_action(roles.HANDLE_REQUESTS)
+def restriction_lift_posted(request, dsr):
+    lift = restriction_lift.restriction_lift_posted(request=dsr, actor=request.user)
+    messages.success(
+        request,
+        _("The posting was recorded; the restriction is lifted on %(date)s.")
+        % {"date": formats.date_format(timezone.localtime(lift.lift_due_at), "SHORT_DATE_FORMAT")},
+    )
+
+
+@_action(roles.HANDLE_REQUESTS)
+def restriction_lift_cancel(request, dsr):
+    data = form_data(RestrictionLiftCancelForm, request)
+    restriction_lift.restriction_lift_cancel(request=dsr, actor=request.user, reason=data["reason"])
+    messages.success(request, _("The lifting was cancelled; the records stay restricted."))
+
+
+def restriction_lift_letter(request, code):
+    # The notice for posting names the person and their address: the same right as the decision letter.
+    dsr = request_selectors.request_get_for_user_rw(user=request.user, code=code, perm=roles.HANDLE_REQUESTS)
+    lift = restriction_lift.lift_pending(dsr)
+    if lift is None:
+        raise Http404
+    for register_id in dsr.register_parts.values_list("register_id", flat=True):
+        log_access(request, dsr, {"register": register_id, "purpose": "restriction_lift_notice"})
+    with translation.override(dsr.language):
+        html = render_to_string(
+            "privacy/rights/restriction_lift_letter.html",
+            restriction_lift.restriction_lift_letter_context(request=dsr, lift=lift),
+        )
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = STORED_LETTER_CSP
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@_action(roles.HANDLE_REQUESTS)
 def objection_apply(request, dsr):
     records = services.objection_apply(request=dsr, actor=request.user)
     if records:
         messages.success(request, _("Direct marketing stopped at once in %(count)s records.") % {"count": len(records)})
     else:
         messages.info(request, _("The person is in none of the registers: nothing was stored. Send the answer."))
+
+
+@_action(roles.HANDLE_REQUESTS)
+def objection_weighing_open(request, dsr):
+    objection_weighing.objection_weighing_open(request=dsr, actor=request.user)
+    messages.success(
+        request, _("The objection to processing is being weighed: record the outcome before the request is decided.")
+    )
+
+
+@_action(roles.HANDLE_REQUESTS)
+def objection_weighing_decide(request, dsr):
+    data = form_data(ObjectionWeighingForm, request)
+    weighing = objection_weighing.objection_weighing_decide(
+        request=dsr, actor=request.user, outcome=data["outcome"], grounds_text=data["grounds_text"]
+    )
+    if weighing.state == weighing.State.PROCESSING_STOPPED:
+        messages.success(request, _("Processing of the person's data was stopped: the records are restricted."))
+    else:
+        messages.success(request, _("The compelling grounds were recorded; the answer refuses the objection on them."))
 
 
 @_action(roles.HANDLE_REQUESTS)

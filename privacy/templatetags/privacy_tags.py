@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_date
 
 from privacy import event_text
 from privacy.requests import selectors
+from privacy.rights import restriction_lift
 
 register = template.Library()
 
@@ -41,3 +42,11 @@ def iso_date(value) -> str:
     except ValueError:  # shaped like a date but not one (2026-02-30)
         return value
     return formats.date_format(parsed, "SHORT_DATE_FORMAT") if parsed else value
+
+
+@register.inclusion_tag("privacy/_restriction_lift_badge.html")
+def restriction_lift_badge(customer):
+    """Say on a restricted customer's page that the restriction is about to be lifted (GDPR 18(3))."""
+    if not getattr(customer, "processing_restricted", False):
+        return {"lift": None}
+    return {"lift": restriction_lift.lift_pending_for_customer(customer)}

@@ -230,7 +230,9 @@ def test_the_query_count_of_a_page_is_pinned_and_flat(
     # Over a page of entries, the count query joins: one more, and no more whatever the log holds.
     assert many <= few + 1
     _fill(register_a, owner_a, 60)
-    assert _page_queries(client, url) == many
+    # The screen's own access entries (on the register) sat on the page measured before, one more kind of row to
+    # name; a page of customers' entries only reads no more.
+    assert _page_queries(client, url) <= many
     # A later page holds other kinds of entries (a role's grant names its user): pinned, not equal.
     cursor = client.get(url).context["page"].next_cursor
     assert _page_queries(client, f"{url}?before={cursor}") <= 14
@@ -258,7 +260,8 @@ def test_the_count_stops_at_the_limit(client, owner_a, register_a, monkeypatch):
         True,
     )
     last = client.get(url, {"before": second.next_cursor}).context["page"]
-    assert (len(last.object_list), last.has_next, last.has_previous) == (2, False, True)
+    # The eight filled entries and the first view's own access entry (reading the trail is logged).
+    assert (len(last.object_list), last.has_next, last.has_previous) == (3, False, True)
 
 
 @pytest.mark.parametrize("number", ["0", "-3", "abc", "99999999999999999999999", "2"])

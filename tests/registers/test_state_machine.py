@@ -8,6 +8,8 @@ from django.utils import translation
 import openness.workflow
 import privacy.requests.workflow
 import privacy.retention.purge
+import privacy.rights.objection_weighing
+import privacy.rights.restriction_lift
 import registers.access_review
 from registers.state_machine import MACHINES
 
@@ -17,6 +19,8 @@ WORKFLOWS = {
     "access review": registers.access_review.CAMPAIGN,
     "access review item": registers.access_review.ITEM,
     "document request": openness.workflow.MACHINE,
+    "objection weighing": privacy.rights.objection_weighing.MACHINE,
+    "restriction lift": privacy.rights.restriction_lift.MACHINE,
 }
 
 

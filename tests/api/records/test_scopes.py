@@ -96,7 +96,10 @@ def test_the_keepers_scope_reads_its_registers_requests_imports_and_duplicates_a
     problem(http.get(detail_url(theirs.customers, resource, theirs.object_of(resource))), 404)
     problem(http.get(detail_url(mine.customers, resource, theirs.object_of(resource))), 404)
     read = LogEntry.objects.filter(
-        action=LogEntry.Action.ACCESS, actor=client.user, object_pk=str(mine.object_of(resource).pk)
+        action=LogEntry.Action.ACCESS,
+        actor=client.user,
+        object_pk=str(mine.object_of(resource).pk),
+        content_type__model=mine.object_of(resource)._meta.model_name,
     )
     assert read.count() == 2
 

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.models import Customer
@@ -127,3 +128,69 @@ def test_a_contact_person_objects_for_themself_and_their_organisation_is_left_as
     assert not organisation.marketing_objection
     record = ObjectionRecord.objects.get(contact_person=person)
     assert (record.customer, record.register, record.request) == (organisation, register_a, request)
+
+
+def test_an_objection_reaches_the_person_in_every_register_of_the_controller_and_no_other(client, handler_a, owner_a):
+    """A person in three registers of one controller and one of another: the request names one register; marketing
+    stops in all three of the controller's, the other controller's record is left as it was (GDPR 21(3))."""
+    first = RegisterFactory(slug="kaupunki-1")
+    second, third = (RegisterFactory(slug=f"kaupunki-{n}", organisation=first.organisation) for n in (2, 3))
+    elsewhere = RegisterFactory(slug="toinen-kaupunki")
+    assert elsewhere.organisation != first.organisation
+    grant(handler_a, first, Role.HANDLER)
+    grant(owner_a, first, Role.OWNER)
+    address = "olli.kieltaja@example.fi"
+    named = PersonCustomerFactory(register=first, first_name="Olli", last_name="Kieltäjä", email=address)
+    also = PersonCustomerFactory(register=second, first_name="Olli", last_name="K.", email=address.upper())
+    contact = ContactPersonFactory(customer=CustomerFactory(register=third), email=address)
+    other_controller = PersonCustomerFactory(register=elsewhere, first_name="Olli", last_name="Kieltäjä", email=address)
+    stranger = PersonCustomerFactory(register=second, email="joku.muu@example.fi")
+    request = rights_steps.in_progress([first], handler_a, kind=Kind.OBJECTION, records=[named], language="en")
+
+    records = rights.objection_apply(request=request, actor=handler_a)
+
+    for record in (named, also, contact):
+        record.refresh_from_db()
+        assert record.marketing_objection, record
+    for record in (other_controller, stranger):
+        record.refresh_from_db()
+        assert not record.marketing_objection
+        assert record.version == 1
+    assert not ObjectionRecord.objects.filter(customer__in=[other_controller, stranger]).exists()
+    assert {r.register for r in records} == {first, second, third}
+    # Each record names the request and the handler: an auditor sees why the flag was set.
+    assert set(ObjectionRecord.objects.values_list("request", "recorded_by")) == {(request.pk, handler_a.pk)}
+    event = request.events.get(action="objection_applied")
+    assert event.payload == {"records": 3, "registers": sorted([first.slug, second.slug, third.slug])}
+    # The letter names every register where marketing stopped, and says why more than the request named.
+    rights_steps.prepared(request, handler_a)
+    request = refusals.rights_request_decide(request=request, actor=owner_a)
+    text = request.letters.get().text
+    for register in (first, second, third):
+        assert register.name_en in text
+    assert elsewhere.name_en not in text
+    assert "also covers registers that your request did not name" in text
+
+
+def test_an_agents_address_is_not_taken_for_the_persons(register_a, sibling, handler_a):
+    """Someone acting for the person proved their own address, not the person's: it finds nobody elsewhere."""
+    agent = "asiamies@example.fi"
+    agents_own = PersonCustomerFactory(register=sibling, email=agent)
+    person = PersonCustomerFactory(register=register_a, email="")
+    mandate = SimpleUploadedFile("valtakirja.pdf", b"%PDF-1.4 valtakirja", content_type="application/pdf")
+    request = rights_steps.in_progress(
+        [register_a],
+        handler_a,
+        kind=Kind.OBJECTION,
+        records=[person],
+        acting_for="Olli Kieltäjä",
+        mandate=mandate,
+        requester_email=agent,
+    )
+
+    rights.objection_apply(request=request, actor=handler_a)
+
+    agents_own.refresh_from_db()
+    person.refresh_from_db()
+    assert person.marketing_objection
+    assert not agents_own.marketing_objection
