@@ -1008,6 +1008,9 @@ FINGERPRINTED_APPS = frozenset(
 )
 
 
+CHAIN_OF_THE_TRAIL = frozenset({"registers.auditchainlink", "registers.auditchainhead"})
+
+
 def _fingerprint_sql() -> str:
     # Table and column names come from the models, quoted by the backend; nothing here comes from input.
     parts = []
@@ -1015,6 +1018,9 @@ def _fingerprint_sql() -> str:
         if model._meta.app_label not in FINGERPRINTED_APPS:
             continue
         if model._meta.proxy or not model._meta.managed:
+            continue
+        # The audit chain links every audit row, django-axes' sign-in and sign-out rows (not fingerprinted) too.
+        if model._meta.label_lower in CHAIN_OF_THE_TRAIL:
             continue
         table = connection.ops.quote_name(model._meta.db_table)
         pk = connection.ops.quote_name(model._meta.pk.column)
