@@ -273,8 +273,9 @@ def test_the_writes_are_batched(tmp_path, ids, monkeypatch):
     monkeypatch.setattr(company_refresh, "BATCH_SIZE", 10)
     one_batch = queries_of_refresh(tmp_path, RegisterFactory(), ids, 10)
     three_batches = queries_of_refresh(tmp_path, RegisterFactory(), ids, 30)
-    # A batch reads its customers and their open proposals, then writes customers, changes and audit entries.
-    assert three_batches - one_batch == 2 * 5
+    # A batch reads its customers and their open proposals, then writes customers, changes and audit entries, and
+    # links the entries in the audit chain (4 statements a batch: head, entries read back, links, head).
+    assert three_batches - one_batch == 2 * (5 + 4)
 
 
 # Decisions on the proposed changes.
