@@ -4,7 +4,9 @@ A campaign message's one-click link (campaigns.views.unsubscribe, RFC 8058) name
 person behind it may be a person customer or a contact person in any of the controller's customer registers.
 GDPR 21(3) says marketing stops once they object, so every record of that address in every customer register
 of the controller (`Register.organisation`) is marked, each with an `ObjectionRecord` naming the evidence (the
-campaign, the message's token, the method and the time). Nobody signs in: the records name no user.
+campaign, the message's token, the method and the time). Nobody signs in: the records name no user. Where the
+person was shown a register's objection notice (the "my data" pages), that register's records name the version and
+the language shown.
 
 Running it again for the same address changes nothing and records nothing more.
 """
@@ -21,7 +23,7 @@ from crm.models import ContactPerson, Customer
 from registers.audit_context import set_actor
 from registers.models import Organisation, Register
 
-from .models import ConsentRecord, ObjectionRecord
+from .models import ConsentNotice, ConsentRecord, ObjectionRecord
 
 
 def _registers(organisation: Organisation):
@@ -35,11 +37,14 @@ def marketing_objection_by_address(
     email: str,
     evidence: dict[str, Any],
     channel: str = ConsentRecord.Channel.UNSUBSCRIBE,
+    notices: dict[int, tuple[ConsentNotice, str]] | None = None,
 ) -> list[ObjectionRecord]:
     """Mark every person customer and contact person with `email` in the controller's registers as objecting.
 
+    `notices` maps a register's pk to the objection notice shown for it and the language it was shown in.
     Returns the objection records written now (none when every record was objecting already).
     """
+    notices = notices or {}
     address = (email or "").strip().upper()
     if not address:
         return []
@@ -74,6 +79,7 @@ def marketing_objection_by_address(
                 given_at=now,
                 channel=channel,
                 evidence=evidence,
+                **_shown(notices, customer.register_id),
             )
         )
     for person in persons:
@@ -92,6 +98,12 @@ def marketing_objection_by_address(
                 given_at=now,
                 channel=channel,
                 evidence=evidence,
+                **_shown(notices, person.customer.register_id),
             )
         )
     return ObjectionRecord.objects.bulk_create(records)
+
+
+def _shown(notices: dict[int, tuple[ConsentNotice, str]], register_id: int) -> dict:
+    notice, language = notices.get(register_id, (None, ""))
+    return {"notice": notice, "notice_language": language if notice else ""}
