@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import ContactPerson, Customer, Interaction, Invoice
 from crm.selectors import user_may_import
 from privacy.rights.erasure import customer_holds
+from privacy.rights.models import ConsentRecord, ObjectionRecord
 from registers.audit_chain import chained_bulk_create
 from registers.audit_scope import REGISTER_KEY
 from registers.models import Register
@@ -588,6 +589,29 @@ def _write_customers(*, created: list[Outcome], updated: list[Outcome], batch: I
     chained_bulk_create(
         LogEntry, _log_entries(outcomes=created + updated, actor=actor, register=batch.register, batch=batch)
     )
+    _objections_record(created=created, updated=updated, batch=batch, actor=actor, now=now)
+
+
+def _objections_record(*, created: list[Outcome], updated: list[Outcome], batch: ImportBatch, actor, now) -> None:
+    """Record each objection to direct marketing the file brought in as evidence (channel: import, by the importer,
+    the batch and row), as every other path that marks an objection does (GDPR 21, 7(1))."""
+    objecting = [o for o in created if o.customer.marketing_objection]
+    objecting += [o for o in updated if "marketing_objection" in o.old_values and o.customer.marketing_objection]
+    # Not audited rows (the objection's own record is the evidence): one insert for the chunk.
+    ObjectionRecord.objects.bulk_create(
+        [
+            ObjectionRecord(
+                customer=o.customer,
+                register=batch.register,
+                purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
+                given_at=now,
+                channel=ConsentRecord.Channel.IMPORT,
+                recorded_by=actor,
+                evidence={"import_batch": str(batch.code), "row": o.row},
+            )
+            for o in objecting
+        ]
+    )
 
 
 def _write_linked(*, created: list[Outcome], batch: ImportBatch, actor, now) -> None:
@@ -790,6 +814,17 @@ def _undo_chunk(*, records: list[ImportedRecord], batch: ImportBatch, actor, res
             )
         Customer.objects.bulk_update([r.customer for r in restored], sorted(fields))
         result.restored += len(restored)
+        # An objection the import set and its undo lifts is withdrawn on its record, by the same channel.
+        lifted = [r.customer_id for r in restored if "marketing_objection" in r.old_values]
+        if lifted:
+            ObjectionRecord.objects.filter(
+                customer_id__in=lifted,
+                channel=ConsentRecord.Channel.IMPORT,
+                evidence__import_batch=str(batch.code),
+                withdrawn_at__isnull=True,
+            ).update(
+                withdrawn_at=now, withdrawn_channel=ConsentRecord.Channel.IMPORT, withdrawn_by=actor, updated_at=now
+            )
     chained_bulk_create(LogEntry, entries)
 
 

@@ -17,7 +17,7 @@ class PrivacyConfig(AppConfig):
             tasks,  # noqa: F401  connects the outbox receivers
             workflow,
         )
-        from .rights import disclosures, guards
+        from .rights import disclosures, evidence, guards
 
         # Request handling runs the checks and reads the ledger of the rights
         # it carries without importing them (privacy.requests' docstring).
@@ -25,6 +25,8 @@ class PrivacyConfig(AppConfig):
             workflow.TRANSITION_GUARDS.append(guards.rights_guard)
         if disclosures.disclosures_for_answer not in access_package.DISCLOSURE_SOURCES:
             access_package.DISCLOSURE_SOURCES.append(disclosures.disclosures_for_answer)
+        if evidence.history_for_answer not in access_package.CONSENT_SOURCES:
+            access_package.CONSENT_SOURCES.append(evidence.history_for_answer)
 
         # The workflow's own trail is RequestEvent; auditlog keeps the field
         # diffs of the case file and of what the handler confirmed.
@@ -40,3 +42,5 @@ class PrivacyConfig(AppConfig):
         database_restored.connect(restored_followup, dispatch_uid="privacy.erasure_ledger.restored")
         auditlog.register(models.SubjectMatch)
         auditlog.register(models.ResponsePackage)
+        # Who added which version of a notice text, in the register's audit trail (the rows never change).
+        auditlog.register(models.ConsentNotice, exclude_fields=["updated_at"])

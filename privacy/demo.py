@@ -1,4 +1,5 @@
-"""Demo data of privacy work: a handler's ordinary day of data-subject requests, consents and disclosures.
+"""Demo data of privacy work: a handler's ordinary day of data-subject requests, consents and disclosures, and the
+notice texts the consents were given after (fi, sv, en).
 
 Loaded by `manage.py load_demo_privacy`, which `load_demo` runs last (crm does not import privacy).
 Everything goes through the real services, so each request's events, deadlines
@@ -21,8 +22,8 @@ from registers.models import Register
 from .requests import services as request_services
 from .requests.models import DataSubjectRequest
 from .requests.workflow import request_transition
-from .rights import consent, disclosures
-from .rights.models import ConsentRecord, Disclosure
+from .rights import consent, disclosures, notices
+from .rights.models import ConsentNotice, ConsentRecord, Disclosure, ObjectionRecord
 
 Kind = DataSubjectRequest.Kind
 Channel = DataSubjectRequest.Channel
@@ -184,22 +185,138 @@ def _company_requests(register: Register, handler, people: list[Customer]) -> No
     request_transition(request=called, to=State.WITHDRAWN, actor=handler, reason="Asiakas perui pyynnön puhelimitse.")
 
 
+# The notice texts of the demo's consent purposes, withdrawal and objection, in the three languages the city serves.
+# `{controller}` is the register's controller.
+NOTICES = {
+    (ConsentNotice.Kind.CONSENT, ConsentRecord.Purpose.NEWSLETTER): {
+        "fi": (
+            "Suostun siihen, että {controller} lähettää minulle sähköpostiini uutiskirjeen tapahtumistaan ja "
+            "palveluistaan noin kerran kuukaudessa. Tietojani ei luovuteta muille. Voin perua suostumukseni milloin "
+            "tahansa jokaisen uutiskirjeen lopussa olevasta linkistä, Oma data -sivuilla tai ottamalla yhteyttä "
+            "asiakaspalveluun. Peruminen ei vaikuta ennen sitä tehtyyn käsittelyyn."
+        ),
+        "sv": (
+            "Jag samtycker till att {controller} skickar mig ett nyhetsbrev om sina evenemang och tjänster till min "
+            "e-post ungefär en gång i månaden. Mina uppgifter lämnas inte ut till andra. Jag kan när som helst "
+            "återkalla mitt samtycke via länken i slutet av varje nyhetsbrev, på sidorna Mina uppgifter eller genom "
+            "att kontakta kundtjänsten. Återkallelsen påverkar inte behandlingen före den."
+        ),
+        "en": (
+            "I agree that {controller} sends me its newsletter on its events and services by e-mail about once a "
+            "month. My data is not given to anyone else. I can withdraw my consent at any time through the link at "
+            "the end of every newsletter, on the My data pages or by contacting customer service. Withdrawing does "
+            "not affect the processing before it."
+        ),
+    },
+    (ConsentNotice.Kind.CONSENT, ConsentRecord.Purpose.DIRECT_MARKETING): {
+        "fi": (
+            "Suostun siihen, että {controller} lähettää minulle suoramarkkinointia (tarjouksia ja kutsuja "
+            "tilaisuuksiin) sähköpostitse, tekstiviestillä tai kirjeellä. Käytämme siihen nimeäsi ja "
+            "yhteystietojasi. Voit perua suostumuksesi milloin tahansa; suoramarkkinointi lakkaa heti."
+        ),
+        "sv": (
+            "Jag samtycker till att {controller} skickar mig direktmarknadsföring (erbjudanden och inbjudningar "
+            "till evenemang) per e-post, sms eller brev. Vi använder ditt namn och dina kontaktuppgifter för det. "
+            "Du kan när som helst återkalla ditt samtycke; direktmarknadsföringen upphör genast."
+        ),
+        "en": (
+            "I agree that {controller} sends me direct marketing (offers and invitations to events) by e-mail, text "
+            "message or letter. Your name and contact details are used for it. You can withdraw your consent at any "
+            "time; the direct marketing stops at once."
+        ),
+    },
+    (ConsentNotice.Kind.CONSENT, ConsentRecord.Purpose.RESEARCH): {
+        "fi": (
+            "Suostun siihen, että {controller} voi pyytää minua vastaamaan asiakastyytyväisyys- ja "
+            "mielipidetutkimuksiin. Vastaukset käsitellään niin, ettei yksittäistä vastaajaa voi tunnistaa "
+            "tuloksista. Voin perua suostumukseni milloin tahansa."
+        ),
+        "sv": (
+            "Jag samtycker till att {controller} kan be mig svara på kundnöjdhets- och opinionsundersökningar. "
+            "Svaren behandlas så att enskilda svarande inte kan identifieras i resultaten. Jag kan när som helst "
+            "återkalla mitt samtycke."
+        ),
+        "en": (
+            "I agree that {controller} may ask me to answer customer satisfaction and opinion surveys. The answers "
+            "are processed so that no single respondent can be identified from the results. I can withdraw my "
+            "consent at any time."
+        ),
+    },
+    (ConsentNotice.Kind.WITHDRAWAL, ConsentRecord.Purpose.NEWSLETTER): {
+        "fi": (
+            "Kun perut suostumuksesi, uutiskirjeen lähettäminen sinulle lakkaa heti. Peruminen ei vaikuta ennen "
+            "sitä tehtyyn käsittelyyn, eikä se poista muita tietojasi asiakasrekisteristä. Voit antaa suostumuksen "
+            "myöhemmin uudelleen."
+        ),
+        "sv": (
+            "När du återkallar ditt samtycke slutar vi genast skicka nyhetsbrevet till dig. Återkallelsen påverkar "
+            "inte behandlingen före den och raderar inte dina övriga uppgifter i kundregistret. Du kan ge ditt "
+            "samtycke på nytt senare."
+        ),
+        "en": (
+            "When you withdraw your consent, the newsletter stops at once. Withdrawing does not affect the "
+            "processing before it, and it does not erase your other data in the customer register. You can give "
+            "your consent again later."
+        ),
+    },
+    (ConsentNotice.Kind.OBJECTION, ObjectionRecord.Purpose.DIRECT_MARKETING): {
+        "fi": (
+            "Sinulla on oikeus kieltää henkilötietojesi käyttö suoramarkkinointiin (tietosuoja-asetuksen 21 "
+            "artikla). Kielto tulee voimaan heti, eikä {controller} sen jälkeen lähetä sinulle markkinointia eikä "
+            "luovuta tietojasi markkinointiin. Kielto ei estä muuta asiointia kanssamme."
+        ),
+        "sv": (
+            "Du har rätt att förbjuda att dina personuppgifter används för direktmarknadsföring (artikel 21 i "
+            "dataskyddsförordningen). Förbudet träder i kraft genast, och {controller} skickar därefter ingen "
+            "marknadsföring till dig och lämnar inte ut dina uppgifter för marknadsföring. Förbudet hindrar inte "
+            "annan kontakt med oss."
+        ),
+        "en": (
+            "You have the right to object to the use of your personal data for direct marketing (Article 21 of the "
+            "General Data Protection Regulation). The objection takes effect at once: {controller} then sends you no "
+            "marketing and gives your data to no one for marketing. It does not prevent any other dealings with us."
+        ),
+    },
+}
+
+
+def _notices(register: Register, owner) -> None:
+    controller = register.organisation.name
+    for (kind, purpose), texts in NOTICES.items():
+        notices.consent_notice_create(
+            actor=owner,
+            register=register,
+            kind=kind,
+            purpose=purpose,
+            version=f"{timezone.localdate().year}-1",
+            valid_from=timezone.localdate(),
+            **{f"text_{code}": text.format(controller=controller) for code, text in texts.items()},
+        )
+
+
 def _consents(register: Register, staff, people: list[Customer]) -> None:
     purposes = [
-        (ConsentRecord.Purpose.NEWSLETTER, ConsentRecord.Channel.WEB),
+        (ConsentRecord.Purpose.NEWSLETTER, ConsentRecord.Channel.EMAIL),
         (ConsentRecord.Purpose.DIRECT_MARKETING, ConsentRecord.Channel.IN_PERSON),
-        (ConsentRecord.Purpose.RESEARCH, ConsentRecord.Channel.EMAIL),
+        (ConsentRecord.Purpose.RESEARCH, ConsentRecord.Channel.PHONE),
     ]
     given = []
     for index, customer in enumerate(people[5:11]):
         purpose, channel = purposes[index % len(purposes)]
+        notice = ConsentNotice.objects.filter(register=register, kind=ConsentNotice.Kind.CONSENT, purpose=purpose)
+        notice = notice.in_force().first()
+        # Read out in the customer's language, as staff do (Finnish when the record names none of the three).
+        language = customer.language if customer.language in notice.languages else "fi"
         given.append(
             consent.consent_give(
-                actor=staff, customer=customer, purpose=purpose, channel=channel, notice_version="2024-03"
+                actor=staff, customer=customer, purpose=purpose, channel=channel, notice=notice, language=language
             )
         )
-    # One newsletter subscriber has since used the withdrawal link of a newsletter.
-    consent.consent_withdraw(consent=given[0])
+    # One newsletter subscriber has since used the withdrawal link of a newsletter, after its withdrawal notice.
+    withdrawal = ConsentNotice.objects.filter(
+        register=register, kind=ConsentNotice.Kind.WITHDRAWAL, purpose=given[0].purpose
+    ).in_force()
+    consent.consent_withdraw(consent=given[0], notice=withdrawal.first(), language=given[0].notice_language)
 
 
 def _disclosures(register: Register, staff, people: list[Customer], recipients: list[dict]) -> None:
@@ -253,6 +370,10 @@ def load() -> bool:
     registers = {r.slug: r for r in Register.objects.filter(slug__in=PEOPLE)}
     if len(registers) != len(PEOPLE):
         raise CommandError("The demo registers are missing: run `manage.py load_demo` first.")
+    # Before the check below, so that a demo loaded before notices were versioned gets them too.
+    for slug, (_handler, owner) in PEOPLE.items():
+        if not ConsentNotice.objects.filter(register=registers[slug]).exists():
+            _notices(registers[slug], _user(owner))
     organisations = {r.organisation_id for r in registers.values()}
     if DataSubjectRequest.objects.filter(organisation__in=organisations).exists():
         return False

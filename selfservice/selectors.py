@@ -7,8 +7,10 @@ from django.utils import timezone
 from crm.models import Customer
 from privacy.requests.access_package import person_content
 from privacy.requests.models import DataSubjectRequest
-from privacy.rights.models import ConsentRecord
+from privacy.rights import selectors as rights_selectors
+from privacy.rights.models import ConsentNotice, ConsentRecord, ObjectionRecord
 from registers import roles
+from registers.models import Register
 from registers.selectors import register_ids
 
 from .models import IdentifiedRequest, IdentityLink, SubjectIdentity
@@ -27,9 +29,43 @@ def my_data(*, identity: SubjectIdentity) -> list[dict]:
 def consents(*, identity: SubjectIdentity) -> QuerySet[ConsentRecord]:
     return (
         ConsentRecord.objects.filter(customer__in=linked_customers(identity=identity))
-        .select_related("register")
+        .select_related("register", "notice")
         .order_by("withdrawn_at", "-given_at")
     )
+
+
+def consents_with_withdrawal_notices(*, identity: SubjectIdentity) -> list[ConsentRecord]:
+    """The person's consents, each in force one with the withdrawal notice in force for it (`withdrawal_notice`,
+    None when its register has none), to be shown beside its withdraw button."""
+    rows = list(consents(identity=identity))
+    found: dict[tuple[int, str], ConsentNotice | None] = {}
+    for consent in rows:
+        key = (consent.register_id, consent.purpose)
+        if consent.in_force and key not in found:
+            found[key] = rights_selectors.notice_in_force(
+                register=consent.register, kind=ConsentNotice.Kind.WITHDRAWAL, purpose=consent.purpose
+            )
+        consent.withdrawal_notice = found.get(key)
+    return rows
+
+
+def objection_notices(*, identity: SubjectIdentity) -> list[ConsentNotice]:
+    """The objection notices in force of every customer register an objection on the "my data" pages reaches: those
+    of the controllers that hold a record linked to the person (selfservice.services.marketing_objection_from_my_data).
+    """
+    organisations = linked_customers(identity=identity).values("register__organisation_id")
+    registers = Register.objects.filter(organisation_id__in=organisations, kind=Register.Kind.CUSTOMER).order_by(
+        "organisation__name_fi", "name_fi"
+    )
+    notices = []
+    for register in registers:
+        notice = rights_selectors.notice_in_force(
+            register=register, kind=ConsentNotice.Kind.OBJECTION, purpose=ObjectionRecord.Purpose.DIRECT_MARKETING
+        )
+        if notice is not None:
+            notice.register = register  # the page names each one's register: no query per notice
+            notices.append(notice)
+    return notices
 
 
 def consent_get(*, identity: SubjectIdentity, code) -> ConsentRecord:

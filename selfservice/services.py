@@ -16,9 +16,10 @@ from crm import services as crm_services
 from crm.models import Customer
 from privacy.requests import services as request_services
 from privacy.requests.models import DataSubjectRequest, ResponsePackage
+from privacy.rights import selectors as rights_selectors
 from privacy.rights.consent import consent_withdraw
 from privacy.rights.marketing import marketing_objection_by_address
-from privacy.rights.models import ConsentRecord, ObjectionRecord
+from privacy.rights.models import ConsentNotice, ConsentRecord, ObjectionRecord
 from registers import roles
 from registers.audit_context import set_actor
 from registers.models import Organisation, Register
@@ -187,11 +188,29 @@ def _linked_customers(identity: SubjectIdentity) -> list[Customer]:
     )
 
 
+def _notices_shown(codes, *, kind: str, purpose: str, language: str) -> dict[int, tuple[ConsentNotice, str]]:
+    """{register pk: (notice, language shown)} of the notices the page says it showed, in the page's language or the
+    language the notice fell back to."""
+    found = rights_selectors.notices_shown(codes=codes, kind=kind, purpose=purpose)
+    return {register_id: (notice, notice.text_in("text", language)[1]) for register_id, notice in found.items()}
+
+
 @transaction.atomic
-def marketing_objection_from_my_data(*, identity: SubjectIdentity, assurance: str) -> list[ObjectionRecord]:
+def marketing_objection_from_my_data(
+    *, identity: SubjectIdentity, assurance: str, notice_codes=(), language: str = ""
+) -> list[ObjectionRecord]:
     """The person objects to direct marketing (GDPR 21(3)): at once, in every customer register of every
-    controller that holds a record of theirs, their linked records and every record with their addresses."""
+    controller that holds a record of theirs, their linked records and every record with their addresses.
+
+    `notice_codes` name the objection notices the page showed, in `language`; each record names its register's.
+    """
     evidence = {"profile_id": str(identity.profile_id), "assurance": assurance, "issuer": identity.issuer}
+    notices = _notices_shown(
+        notice_codes,
+        kind=ConsentNotice.Kind.OBJECTION,
+        purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
+        language=language,
+    )
     now = timezone.now()
     records = []
     organisations: dict[int, Organisation] = {}
@@ -203,29 +222,50 @@ def marketing_objection_from_my_data(*, identity: SubjectIdentity, assurance: st
         if customer.marketing_objection:
             continue
         crm_services.customer_marketing_objection_set(actor=None, customer=customer)
-        records.append(
-            ObjectionRecord.objects.create(
-                customer=customer,
-                register=customer.register,
-                purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
-                given_at=now,
-                channel=ConsentRecord.Channel.MY_DATA,
-                evidence=evidence,
-            )
+        notice, shown_in = notices.get(customer.register_id, (None, ""))
+        record = ObjectionRecord(
+            customer=customer,
+            register=customer.register,
+            purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
+            given_at=now,
+            channel=ConsentRecord.Channel.MY_DATA,
+            evidence=evidence,
+            notice=notice,
+            notice_language=shown_in,
         )
+        record.full_clean()
+        record.save()
+        records.append(record)
     for organisation in organisations.values():
         for address in sorted(addresses):
             records += marketing_objection_by_address(
-                organisation=organisation, email=address, evidence=evidence, channel=ConsentRecord.Channel.MY_DATA
+                organisation=organisation,
+                email=address,
+                evidence=evidence,
+                channel=ConsentRecord.Channel.MY_DATA,
+                notices=notices,
             )
     return records
 
 
 @transaction.atomic
-def consent_withdraw_from_my_data(*, identity: SubjectIdentity, consent: ConsentRecord) -> ConsentRecord:
+def consent_withdraw_from_my_data(
+    *, identity: SubjectIdentity, consent: ConsentRecord, notice_code="", language: str = ""
+) -> ConsentRecord:
+    """The person withdraws a consent of theirs on the "my data" pages, after the withdrawal notice the page showed
+    (`notice_code`, in `language`), if the register has one."""
     if consent.customer_id not in {c.pk for c in _linked_customers(identity)}:
         raise PermissionDenied(ERROR_NOT_YOURS)
-    return consent_withdraw(consent=consent, actor=None, channel=ConsentRecord.Channel.MY_DATA)
+    notice = rights_selectors.notice_shown(
+        register_id=consent.register_id, kind=ConsentNotice.Kind.WITHDRAWAL, purpose=consent.purpose, code=notice_code
+    )
+    return consent_withdraw(
+        consent=consent,
+        actor=None,
+        channel=ConsentRecord.Channel.MY_DATA,
+        notice=notice,
+        language=notice.text_in("text", language)[1] if notice else "",
+    )
 
 
 @transaction.atomic

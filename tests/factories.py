@@ -15,6 +15,7 @@ from crm.models import (
     Invoice,
     OrderingClient,
 )
+from privacy.rights.models import ConsentNotice, ConsentRecord
 from registers.models import CustomerField, Organisation, Register
 
 DEFAULT_PASSWORD = "kirsikkapuu kukkii keväällä"
@@ -161,3 +162,21 @@ class CallRecordingFactory(factory.django.DjangoModelFactory):
     recorded_at = factory.LazyFunction(timezone.now)
     agent_location_code = "HKI-12"
     caller_number_fragment = "4567"
+
+
+class ConsentNoticeFactory(factory.django.DjangoModelFactory):
+    """A version of a register's notice text, in force since an hour ago (the service starts versions today or later;
+    a test that needs one already in force builds it here)."""
+
+    class Meta:
+        model = ConsentNotice
+
+    register = factory.SubFactory(RegisterFactory)
+    kind = ConsentNotice.Kind.CONSENT
+    purpose = ConsentRecord.Purpose.NEWSLETTER
+    version = factory.Sequence(lambda n: f"2026-{n + 1}")
+    valid_from = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+    text_fi = factory.LazyAttribute(lambda n: f"Suostun uutiskirjeeseen (versio {n.version}).")
+    text_sv = factory.LazyAttribute(lambda n: f"Jag samtycker till nyhetsbrevet (version {n.version}).")
+    text_en = factory.LazyAttribute(lambda n: f"I agree to the newsletter (version {n.version}).")
+    created_by = factory.SubFactory(UserFactory)

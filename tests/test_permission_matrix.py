@@ -58,8 +58,8 @@ from privacy.requests import services, tokens
 from privacy.requests.models import DataSubjectRequest
 from privacy.requests.workflow import request_transition
 from privacy.retention import holds
-from privacy.rights import consent
-from privacy.rights.models import ConsentRecord
+from privacy.rights import consent, notices
+from privacy.rights.models import ConsentNotice, ConsentRecord
 from registers import access_review
 from registers.models import AccessReviewItem, Role
 from registers.services import main_users_group_ensure
@@ -388,6 +388,9 @@ TABLE: dict[str, Rule] = {
     "privacy:customer-consents": R("customer", READ_A),
     "privacy:customer-consent-give": R("customer", 405, post=CHANGE_A),
     "privacy:customer-consent-withdraw": R("consent", 405, post=CHANGE_A),
+    # The notice texts consents and objections are given after (issue 22): a register's owner's, and a main user's.
+    "privacy:notices": R("reg", OWNER_SCREEN, post=405, main_everywhere=True),
+    "privacy:notice-create": R("reg", OWNER_SCREEN, main_everywhere=True),
     # Imports belong to the register's owners and handlers; A's other roles are refused, other registers' batches
     # look missing. The world's batches wait for their mapping.
     "imports:batch-list": R("reg", IMPORT_A),
@@ -740,6 +743,17 @@ def _customer_scope(register, scope, *, owner, staff, approver):
     interaction = InteractionFactory(customer=customer, subject=f"Meeting {marker}")
     record = consent.consent_give(
         actor=staff, customer=customer, purpose=ConsentRecord.Purpose.NEWSLETTER, channel=ConsentRecord.Channel.EMAIL
+    )
+    # A notice text of the register, added after the consent above, which the register gave without one. Not
+    # personal data (a main user reads every register's), so it carries no marker.
+    notices.consent_notice_create(
+        actor=owner,
+        register=register,
+        kind=ConsentNotice.Kind.CONSENT,
+        purpose=ConsentRecord.Purpose.RESEARCH,
+        version="2026-1",
+        valid_from=timezone.localdate(),
+        text_fi="Suostun tutkimukseen.",
     )
     helper = UserFactory(username=f"mx_helper_{scope.lower()}")
     membership = grant(helper, register, Role.STAFF)

@@ -47,6 +47,9 @@ def customer_node(record: dict) -> dict:
         ("interactions", "interaction", [_row("interaction", row) for row in record["interactions"]]),
         ("followups", "followup", [_row("followup", row) for row in record["followups"]]),
         ("invoices", "invoice", [_branch("invoice", _field_rows(fields)) for fields in record["invoices"]]),
+        # Each with the text the person was shown, in the language shown (GDPR 7(1)).
+        ("consents", "consent", [_row("consent", row) for row in record["consents"]]),
+        ("objections", "objection", [_row("objection", row) for row in record["objections"]]),
         (
             "contact_persons",
             "contact_person",

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0013_my_data'),
+        ('privacy', '0014_consent_evidence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

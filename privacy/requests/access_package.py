@@ -3,7 +3,8 @@
 `package_content` gathers, in the requester's language, every confirmed
 record from every register of the request, the register description items
 of art. 15(1) and the dates on which the data was processed (from the access
-log: dates only, never times or staff names, KHO:2025:51). Other people's
+log: dates only, never times or staff names, KHO:2025:51), and each record's
+consents and objections with the text the person was shown (GDPR 7(1)). Other people's
 data is left out with a recorded reason (art. 15(4)): contact persons of an
 organisation who are not the requester, and every staff user's name.
 `render_html`/`render_pdf`/`render_json` turn the content into the files.
@@ -113,6 +114,12 @@ def _withheld(reason_note: str) -> str:
     return _("[withheld: %(reason)s]") % {"reason": reason_note}
 
 
+# Where the answer finds a record's consents and objections with their evidence (GDPR 7(1), 21): privacy.rights adds
+# its history at start-up (PrivacyConfig.ready), as it does the disclosure ledger below. Each source takes (customer
+# or contact person, value_of) and returns {"consents": [...], "objections": [...]}, rows of text.
+CONSENT_SOURCES: list[Callable[[Customer | ContactPerson, Callable], dict]] = []
+
+
 class Collector:
     """Builds the records of one register and notes what was withheld.
 
@@ -186,6 +193,15 @@ class Collector:
             return []
         return [{"name": "tags", "label": str(Tag._meta.verbose_name_plural), "value": ", ".join(names)}]
 
+    def consent_history(self, record: Customer | ContactPerson) -> dict:
+        """The record's consents and objections, each with the notice text shown, from every source."""
+        history: dict[str, list] = {"consents": [], "objections": []}
+        for source in CONSENT_SOURCES:
+            for key, rows in source(record, self.value_of).items():
+                history[key] += rows
+        self.counted += len(history["consents"]) + len(history["objections"])
+        return history
+
     def customer(self, customer: Customer) -> dict:
         record = {
             "type": "customer",
@@ -200,6 +216,7 @@ class Collector:
             "invoices": [self.fields(invoice, INVOICE_FIELDS) for invoice in Invoice.objects.filter(customer=customer)],
             "contact_persons": [],
             "withheld_contact_persons": 0,
+            **self.consent_history(customer),
         }
         for person in ContactPerson.objects.filter(customer=customer):
             if person.pk in self.matched_people:
@@ -224,6 +241,7 @@ class Collector:
             ],
             "interactions": self.interactions(Interaction.objects.filter(contact_person=person)),
             "followups": self.followups(FollowUp.objects.filter(contact_person=person)),
+            **self.consent_history(person),
         }
 
     def message(self, message: ContactCentreMessage) -> dict:

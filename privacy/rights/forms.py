@@ -1,7 +1,9 @@
-"""Input forms of the rights screens: corrections, refusals, decisions, art. 19 tasks, the ledger and consents."""
+"""Input forms of the rights screens: corrections, refusals, decisions, art. 19 tasks, the ledger, consents and the
+notice texts."""
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from privacy.requests.forms import personal_text_field
@@ -9,10 +11,14 @@ from registers.forms import DateInput
 
 from .models import (
     ERROR_COMPELLING_GROUNDS_TEXT,
+    ERROR_NOTICE_TEXT_REQUIRED,
+    ConsentNotice,
     ConsentRecord,
     Disclosure,
     ErasureAction,
+    NoticeLanguage,
     NotificationTask,
+    ObjectionRecord,
     ObjectionWeighing,
     RefusalGround,
 )
@@ -106,13 +112,32 @@ class DisclosureForm(forms.Form):
         return value
 
 
+STAFF_CHANNEL_CHOICES = [(channel.value, channel.label) for channel in ConsentRecord.STAFF_CHANNELS]
+
+
 class ConsentGiveForm(forms.Form):
+    """A consent staff record: through which channel, and after which notice text, read out in which language.
+
+    With `notice`, the form is that version's: its purpose and code travel as hidden fields and only the languages
+    it is written in are offered (the page shows the text to read out beside it).
+    """
+
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentRecord.Purpose.choices)
-    channel = forms.ChoiceField(
-        label=_("Given through"),
-        choices=[(c, label) for c, label in ConsentRecord.Channel.choices if c not in {"link", "request"}],
-    )
-    notice_version = personal_text_field(_("Privacy notice shown"), max_length=100)
+    notice = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    language = forms.ChoiceField(label=_("Text read or shown in"), choices=NoticeLanguage.choices, required=False)
+    channel = forms.ChoiceField(label=_("Given through"), choices=STAFF_CHANNEL_CHOICES)
+
+    def __init__(self, *args, notice: ConsentNotice | None = None, **kwargs):
+        if notice is not None:
+            kwargs.setdefault("auto_id", f"id_give_{notice.code}_%s")
+            kwargs.setdefault("initial", {})
+            kwargs["initial"] = {"purpose": notice.purpose, "notice": notice.code, **kwargs["initial"]}
+        super().__init__(*args, **kwargs)
+        if notice is not None:
+            self.fields["purpose"].widget = forms.HiddenInput()
+            names = dict(NoticeLanguage.choices)
+            self.fields["language"].choices = [(code, names[code]) for code in notice.languages]
+            self.fields["language"].required = True
 
 
 class ObjectionWeighingForm(forms.Form):
@@ -150,3 +175,54 @@ class RestrictionLiftForm(forms.Form):
 
 class RestrictionLiftCancelForm(forms.Form):
     reason = personal_text_field(_("Reason for cancelling"), required=True, rows=2, max_length=2000)
+
+
+class ConsentWithdrawForm(forms.Form):
+    """A withdrawal staff record: how it reached them, and the day (a letter read later), today by default."""
+
+    channel = forms.ChoiceField(label=_("Withdrawn through"), choices=STAFF_CHANNEL_CHOICES, required=False)
+    withdrawn_on = forms.DateField(label=_("Received on"), widget=DateInput, required=False)
+
+    def clean_withdrawn_on(self):
+        value = self.cleaned_data["withdrawn_on"]
+        if value is not None and value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+
+NOTICE_USES = [
+    *[(f"{ConsentNotice.Kind.CONSENT}:{value}", label) for value, label in ConsentRecord.Purpose.choices],
+    *[(f"{ConsentNotice.Kind.WITHDRAWAL}:{value}", label) for value, label in ConsentRecord.Purpose.choices],
+    *[(f"{ConsentNotice.Kind.OBJECTION}:{value}", label) for value, label in ObjectionRecord.Purpose.choices],
+]
+
+
+class ConsentNoticeForm(forms.Form):
+    """A new version of a notice: what it is shown for, its label and start, and its text in each language."""
+
+    use = forms.ChoiceField(label=_("Shown before"), choices=[])
+    version = personal_text_field(_("Version"), required=True, max_length=40, help_text=_("For example: 2026-1."))
+    valid_from = forms.DateField(label=_("In force from"), widget=DateInput, initial=timezone.localdate)
+    text_fi = personal_text_field(_("Text in Finnish"), rows=6, max_length=10_000)
+    text_sv = personal_text_field(_("Text in Swedish"), rows=6, max_length=10_000)
+    text_en = personal_text_field(_("Text in English"), rows=6, max_length=10_000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = dict(ConsentNotice.Kind.choices)
+        groups: dict[str, list] = {}
+        for value, label in NOTICE_USES:
+            kind = value.split(":", 1)[0]
+            groups.setdefault(capfirst(kinds[kind]), []).append((value, capfirst(label)))
+        self.fields["use"].choices = list(groups.items())
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(f"text_{code}") or "").strip() for code in ("fi", "sv", "en")):
+            raise forms.ValidationError(ERROR_NOTICE_TEXT_REQUIRED)
+        return data
+
+    @property
+    def kind_and_purpose(self) -> tuple[str, str]:
+        kind, purpose = self.cleaned_data["use"].split(":", 1)
+        return kind, purpose

@@ -4,7 +4,9 @@ A campaign message's one-click link (campaigns.views.unsubscribe, RFC 8058) name
 person behind it may be a person customer or a contact person in any of the controller's customer registers.
 GDPR 21(3) says marketing stops once they object, so every record of that address in every customer register
 of the controller (`Register.organisation`) is marked, each with an `ObjectionRecord` naming the evidence (the
-campaign, the message's token, the method and the time). Nobody signs in: the records name no user.
+campaign, the message's token, the method and the time). Nobody signs in: the records name no user. Where the
+person was shown a register's objection notice (the "my data" pages), that register's records name the version and
+the language shown.
 
 Running it again for the same address changes nothing and records nothing more.
 
@@ -24,7 +26,7 @@ from crm.models import ContactPerson, Customer
 from registers.audit_context import set_actor
 from registers.models import Organisation, Register
 
-from .models import ConsentRecord, ObjectionRecord
+from .models import ConsentNotice, ConsentRecord, ObjectionRecord
 
 
 def _registers(organisation: Organisation):
@@ -40,12 +42,15 @@ def marketing_objection_by_address(
     channel: str = ConsentRecord.Channel.UNSUBSCRIBE,
     request=None,
     actor=None,
+    notices: dict[int, tuple[ConsentNotice, str]] | None = None,
 ) -> list[ObjectionRecord]:
     """Mark every person customer and contact person with `email` in the controller's registers as objecting.
 
     Returns the objection records written now (none when every record was objecting already). `request` and
-    `actor` name the data-subject request and the handler when the objection came through a request.
+    `actor` name the data-subject request and the handler when the objection came through a request; `notices`
+    maps a register's pk to the objection notice shown for it and the language it was shown in.
     """
+    notices = notices or {}
     address = (email or "").strip().upper()
     if not address:
         return []
@@ -82,6 +87,7 @@ def marketing_objection_by_address(
                 evidence=evidence,
                 request=request,
                 recorded_by=actor,
+                **_shown(notices, customer.register_id),
             )
         )
     for person in persons:
@@ -102,6 +108,12 @@ def marketing_objection_by_address(
                 evidence=evidence,
                 request=request,
                 recorded_by=actor,
+                **_shown(notices, person.customer.register_id),
             )
         )
     return ObjectionRecord.objects.bulk_create(records)
+
+
+def _shown(notices: dict[int, tuple[ConsentNotice, str]], register_id: int) -> dict:
+    notice, language = notices.get(register_id, (None, ""))
+    return {"notice": notice, "notice_language": language if notice else ""}

@@ -3,7 +3,10 @@
 - `Disclosure`: the ledger of data handed outside the register (recipient, data, legal basis, time, actor); the
   source of the recipients in an access answer (art. 15(1)(c)) and of the art. 19 notification tasks.
 - `NotificationTask`: one per recipient per request whose rectification, erasure or restriction must be passed on.
-- `ConsentRecord` / `ObjectionRecord`: the history of consents and objections per customer, register and purpose.
+- `ConsentRecord` / `ObjectionRecord`: the history of consents and objections per customer, register and purpose,
+  each with its evidence (GDPR 7(1)): the notice version and language shown, the channel, the time, who recorded it,
+  and the same for a withdrawal.
+- `ConsentNotice`: the versioned text a person is shown before consenting, withdrawing a consent or objecting.
 - `RectificationItem`: one requested change of one field, shown beside the stored value, applied or refused.
 - `ErasurePlan` / `ErasureAction`: the dry run of an erasure, per object delete / anonymise / keep with its ground.
 - `Refusal`: the legal grounds and reasons of a whole or partial refusal (GDPR 12(4)).
@@ -22,10 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactPerson, Customer
+from registers.append_only import AppendOnlyModel, AppendOnlyQuerySet
+from registers.audit_scope import RegisterAuditMixin
 from registers.fields import PersonalCharField, PersonalTextField
-from registers.models import Register, TimeStampedModel
+from registers.models import TEXT_LANGUAGES, Register, TimeStampedModel, TranslatedTexts
 
 __all__ = [
+    "ConsentNotice",
     "ConsentRecord",
     "DecisionLetter",
     "Disclosure",
@@ -44,6 +50,23 @@ ERROR_REFUSAL_TEXT_REQUIRED = _("Explain the refusal to the requester in your ow
 ERROR_JUSTIFICATION_REQUIRED = _(
     "Explain why notifying this recipient is impossible or would take disproportionate effort."
 )
+ERROR_WITHDRAWN_BEFORE_GIVEN = _("A withdrawal cannot be dated before the consent or objection was given.")
+ERROR_NOTICE_LANGUAGE_MISSING = _("Name the language in which the notice was shown.")
+ERROR_NOTICE_LANGUAGE_WITHOUT_NOTICE = _("A language is recorded only with the notice that was shown in it.")
+ERROR_NOTICE_NOT_IN_LANGUAGE = _("This notice has no text in the language named.")
+ERROR_NOTICE_OTHER_USE = _("This notice is not the one of this register and purpose.")
+ERROR_NOTICE_APPEND_ONLY = _("A notice is never changed or deleted once saved: add a new version instead.")
+ERROR_NOTICE_TEXT_REQUIRED = _("Write the notice in at least one language.")
+ERROR_NOTICE_PURPOSE = _("This purpose does not fit this kind of notice.")
+ERROR_NOTICE_VERSION_TAKEN = _("This register already has a version with this label for the same purpose.")
+
+
+class NoticeLanguage(models.TextChoices):
+    """The languages a notice is written and shown in (registers.models.TEXT_LANGUAGES)."""
+
+    FINNISH = "fi", _("Finnish")
+    SWEDISH = "sv", _("Swedish")
+    ENGLISH = "en", _("English")
 
 
 class RefusalGround(models.TextChoices):
@@ -183,6 +206,31 @@ class NotificationTask(TimeStampedModel):
             raise ValidationError({"note": ERROR_JUSTIFICATION_REQUIRED})
 
 
+def _language_with_notice(notice: str, language: str) -> models.Q:
+    # A notice is shown in one language; no language is recorded without the notice it was shown in.
+    return models.Q(**{f"{notice}__isnull": True, language: ""}) | (
+        models.Q(**{f"{notice}__isnull": False}) & ~models.Q(**{language: ""})
+    )
+
+
+def _notice_errors(errors: dict, record, notice_field: str, language_field: str, kind: str) -> None:
+    """Collect what is wrong with the notice a record names: another register's, purpose's or kind's, or a
+    language it has no text in."""
+    notice_id = getattr(record, f"{notice_field}_id")
+    language = getattr(record, language_field)
+    if notice_id is None:
+        if language:
+            errors[language_field] = ERROR_NOTICE_LANGUAGE_WITHOUT_NOTICE
+        return
+    notice = getattr(record, notice_field)
+    if (notice.register_id, notice.kind, notice.purpose) != (record.register_id, kind, record.purpose):
+        errors[notice_field] = ERROR_NOTICE_OTHER_USE
+    elif not language:
+        errors[language_field] = ERROR_NOTICE_LANGUAGE_MISSING
+    elif language not in notice.languages:
+        errors[language_field] = ERROR_NOTICE_NOT_IN_LANGUAGE
+
+
 class ConsentRecord(TimeStampedModel):
     """One consent, from when it was given until it is withdrawn; a new consent is a new row (history)."""
 
@@ -203,6 +251,10 @@ class ConsentRecord(TimeStampedModel):
         REQUEST = "request", _("data-subject request")
         UNSUBSCRIBE = "unsubscribe", _("one-click link in a campaign message")
         MY_DATA = "my_data", _("the person's “my data” pages")
+        IMPORT = "import", _("import from a file")
+
+    # The channels staff record a consent or a withdrawal through: what the person said, wrote or signed.
+    STAFF_CHANNELS = (Channel.PHONE, Channel.IN_PERSON, Channel.POST, Channel.EMAIL)
 
     # Uses that need consent, or at least no objection, before any marketing use (seed 003, 621/1999 16(3) §).
     MARKETING_PURPOSES = frozenset({Purpose.DIRECT_MARKETING, Purpose.DISTANCE_SELLING, Purpose.MAILING_LIST})
@@ -215,14 +267,49 @@ class ConsentRecord(TimeStampedModel):
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     given_at = models.DateTimeField(_("given"))
     given_channel = models.CharField(_("given through"), max_length=20, choices=Channel.choices)
+    # The exact version of the text the person was shown, and the language it was shown in (GDPR 7(1)). Empty on
+    # rows recorded before notices were versioned: their evidence is "not recorded", with at most the label staff
+    # typed into `notice_version` then.
+    notice = models.ForeignKey(
+        "privacy.ConsentNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notice shown"),
+    )
+    notice_language = models.CharField(
+        _("language of the notice"), max_length=2, choices=NoticeLanguage.choices, blank=True
+    )
     notice_version = PersonalCharField(_("privacy notice shown"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     withdrawn_channel = models.CharField(_("withdrawn through"), max_length=20, choices=Channel.choices, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawal recorded by"),
+    )
+    withdrawn_notice = models.ForeignKey(
+        "privacy.ConsentNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notice shown at the withdrawal"),
+    )
+    withdrawn_notice_language = models.CharField(
+        _("language of the withdrawal notice"), max_length=2, choices=NoticeLanguage.choices, blank=True
     )
     withdrawn_request = models.ForeignKey(
         "privacy.DataSubjectRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -239,14 +326,46 @@ class ConsentRecord(TimeStampedModel):
                 name="consent_one_in_force_per_purpose",
                 violation_error_message=_("This consent is already in force."),
             ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | models.Q(withdrawn_at__gte=models.F("given_at")),
+                name="consent_withdrawn_after_given",
+                violation_error_message=ERROR_WITHDRAWN_BEFORE_GIVEN,
+            ),
+            models.CheckConstraint(
+                condition=_language_with_notice("notice", "notice_language"),
+                name="consent_notice_language",
+                violation_error_message=ERROR_NOTICE_LANGUAGE_MISSING,
+            ),
+            models.CheckConstraint(
+                condition=_language_with_notice("withdrawn_notice", "withdrawn_notice_language"),
+                name="consent_withdrawn_notice_language",
+                violation_error_message=ERROR_NOTICE_LANGUAGE_MISSING,
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.given_at:%Y-%m-%d}"
 
+    def clean(self) -> None:
+        errors = {}
+        _notice_errors(errors, self, "notice", "notice_language", ConsentNotice.Kind.CONSENT)
+        _notice_errors(errors, self, "withdrawn_notice", "withdrawn_notice_language", ConsentNotice.Kind.WITHDRAWAL)
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+    @property
+    def notice_text(self) -> str:
+        return self.notice.text_in("text", self.notice_language)[0] if self.notice else ""
+
+    @property
+    def withdrawn_notice_text(self) -> str:
+        if not self.withdrawn_notice:
+            return ""
+        return self.withdrawn_notice.text_in("text", self.withdrawn_notice_language)[0]
 
 
 class ObjectionRecord(TimeStampedModel):
@@ -278,18 +397,163 @@ class ObjectionRecord(TimeStampedModel):
     request = models.ForeignKey(
         "privacy.DataSubjectRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="objections"
     )
+    # The objection notice the person was shown (the "my data" pages), as for a consent; empty when none was shown
+    # (the person's own request or letter, a mail client's one-click POST, an import) or before notices existed.
+    notice = models.ForeignKey(
+        "privacy.ConsentNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notice shown"),
+    )
+    notice_language = models.CharField(
+        _("language of the notice"), max_length=2, choices=NoticeLanguage.choices, blank=True
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_channel = models.CharField(
+        _("withdrawn through"), max_length=20, choices=ConsentRecord.Channel.choices, blank=True
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawal recorded by"),
+    )
 
     class Meta:
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
         ordering = ["-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | models.Q(withdrawn_at__gte=models.F("given_at")),
+                name="objection_withdrawn_after_given",
+                violation_error_message=ERROR_WITHDRAWN_BEFORE_GIVEN,
+            ),
+            models.CheckConstraint(
+                condition=_language_with_notice("notice", "notice_language"),
+                name="objection_notice_language",
+                violation_error_message=ERROR_NOTICE_LANGUAGE_MISSING,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.given_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        errors = {}
+        _notice_errors(errors, self, "notice", "notice_language", ConsentNotice.Kind.OBJECTION)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def notice_text(self) -> str:
+        return self.notice.text_in("text", self.notice_language)[0] if self.notice else ""
+
+
+class ConsentNoticeQuerySet(AppendOnlyQuerySet):
+    def in_force(self, at=None):
+        """The versions in force at `at` (now by default) first: the newest start, then the newest row."""
+        return self.filter(valid_from__lte=at or timezone.now()).order_by("-valid_from", "-id")
+
+
+class ConsentNotice(RegisterAuditMixin, TranslatedTexts, AppendOnlyModel, TimeStampedModel):
+    """One version of the text a person is shown before they consent, withdraw a consent or object (GDPR 7(1)).
+
+    A version is never changed or deleted once saved (`AppendOnlyModel`): the records name the exact text the
+    person saw, so a correction is a new version. The version in force for a register, kind and purpose at a
+    moment is the one with the latest `valid_from` not after it.
+    """
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", _("consent")
+        WITHDRAWAL = "withdrawal", _("withdrawal of consent")
+        OBJECTION = "objection", _("objection")
+
+    # Consent and withdrawal notices speak of a consent's purpose, objection notices of an objection's.
+    PURPOSES = {
+        Kind.CONSENT: ConsentRecord.Purpose,
+        Kind.WITHDRAWAL: ConsentRecord.Purpose,
+        Kind.OBJECTION: ObjectionRecord.Purpose,
+    }
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="consent_notices", verbose_name=_("register")
+    )
+    kind = models.CharField(_("kind of notice"), max_length=20, choices=Kind.choices)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=30,
+        choices=[
+            *ConsentRecord.Purpose.choices,
+            (ObjectionRecord.Purpose.PROCESSING, ObjectionRecord.Purpose.PROCESSING.label),
+        ],
+    )
+    version = PersonalCharField(_("version"), max_length=40, help_text=_("For example: 2026-1."))
+    valid_from = models.DateTimeField(_("in force from"), db_index=True)
+    text_fi = PersonalTextField(_("text in Finnish"), blank=True)
+    text_sv = PersonalTextField(_("text in Swedish"), blank=True)
+    text_en = PersonalTextField(_("text in English"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("added by")
+    )
+
+    objects = ConsentNoticeQuerySet.as_manager()
+
+    append_only_message = ERROR_NOTICE_APPEND_ONLY
+
+    class Meta:
+        verbose_name = _("consent or objection notice")
+        verbose_name_plural = _("consent and objection notices")
+        ordering = ["kind", "purpose", "-valid_from", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "kind", "purpose", "version"],
+                name="consent_notice_version_unique",
+                violation_error_message=ERROR_NOTICE_VERSION_TAKEN,
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(text_fi="") | ~models.Q(text_sv="") | ~models.Q(text_en=""),
+                name="consent_notice_has_text",
+                violation_error_message=ERROR_NOTICE_TEXT_REQUIRED,
+            ),
+        ]
+        indexes = [models.Index(fields=["register", "kind", "purpose", "valid_from"], name="consent_notice_in_force")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose_label} {self.version}"
+
+    def clean(self) -> None:
+        purposes = self.PURPOSES.get(self.kind)
+        if purposes is not None and self.purpose not in purposes.values:
+            raise ValidationError({"purpose": ERROR_NOTICE_PURPOSE})
+
+    @property
+    def purpose_label(self) -> str:
+        purposes = self.PURPOSES.get(self.kind, ConsentRecord.Purpose)
+        return str(purposes(self.purpose).label) if self.purpose in purposes.values else self.purpose
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the notice has a text in, in the order of fallback."""
+        return [code for code in TEXT_LANGUAGES if getattr(self, f"text_{code}")]
+
+    def texts(self) -> list[tuple[str, str, str]]:
+        """(code, language name, text) of each language the notice is written in."""
+        names = dict(NoticeLanguage.choices)
+        return [(code, str(names[code]), getattr(self, f"text_{code}")) for code in self.languages]
 
 
 class RectificationItem(TimeStampedModel):

@@ -6,8 +6,10 @@ records, to a register where the user handles requests: anything else is 404, as
 """
 
 import re
+import uuid
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer, Interaction, Invoice
@@ -15,8 +17,17 @@ from privacy.requests import selectors
 from privacy.requests.models import DataSubjectRequest, SubjectMatch
 from registers import roles
 from registers.models import Register
+from registers.selectors import user_can
 
-from .models import ConsentRecord, Disclosure, ErasurePlan, NotificationTask, ObjectionRecord, RectificationItem
+from .models import (
+    ConsentNotice,
+    ConsentRecord,
+    Disclosure,
+    ErasurePlan,
+    NotificationTask,
+    ObjectionRecord,
+    RectificationItem,
+)
 
 RECORD_ITEM = re.compile(r"^(customer|contact_person|message):([0-9a-f-]{36})$")
 MODELS = {
@@ -116,13 +127,94 @@ def disclosure_list(*, register: Register):
     return Disclosure.objects.filter(register=register).select_related("customer", "actor").order_by("-disclosed_at")
 
 
+CONSENT_EVIDENCE = ("register", "notice", "recorded_by", "withdrawn_by", "withdrawn_notice", "withdrawn_request")
+OBJECTION_EVIDENCE = ("register", "notice", "recorded_by", "withdrawn_by", "request", "contact_person")
+
+
+def consent_history(*, customer: Customer) -> list[ConsentRecord]:
+    """Return every consent period of the customer with its evidence, newest first (one query)."""
+    return list(ConsentRecord.objects.filter(customer=customer).select_related(*CONSENT_EVIDENCE))
+
+
+def objection_history(*, customer: Customer) -> list[ObjectionRecord]:
+    """Return the customer's objections and those of its contact persons, with their evidence, newest first."""
+    return list(ObjectionRecord.objects.filter(customer=customer).select_related(*OBJECTION_EVIDENCE))
+
+
+def consent_history_for_user(*, user, customer: Customer) -> dict:
+    """Return the customer's consent and objection history, or raise 404 for a user who may not see the customer."""
+    if not user_can(user=user, register=customer.register, perm=roles.VIEW_DATA):
+        raise Http404
+    return {"consents": consent_history(customer=customer), "objections": objection_history(customer=customer)}
+
+
 def customer_rights_history(*, customer: Customer) -> dict:
     """Return the customer's consents, objections and disclosures, newest first."""
     return {
-        "consents": list(ConsentRecord.objects.filter(customer=customer).select_related("register")),
-        "objections": list(ObjectionRecord.objects.filter(customer=customer).select_related("request")),
+        "consents": consent_history(customer=customer),
+        "objections": objection_history(customer=customer),
         "disclosures": list(Disclosure.objects.filter(customer=customer).select_related("actor")),
     }
+
+
+# Notices ---------------------------------------------------------------------------------------------------------
+
+
+def notice_in_force(*, register: Register, kind: str, purpose: str, at=None) -> ConsentNotice | None:
+    """Return the version of the register's notice in force at `at` (now by default), or None."""
+    return ConsentNotice.objects.filter(register=register, kind=kind, purpose=purpose).in_force(at=at).first()
+
+
+def notices_in_force(*, register: Register, kind: str) -> list[ConsentNotice]:
+    """Return the version in force of each purpose of the register's notices of one kind, in purpose order."""
+    found: dict[str, ConsentNotice] = {}
+    for notice in ConsentNotice.objects.filter(register=register, kind=kind).in_force():
+        found.setdefault(notice.purpose, notice)
+    return [found[purpose] for purpose in sorted(found)]
+
+
+def register_uses_notices(*, register: Register, kind: str = ConsentNotice.Kind.CONSENT) -> bool:
+    """Tell whether the register has any notice of the kind: then nothing of that kind is recorded without one."""
+    return ConsentNotice.objects.filter(register=register, kind=kind).exists()
+
+
+def notice_shown(*, register_id: int, kind: str, purpose: str, code) -> ConsentNotice | None:
+    """Return the notice a page says it showed (a form's hidden code), if it is one of this register, kind and
+    purpose; None for anything else, a malformed or foreign code included."""
+    purposes = ConsentNotice.PURPOSES.get(kind)
+    # A posted purpose reaches the query only if it is one (PostgreSQL refuses a NUL byte in a parameter).
+    if purposes is None or purpose not in purposes.values:
+        return None
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        return None
+    return ConsentNotice.objects.filter(register_id=register_id, kind=kind, purpose=purpose, code=code).first()
+
+
+def notices_shown(*, codes, kind: str, purpose: str) -> dict[int, ConsentNotice]:
+    """Return {register pk: notice} of the notices a page says it showed; malformed codes are left out."""
+    valid = []
+    for code in codes:
+        try:
+            valid.append(uuid.UUID(str(code)))
+        except ValueError:
+            continue
+    notices = ConsentNotice.objects.filter(kind=kind, purpose=purpose, code__in=valid).order_by("valid_from", "id")
+    return {notice.register_id: notice for notice in notices}
+
+
+def notice_list(*, register: Register) -> QuerySet[ConsentNotice]:
+    """Return every version of the register's notices, each marked with whether a record names it (`used`)."""
+    used = Exists(ConsentRecord.objects.filter(Q(notice=OuterRef("pk")) | Q(withdrawn_notice=OuterRef("pk")))) | Exists(
+        ObjectionRecord.objects.filter(notice=OuterRef("pk"))
+    )
+    return (
+        ConsentNotice.objects.filter(register=register)
+        .select_related("created_by")
+        .annotate(used=used)
+        .order_by("kind", "purpose", "-valid_from", "-id")
+    )
 
 
 def consent_get(*, customer: Customer, code) -> ConsentRecord:

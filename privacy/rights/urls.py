@@ -1,6 +1,7 @@
 """URLs of the rights of arts. 16-21, included in the `privacy` namespace by privacy/urls.py.
 
-Under request/ (public, signed links): consent withdrawal and the decision letter. The rest is staff-only.
+Under request/ (public, signed links): consent withdrawal and the decision letter. The rest is staff-only; the notice
+texts of a register are its owner's (and a main user's).
 """
 
 from django.urls import include, path
@@ -45,4 +46,6 @@ urlpatterns = [
     path("requests/<uuid:code>/rights/", include(rights_patterns)),
     path("disclosures/<slug:register>/", views.disclosure_ledger, name="disclosures"),
     path("consents/<slug:register>/<uuid:code>/", include(customer_patterns)),
+    path("notices/<slug:register>/", views.notice_list, name="notices"),
+    path("notices/<slug:register>/new/", views.notice_create, name="notice-create"),
 ]

@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import selectors as crm_selectors
 from crm.models import Customer
@@ -25,12 +26,14 @@ from privacy.requests.models import DataSubjectRequest
 from privacy.requests.view_helpers import STORED_LETTER_CSP, form_data, request_action, show_errors
 from registers import roles
 from registers.access_log import log_access
-from registers.selectors import register_get_for_user, user_can
+from registers.selectors import register_get_for_owner, register_get_for_user, user_can
+from registers.services import is_main_user
 
 from . import (
     consent,
     disclosures,
     erasure,
+    notices,
     objection_weighing,
     rectification,
     refusals,
@@ -40,6 +43,8 @@ from . import (
 )
 from .forms import (
     ConsentGiveForm,
+    ConsentNoticeForm,
+    ConsentWithdrawForm,
     DecideForm,
     DisclosureForm,
     MentionDecisionForm,
@@ -53,7 +58,7 @@ from .forms import (
     RestrictionLiftForm,
 )
 from .guards import portability_ineligible_registers, weighing_decided, weighing_pending
-from .models import ConsentRecord
+from .models import ConsentNotice, ConsentRecord
 
 State = DataSubjectRequest.State
 Kind = DataSubjectRequest.Kind
@@ -415,10 +420,23 @@ def request_letter_public(request, token):
 def consent_withdraw_public(request, token):
     record = consent.consent_by_withdraw_token(token=token)
     if request.method == "POST":
-        record = consent.consent_withdraw(consent=record, channel=consent.Channel.LINK)
+        # The withdrawal notice the page showed, if it is one of this consent's register and purpose.
+        shown = selectors.notice_shown(
+            register_id=record.register_id,
+            kind=ConsentNotice.Kind.WITHDRAWAL,
+            purpose=record.purpose,
+            code=request.POST.get("notice", ""),
+        )
+        language = shown.text_in("text", get_language())[1] if shown else ""
+        record = consent.consent_withdraw(consent=record, channel=consent.Channel.LINK, notice=shown, language=language)
         messages.success(request, _("Your consent has been withdrawn."))
         return redirect("privacy:consent-withdraw", token=token)
-    return render(request, "privacy/rights/consent_withdraw.html", {"consent": record})
+    notice = None
+    if record.in_force:
+        notice = selectors.notice_in_force(
+            register=record.register, kind=ConsentNotice.Kind.WITHDRAWAL, purpose=record.purpose
+        )
+    return render(request, "privacy/rights/consent_withdraw.html", {"consent": record, "withdrawal_notice": notice})
 
 
 # Register ledger and the customer's consents ----------------------------------------
@@ -488,13 +506,33 @@ def customer_consents(request, register, code, form=None):
         if can_change
         else {}
     )
+    for record in history["consents"]:
+        if can_change and record.in_force:
+            record.withdraw_form = ConsentWithdrawForm(auto_id=f"id_withdraw_{record.code}_%s")
+    notices = selectors.notices_in_force(register=customer.register, kind=ConsentNotice.Kind.CONSENT)
+    uses_notices = bool(notices) or selectors.register_uses_notices(register=customer.register)
+    initial = {"language": customer.language, "channel": ConsentRecord.Channel.PHONE}
+    give_forms = []
+    for notice in notices:
+        bound = form if form is not None and str(form.data.get("notice", "")) == str(notice.code) else None
+        language = initial["language"] if initial["language"] in notice.languages else notice.languages[0]
+        give_forms.append((notice, bound or ConsentGiveForm(notice=notice, initial={**initial, "language": language})))
+    if form is not None and uses_notices and not any(bound is form for _notice, bound in give_forms):
+        # Posted for a version no longer in force: its form is gone from the page, so its errors are messages.
+        show_errors(request, ValidationError([e for errors in form.errors.values() for e in errors]))
     context = {
         "customer": customer,
         "register": customer.register,
         **history,
         "links": links,
-        "form": form or ConsentGiveForm(),
+        "notices": notices,
+        "uses_notices": uses_notices,
+        "give_forms": give_forms,
+        # Without notices the register records the purpose alone, its text "not recorded".
+        "form": None if uses_notices else (form or ConsentGiveForm(initial=initial)),
         "can_change": can_change,
+        "can_manage_notices": is_main_user(request.user)
+        or user_can(user=request.user, register=customer.register, perm=roles.REVIEW_ACCESS),
     }
     return render(request, "privacy/rights/customer_consents.html", context)
 
@@ -506,17 +544,34 @@ def _withdraw_path(record) -> str:
 @require_POST
 def customer_consent_give(request, register, code):
     customer = _customer(request, register, code, rw=True)
-    form = ConsentGiveForm(request.POST)
-    if form.is_valid():
-        try:
-            consent.consent_give(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(request, error)
-        else:
-            messages.success(request, _("The consent was recorded."))
-    else:
+    # The version the form says was read out, if it is one of this register's for the purpose posted.
+    notice = selectors.notice_shown(
+        register_id=customer.register_id,
+        kind=ConsentNotice.Kind.CONSENT,
+        purpose=request.POST.get("purpose", ""),
+        code=request.POST.get("notice", ""),
+    )
+    form = ConsentGiveForm(request.POST, notice=notice)
+    if not form.is_valid():
         # The page again, with each field's own error and what was typed.
         return customer_consents(request, register, code, form=form)
+    data = form.cleaned_data
+    if notice is None and data["notice"] is not None:
+        messages.error(request, consent.ERROR_NOTICE_NOT_IN_FORCE)
+        return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
+    try:
+        consent.consent_give(
+            actor=request.user,
+            customer=customer,
+            purpose=data["purpose"],
+            channel=data["channel"],
+            notice=notice,
+            language=data["language"],
+        )
+    except ValidationError as error:
+        show_errors(request, error)
+    else:
+        messages.success(request, _("The consent was recorded."))
     return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
 
 
@@ -524,9 +579,65 @@ def customer_consent_give(request, register, code):
 def customer_consent_withdraw(request, register, code, consent_code):
     customer = _customer(request, register, code, rw=True)
     record = selectors.consent_get(customer=customer, code=consent_code)
-    channel = request.POST.get("channel", "")
-    if channel not in ConsentRecord.Channel.values:
-        channel = ConsentRecord.Channel.PHONE
-    consent.consent_withdraw(consent=record, actor=request.user, channel=channel)
-    messages.success(request, _("The consent was withdrawn."))
+    form = ConsentWithdrawForm(request.POST)
+    if not form.is_valid():
+        show_errors(request, ValidationError([e for errors in form.errors.values() for e in errors]))
+        return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
+    day = form.cleaned_data["withdrawn_on"]
+    try:
+        consent.consent_withdraw(
+            consent=record,
+            actor=request.user,
+            channel=form.cleaned_data["channel"] or ConsentRecord.Channel.PHONE,
+            at=_received_at(day),
+        )
+    except ValidationError as error:
+        show_errors(request, error)
+    else:
+        messages.success(request, _("The consent was withdrawn."))
     return redirect("privacy:customer-consents", register=customer.register.slug, code=customer.code)
+
+
+def _received_at(day: datetime.date | None) -> datetime.datetime | None:
+    # A withdrawal received today is dated now; one received on an earlier day (a letter read late) at noon of
+    # that day, which is the same day in every time zone of the EU.
+    if day is None or day == timezone.localdate():
+        return None
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+# The notice texts of a register ---------------------------------------------------------------------------------
+
+
+@require_GET
+def notice_list(request, register):
+    register = register_get_for_owner(user=request.user, slug=register)
+    context = {"register": register, "notices": selectors.notice_list(register=register)}
+    return render(request, "privacy/rights/notice_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def notice_create(request, register):
+    register = register_get_for_owner(user=request.user, slug=register)
+    form = ConsentNoticeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kind, purpose = form.kind_and_purpose
+        data = {name: form.cleaned_data[name] for name in ("version", "valid_from", "text_fi", "text_sv", "text_en")}
+        try:
+            notice = notices.consent_notice_create(
+                actor=request.user, register=register, kind=kind, purpose=purpose, **data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Version %(version)s was added.") % {"version": notice.version})
+            return redirect("privacy:notices", register=register.slug)
+    return render(request, "privacy/rights/notice_form.html", {"register": register, "form": form})
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -158,7 +158,8 @@ def my_data(request):
         "subject": request.subject,
         "identity": identity,
         "parts": selectors.my_data(identity=identity),
-        "consents": selectors.consents(identity=identity),
+        "consents": selectors.consents_with_withdrawal_notices(identity=identity),
+        "objection_notices": selectors.objection_notices(identity=identity),
         "pending_links": selectors.pending_link_count(identity=identity),
         "requests": selectors.my_requests(identity=identity),
         "objecting": all(customer.marketing_objection for customer in selectors.linked_customers(identity=identity)),
@@ -169,7 +170,12 @@ def my_data(request):
 @subject_required
 @require_POST
 def marketing_objection(request):
-    services.marketing_objection_from_my_data(identity=request.subject.identity, assurance=request.subject.assurance)
+    services.marketing_objection_from_my_data(
+        identity=request.subject.identity,
+        assurance=request.subject.assurance,
+        notice_codes=request.POST.getlist("notice"),
+        language=get_language(),
+    )
     messages.success(request, _("You object to direct marketing: it has stopped in every register."))
     return redirect("selfservice:my-data")
 
@@ -178,7 +184,12 @@ def marketing_objection(request):
 @require_POST
 def consent_withdraw(request, code):
     consent = selectors.consent_get(identity=request.subject.identity, code=code)
-    services.consent_withdraw_from_my_data(identity=request.subject.identity, consent=consent)
+    services.consent_withdraw_from_my_data(
+        identity=request.subject.identity,
+        consent=consent,
+        notice_code=request.POST.get("notice", ""),
+        language=get_language(),
+    )
     messages.success(request, _("Your consent is withdrawn."))
     return redirect("selfservice:my-data")
 

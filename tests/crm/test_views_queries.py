@@ -27,10 +27,11 @@ LIST_BUDGET = RESULTS_BUDGET + 2
 # And the contact persons the search finds (issue 13), and the register's tag the search may name (issue 18).
 SEARCH_BUDGET = RESULTS_BUDGET + 2
 # Customer with its register and contact persons, access-log entry, timeline (one UNION); the tag panel (one query,
-# the register's tags marked) and the open follow-ups (issue 18); the access entry's link in the tamper-evident
-# audit chain (issue 22: the chain's head locked, the entry read back, the link, the head: 4).
+# the register's tags marked) and the open follow-ups (issue 18); the consents and the objections, each with its
+# evidence joined (issue 22); the access entry's link in the tamper-evident audit chain (issue 22: the chain's head
+# locked, the entry read back, the link, the head: 4).
 CHAIN_LINK = 4
-DETAIL_BUDGET = 5 + CHAIN_LINK
+DETAIL_BUDGET = 7 + CHAIN_LINK
 
 
 def count_queries(client, url, **headers) -> int:
@@ -166,7 +167,8 @@ def test_the_whole_request_meets_the_budgets_of_issue_14(signed_in, register_a, 
     List and filtered list: register, the filter's tags, count, page, saved views, follow-up assignees (9).
     Search results as you type: register, tags, the tag the search names, count, page and the contact persons
     it finds (9). Customer page: the customer with its register and contact persons, the access-log entry,
-    the timeline, the tag panel and the follow-ups (8), for a person and for an organisation alike.
+    the timeline, the tag panel, the follow-ups, the consents and the objections (10), for a person and for an
+    organisation alike.
     """
     make_customers(register_a, 3)
     organisation = register_a.customers.filter(kind="organisation").first()
@@ -179,8 +181,8 @@ def test_the_whole_request_meets_the_budgets_of_issue_14(signed_in, register_a, 
     assert count_queries(signed_in, list_url + "?kind=organisation&language=fi") == 9
     results = {"HX-Request": "true", "HX-Target": "customer-results"}
     assert count_queries(signed_in, list_url + "?q=yritys", **results) == 9
-    assert count_queries(signed_in, person.get_absolute_url()) == 8 + CHAIN_LINK
-    assert count_queries(signed_in, organisation.get_absolute_url()) == 8 + CHAIN_LINK
+    assert count_queries(signed_in, person.get_absolute_url()) == 10 + CHAIN_LINK
+    assert count_queries(signed_in, organisation.get_absolute_url()) == 10 + CHAIN_LINK
     assert count_queries(signed_in, reverse("password_change")) == 3
 
 

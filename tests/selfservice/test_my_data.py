@@ -162,3 +162,59 @@ def test_another_persons_request_is_not_shown(provider, person_client):
     provider.sign_in(person_client, sub="another-person")
     assert person_client.get(f"/my-data/requests/{dsr.code}/").status_code == 404
     assert dsr.reference not in person_client.get("/my-data/").content.decode()
+
+
+def test_an_objection_on_the_page_records_the_objection_notice_each_register_showed(provider, person_client):
+    from privacy.rights.models import ConsentNotice
+
+    from ..factories import ConsentNoticeFactory
+
+    organisation = OrganisationFactory()
+    with_notice, without = (RegisterFactory(organisation=organisation) for _ in range(2))
+    here, there = maija(with_notice), maija(without)
+    notice = ConsentNoticeFactory(
+        register=with_notice,
+        kind=ConsentNotice.Kind.OBJECTION,
+        purpose=ObjectionRecord.Purpose.DIRECT_MARKETING,
+        version="2026-K",
+        text_fi="Kiellän suoramarkkinoinnin.",
+        text_sv="Jag förbjuder direktmarknadsföring.",
+        text_en="",
+    )
+    provider.sign_in(person_client)
+    page = person_client.get("/my-data/").content.decode()
+    # The page is in English; the notice has no English text and falls back to Finnish, which is recorded.
+    assert "Kiellän suoramarkkinoinnin." in page
+
+    assert person_client.post("/my-data/objection/", {"notice": [str(notice.code), "junk"]}).status_code == 302
+
+    shown = ObjectionRecord.objects.get(customer=here)
+    assert (shown.notice, shown.notice_language, shown.channel, shown.recorded_by) == (
+        notice,
+        "fi",
+        ConsentRecord.Channel.MY_DATA,
+        None,
+    )
+    assert ObjectionRecord.objects.get(customer=there).notice is None
+
+
+def test_a_consent_withdrawn_on_the_page_records_the_withdrawal_notice_shown(provider, person_client):
+    from privacy.rights.models import ConsentNotice
+
+    from ..factories import ConsentNoticeFactory
+
+    customer = maija(RegisterFactory())
+    given = consent_give(
+        actor=None, customer=customer, purpose=ConsentRecord.Purpose.NEWSLETTER, channel=ConsentRecord.Channel.WEB
+    )
+    notice = ConsentNoticeFactory(
+        register=customer.register, kind=ConsentNotice.Kind.WITHDRAWAL, text_en="Withdrawing stops the letters."
+    )
+    provider.sign_in(person_client)
+    assert "Withdrawing stops the letters." in person_client.get("/my-data/").content.decode()
+
+    person_client.post(f"/my-data/consents/{given.code}/withdraw/", {"notice": str(notice.code)})
+
+    given.refresh_from_db()
+    assert (given.withdrawn_notice, given.withdrawn_notice_language) == (notice, "en")
+    assert (given.withdrawn_channel, given.withdrawn_by) == (ConsentRecord.Channel.MY_DATA, None)

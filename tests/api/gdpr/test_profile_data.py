@@ -197,3 +197,33 @@ def test_the_recipients_and_the_days_of_processing_are_in_the_tree_as_in_an_acce
     assert values["REKISTERI/REGISTER/DISCLOSURES/DISCLOSURE/RECIPIENT"] == ["Kaupungin lakipalvelut"]
     assert values["REKISTERI/REGISTER/DISCLOSURES/DISCLOSURE/LEGAL_BASIS"] == ["621/1999 16(3) §"]
     assert values["REKISTERI/REGISTER/PROCESSING_DATES/DATE"] == [timezone.localdate().isoformat()] * 2
+
+
+def test_the_tree_holds_the_consents_and_objections_with_the_text_shown(issuer, person):
+    from privacy.rights import consent
+    from privacy.rights.models import ConsentRecord
+
+    from ...factories import ConsentNoticeFactory
+
+    anna = person["customers"][0]
+    notice = ConsentNoticeFactory(register=anna.register, version="2026-3", text_fi="Suostun uutiskirjeeseen.")
+    record = consent.consent_give(
+        actor=UserFactory(),
+        customer=anna,
+        purpose=ConsentRecord.Purpose.NEWSLETTER,
+        channel=ConsentRecord.Channel.PHONE,
+        notice=notice,
+        language="fi",
+    )
+    consent.consent_withdraw(consent=record, channel=ConsentRecord.Channel.MY_DATA)
+
+    values = leaves(bearer(issuer.token()).get(url(PROFILE)).json())
+
+    row = "REKISTERI/REGISTER/CUSTOMERS/CUSTOMER/CONSENTS/CONSENT"
+    assert values[f"{row}/NOTICE_VERSION"] == ["2026-3"]
+    assert values[f"{row}/NOTICE_TEXT"] == ["Suostun uutiskirjeeseen."]
+    assert values[f"{row}/NOTICE_LANGUAGE"] == ["suomi"]
+    assert datetime.datetime.fromisoformat(values[f"{row}/GIVEN"][0]).tzinfo
+    assert datetime.datetime.fromisoformat(values[f"{row}/WITHDRAWN"][0]) >= record.given_at
+    assert len(values[f"{row}/GIVEN_THROUGH"]) == 1
+    assert len(values[f"{row}/WITHDRAWN_BY"]) == 1
