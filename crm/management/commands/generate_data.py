@@ -24,12 +24,13 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from stdnum.fi import ytunnus
 
 from crm import demo_customers as demo
 from crm.models import ContactPerson, Customer, Interaction
-from registers.audit_chain import chained_bulk_create
+from registers.audit_chain import Reason, chained_bulk_create, links_append
 from registers.models import CustomerField, Membership, Organisation, Register, Role
 from registers.services import register_role_groups_ensure
 
@@ -336,9 +337,13 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             table = connection.ops.quote_name(LogEntry._meta.db_table)
             sql = f"COPY {table} ({', '.join(LOG_COLUMNS)}) FROM STDIN"  # nosec B608: names from the model
-            with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                for row in batch:
-                    copy.write_row(row)
+            with transaction.atomic():
+                last = LogEntry.objects.aggregate(last=Max("pk"))["last"] or 0
+                with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                    for row in batch:
+                        copy.write_row(row)
+                # COPY sends no signal: the rows it wrote are linked in the audit chain in the same transaction.
+                links_append(LogEntry, LogEntry.objects.filter(pk__gt=last).values_list("pk", flat=True), Reason.WRITE)
         else:
             chained_bulk_create(
                 LogEntry,
