@@ -536,3 +536,55 @@ def restored_anchor(sender, *, dry_run: bool, **kwargs) -> list[str]:
         return [f"Audit trail: the chains go back to the backup's heads ({sum(heads.values())} links in all)."]
     anchor_write(note="restore")
     return [f"Audit trail: the restore is anchored; the chains continue from the backup's heads ({len(heads)} chains)."]
+
+
+def verify_marks() -> dict[str, tuple[int, int]]:
+    """Return, per chain, its newest link's number and its table's largest row id: where `verify_since` starts."""
+    seqs = dict(AuditChainHead.objects.values_list("stream", "seq"))
+    return {
+        stream: (seqs.get(stream, 0), model._base_manager.aggregate(top=models.Max("pk"))["top"] or 0)
+        for stream, model in _chained.items()
+    }
+
+
+def verify_since(marks: dict[str, tuple[int, int]]) -> list[str]:
+    """Check only what was written after `marks`: the new links follow from the marked one, and every row written
+    since or named by a new link matches its newest link. The same rules as `audit_verify`, at the cost of the
+    writes since (the test suite runs it after every test)."""
+    problems = []
+    now = verify_marks()
+    for stream, model in _chained.items():
+        seq0, pk0 = marks.get(stream, (0, 0))
+        if now[stream] == (seq0, pk0):
+            continue
+        links = AuditChainLink.objects.filter(stream=stream)
+        previous = links.filter(seq=seq0).values_list("hash", flat=True).first() or ""
+        expected, named = seq0 + 1, set()
+        for seq, object_id, reason, digest, stored in (
+            links.filter(seq__gt=seq0).order_by("seq").values_list("seq", "object_id", "reason", "digest", "hash")
+        ):
+            named.add(object_id)
+            if seq != expected or stored != link_hash(
+                previous=previous, stream=stream, seq=seq, object_id=object_id, reason=reason, digest=digest
+            ):
+                problems.append(f"{stream}: link {expected} does not follow from link {expected - 1}")
+                break
+            previous, expected = stored, seq + 1
+        ids = named | set(model._base_manager.filter(pk__gt=pk0).values_list("pk", flat=True))
+        newest = {}
+        for object_id, reason, digest in (
+            links.filter(object_id__in=ids).order_by("seq").values_list("object_id", "reason", "digest")
+        ):
+            newest[object_id] = (reason, digest)
+        rows = _digests(model, ids)
+        for pk in sorted(ids):
+            link = newest.get(pk)
+            if pk in rows and link is None:
+                problems.append(f"{stream}: row {pk} is in no link: written or restored past the application")
+            elif pk in rows and link[0] == Reason.DELETE:
+                problems.append(f"{stream}: row {pk} is back after a link recorded its removal")
+            elif pk in rows and link[1] != rows[pk]:
+                problems.append(f"{stream}: row {pk} differs from what its newest link recorded")
+            elif pk not in rows and link is not None and link[0] != Reason.DELETE:
+                problems.append(f"{stream}: row {pk} is gone, and no link records its removal")
+    return problems

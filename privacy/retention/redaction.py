@@ -26,7 +26,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from registers.audit_chain import chained_bulk_create, chained_update
+from registers.audit_chain import Reason, chained_bulk_create, chained_update, links_append
 from registers.audit_scope import REGISTER_KEY, register_pk_of, register_pks_of, with_register
 
 REDACTED_VALUE = "[redacted]"
@@ -67,14 +67,17 @@ def audit_trail_redact(*, model, pks: list, object_repr: str, additional: dict) 
                 "|| %s::jsonb, changes = CASE "
                 "WHEN jsonb_typeof(changes) = 'object' THEN "
                 "(SELECT jsonb_object_agg(key, %s::jsonb) FROM jsonb_object_keys(changes) AS key) END "
-                "WHERE content_type_id = %s AND object_id = ANY(%s::bigint[])",
+                "WHERE content_type_id = %s AND object_id = ANY(%s::bigint[]) RETURNING id",
                 [object_repr, json.dumps(additional), _redacted_pair(), content_type.pk, list(pks)],
             )
+            redacted = [row[0] for row in cursor.fetchall()]
             cursor.execute(
                 "UPDATE django_admin_log SET object_repr = %s, change_message = '' "
                 "WHERE content_type_id = %s AND object_id = ANY(%s::text[])",
                 [object_repr, content_type.pk, [str(pk) for pk in pks]],
             )
+        # The redaction is a change the application makes: each entry's new form is linked in the audit chain.
+        links_append(LogEntry, redacted, Reason.CHANGE, only_changed=True)
         return
     # The same result as the SQL above: field names and register stay, values go. Entries are grouped by the set of
     # names they changed and their register, so one UPDATE serves every entry of a group.
@@ -124,7 +127,7 @@ def audit_trail_log_deleted(
                 "timestamp, additional_data) "
                 "SELECT %s, id::text, id, %s, %s, '', %s, %s, "
                 "%s::jsonb || jsonb_strip_nulls(jsonb_build_object('register', register_id)) "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, register_id)",
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, register_id) RETURNING id",
                 [
                     content_type.pk,
                     object_repr,
@@ -136,6 +139,8 @@ def audit_trail_log_deleted(
                     [registers.get(pk) for pk in pks],
                 ],
             )
+            written = [row[0] for row in cursor.fetchall()]
+        links_append(LogEntry, written, Reason.WRITE)
         return
     chained_bulk_create(
         LogEntry,
