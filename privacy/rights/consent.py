@@ -122,7 +122,9 @@ def consent_withdraw(
     `notice` is the withdrawal notice the person was shown, if any, and `language` its language; `at` is when the
     withdrawal reached the controller (a letter read days later), now by default.
     """
-    consent = ConsentRecord.objects.select_for_update().select_related("customer", "notice").get(pk=consent.pk)
+    consent = (
+        ConsentRecord.objects.select_for_update(of=("self",)).select_related("customer", "notice").get(pk=consent.pk)
+    )
     if consent.withdrawn_at is not None:
         return consent
     now = timezone.now()
