@@ -1,4 +1,5 @@
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -15,9 +16,8 @@ from .factories import RegisterFactory, UserFactory
 
 
 def pytest_configure(config):
-    # Anchors of the audit chain go to this process's own directory, never the checkout's var/.
-    import tempfile
-
+    # Anchors of the audit chain go to this process's own directory, never the checkout's var/ (and each test has
+    # its own, _own_anchor_and_ledger_files).
     settings.AUDIT_ANCHOR_DIR = tempfile.mkdtemp(prefix="audit-anchors-")
     settings.ERASURE_LEDGER_DIR = tempfile.mkdtemp(prefix="erasure-ledger-")
     # Durability is not under test here (bench/faults.py restarts a real server for that): commits need not wait
@@ -25,6 +25,21 @@ def pytest_configure(config):
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+
+
+@pytest.fixture(autouse=True)
+def _own_anchor_and_ledger_files():
+    """Each test's anchors and erasure ledger start empty, as its database does.
+
+    The database is rolled back after a test, the files beside it are not: an anchor an earlier test wrote names
+    links that this test's chain lacks (on PostgreSQL, whose sequences are not rolled back, it names their numbers).
+    """
+    kept = settings.AUDIT_ANCHOR_DIR, settings.ERASURE_LEDGER_DIR
+    with tempfile.TemporaryDirectory(prefix="audit-files-") as folder:
+        settings.AUDIT_ANCHOR_DIR = os.path.join(folder, "anchors")
+        settings.ERASURE_LEDGER_DIR = os.path.join(folder, "erasure-ledger")
+        yield
+    settings.AUDIT_ANCHOR_DIR, settings.ERASURE_LEDGER_DIR = kept
 
 
 _DATABASE_FIXTURES = frozenset(

@@ -110,6 +110,17 @@ MODEL_FIELDS_WITHOUT_FREE_TEXT = {
     "campaigns.campaignrecipient.language": "language code",
     "campaigns.campaignrecipient.message_id": "generated",
     "campaigns.bouncemailbox.sealed_password": "ciphertext",
+    # The audit chain (issue 22): a stream is a table's label written by the chain's registration, and the
+    # digests and hashes are hex written by the chain.
+    "registers.auditchainhead.stream": "table label",
+    "registers.auditchainhead.hash": "hash",
+    "registers.auditchainlink.stream": "table label",
+    "registers.auditchainlink.digest": "hash",
+    "registers.auditchainlink.hash": "hash",
+    # The erasure ledger: the erasure's reference (a request's generated reference or a purge's label) and the
+    # erased object's model label, both written by the erasure service.
+    "privacy.erasureledgerentry.erasure": "generated",
+    "privacy.erasureledgerentry.object_type": "model label",
 }
 # Text kept whole, so longer than a note.
 LONG_TEXT_FIELDS = {"crm.contactcentremessage.body": 100_000, "crm.contactcentremessage.html_body": 400_000}

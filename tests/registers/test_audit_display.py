@@ -55,6 +55,11 @@ def csv_rows(client, register, tab, **params):
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
+def rows_of_others(rows):
+    """The header and the rows the audit screens did not write: reading the trail is itself logged."""
+    return [row for row in rows if "view=audit_" not in row[8]]
+
+
 def request_as(user, path="/crm/x/"):
     request = RequestFactory().get(path, REMOTE_ADDR="192.0.2.7")
     request.user = user
@@ -159,6 +164,7 @@ def test_a_stored_download_token_is_never_shown_on_the_page_or_in_the_csv(client
     assert f"/privacy/request/answer/{REDACTION_MARK}/pdf/" in unescape(html)
     exported = csv_rows(client, register_a, "access")
     assert signature not in str(exported)
+    exported = rows_of_others(exported)
     assert f"path=/privacy/request/answer/{REDACTION_MARK}/pdf/" in exported[1][8]
 
 
@@ -170,7 +176,7 @@ def test_purposes_are_translated_and_the_code_stays_in_the_raw_entry(client, own
     assert "handling a data subject request" in visible(html)
     assert "data_subject_request" not in visible(html)
     assert "data_subject_request" in html
-    exported = csv_rows(client, register_a, "access")
+    exported = rows_of_others(csv_rows(client, register_a, "access"))
     assert exported[1][2] == "access"
     assert "purpose=data_subject_request" in exported[1][8]
 

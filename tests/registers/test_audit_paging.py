@@ -124,7 +124,9 @@ def test_a_cursor_that_cannot_be_read_gives_a_page_never_an_error(client, owner_
         if screen != "logins" and cursor != "0.0":
             # Anything unreadable is the first page.
             assert response.context["page"].has_previous is False
-            assert _entry_pks(response) == _entry_pks(client.get(url))
+            shown = _entry_pks(response)
+            # The entry the first view wrote of itself (reading the trail is logged) is new on the second.
+            assert shown == [pk for pk in _entry_pks(client.get(url)) if pk <= max(shown)]
 
 
 def test_a_cursor_of_an_entry_since_removed_still_continues_below_it(client, owner_a, register_a, small_pages):

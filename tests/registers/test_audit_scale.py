@@ -39,6 +39,7 @@ from selfservice.models import IdentityLink, SubjectIdentity
 from ..conftest import grant
 from ..factories import (
     CallRecordingFactory,
+    ConsentNoticeFactory,
     ContactCentreMessageFactory,
     ContactCentreRegisterFactory,
     ContactPersonFactory,
@@ -107,6 +108,7 @@ def _make_rows(register, owner):
             customer=customer, assignee=owner, due_on=datetime.date(2027, 1, 15)
         ),
         "crm.SavedView": view,
+        "privacy.ConsentNotice": ConsentNoticeFactory(register=register),
         "segments.BulkAction": BulkAction.objects.create(
             register=register, actor=owner, kind=BulkAction.Kind.TAG_ADD, saved_view=view
         ),
