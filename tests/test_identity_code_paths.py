@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.models import Customer, Interaction
 from crm.validators import ERROR_IDENTITY_CODE
-from privacy.rights.models import ConsentRecord, Disclosure
+from privacy.rights.models import ConsentNotice, Disclosure
 from registers.models import Membership
 
 from .factories import CustomerFactory, PersonCustomerFactory, UserFactory
@@ -108,17 +108,25 @@ def test_update_and_bulk_update_cannot_write_an_identity_code(register_a):
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_the_consent_notice_version_refuses_a_code_with_the_identity_code_message(client, staff_a, register_a, code):
-    customer = PersonCustomerFactory(register=register_a)
-    client.force_login(staff_a)
-    url = reverse("privacy:customer-consent-give", kwargs={"register": register_a.slug, "code": customer.code})
-    response = client.post(url, {"purpose": "newsletter", "channel": "phone", "notice_version": code})
+def test_the_consent_notice_version_refuses_a_code_with_the_identity_code_message(client, owner_a, register_a, code):
+    # Since issue 22 a consent names a stored notice version; the version's label is typed where the notice is added.
+    client.force_login(owner_a)
+    url = reverse("privacy:notice-create", kwargs={"register": register_a.slug})
+    response = client.post(
+        url,
+        {
+            "use": "consent:newsletter",
+            "version": code,
+            "valid_from": timezone.localdate().isoformat(),
+            "text_fi": "Lähetämme uutiskirjeen kerran kuussa.",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert str(ERROR_IDENTITY_CODE) in html
-    assert "Choose the purpose and how the consent was given." not in html
     assert f'value="{code}"' in html  # what was typed comes back to be corrected
-    assert not ConsentRecord.objects.exists()
+    assert "Lähetämme uutiskirjeen kerran kuussa." in html
+    assert not ConsentNotice.objects.filter(register=register_a).exists()
 
 
 def test_the_disclosure_ledger_shows_the_errors_and_keeps_the_input(client, staff_a, register_a):
