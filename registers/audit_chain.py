@@ -388,6 +388,21 @@ def _rows_in_order(model) -> Iterator[tuple[int, str]]:
         yield values[pk], row_digest(values)
 
 
+def _row_problem(pk: int, row_digest: str | None, link: tuple | None) -> str | None:
+    """What is wrong between a row (its digest; None when it is gone) and its newest link ((seq, reason, digest);
+    None when no link names it), or None. `audit_verify` and `verify_since` both judge rows by it."""
+    if link is None:
+        return None if row_digest is None else f"row {pk} is in no link: written or restored past the application"
+    seq, reason, digest = link
+    if row_digest is None:
+        return None if reason == Reason.DELETE else f"row {pk} (link {seq}) is gone, and no link records its removal"
+    if reason == Reason.DELETE:
+        return f"row {pk} is back after link {seq} recorded its removal"
+    if digest != row_digest:
+        return f"row {pk} differs from what link {seq} recorded"
+    return None
+
+
 def _check_rows(report: StreamReport, model) -> None:
     links = _newest_links(report.stream)
     rows = _rows_in_order(model)
@@ -400,19 +415,17 @@ def _check_rows(report: StreamReport, model) -> None:
             return
         if row is not None and (link is None or row[0] < link[0]):
             report.rows += 1
-            problems.append(f"row {row[0]} is in no link: written or restored past the application")
+            problem = _row_problem(row[0], row[1], None)
             row = next(rows, None)
         elif row is None or link[0] < row[0]:
-            if link[2] != Reason.DELETE:
-                problems.append(f"row {link[0]} (link {link[1]}) is gone, and no link records its removal")
+            problem = _row_problem(link[0], None, link[1:])
             link = next(links, None)
         else:
             report.rows += 1
-            if link[2] == Reason.DELETE:
-                problems.append(f"row {row[0]} is back after link {link[1]} recorded its removal")
-            elif link[3] != row[1]:
-                problems.append(f"row {row[0]} differs from what link {link[1]} recorded")
+            problem = _row_problem(row[0], row[1], link[1:])
             link, row = next(links, None), next(rows, None)
+        if problem:
+            problems.append(problem)
 
 
 def _superseded(anchors: list[dict]) -> set[int]:
@@ -572,19 +585,13 @@ def verify_since(marks: dict[str, tuple[int, int]]) -> list[str]:
             previous, expected = stored, seq + 1
         ids = named | set(model._base_manager.filter(pk__gt=pk0).values_list("pk", flat=True))
         newest = {}
-        for object_id, reason, digest in (
-            links.filter(object_id__in=ids).order_by("seq").values_list("object_id", "reason", "digest")
+        for seq, object_id, reason, digest in (
+            links.filter(object_id__in=ids).order_by("seq").values_list("seq", "object_id", "reason", "digest")
         ):
-            newest[object_id] = (reason, digest)
+            newest[object_id] = (seq, reason, digest)
         rows = _digests(model, ids)
         for pk in sorted(ids):
-            link = newest.get(pk)
-            if pk in rows and link is None:
-                problems.append(f"{stream}: row {pk} is in no link: written or restored past the application")
-            elif pk in rows and link[0] == Reason.DELETE:
-                problems.append(f"{stream}: row {pk} is back after a link recorded its removal")
-            elif pk in rows and link[1] != rows[pk]:
-                problems.append(f"{stream}: row {pk} differs from what its newest link recorded")
-            elif pk not in rows and link is not None and link[0] != Reason.DELETE:
-                problems.append(f"{stream}: row {pk} is gone, and no link records its removal")
+            problem = _row_problem(pk, rows.get(pk), newest.get(pk))
+            if problem:
+                problems.append(f"{stream}: {problem}")
     return problems
