@@ -657,6 +657,9 @@ def scenario_database_dropped(base: str) -> None:
 def scenario_backup_restore() -> None:
     directory = WORKDIR / "backup"
     directory.mkdir()
+    # The nightly purge has run on the live database (the demo data holds customers past their retention): what
+    # the restore's own purge then finds due is what ran out in between, so the two must hold the same rows.
+    manage("purge")
     manage("backup", "--directory", str(directory), "--no-prune")
     dump = next(directory.glob("*.dump"))
     psql(f"CREATE DATABASE {RESTORE_DB}")
