@@ -160,3 +160,20 @@ def test_register_parts_are_separate_spaces(db):
     CustomerFactory(register=development)
     assert list(register_list(user=fresh(user))) == [tourism]
     assert not customer_list(user=fresh(user)).exists()
+
+
+def test_each_role_group_holds_exactly_its_roles_permissions_on_its_own_register_however_often_ensured():
+    from guardian.shortcuts import get_perms
+
+    from registers.services import register_role_groups_ensure
+
+    register, other = RegisterFactory(), RegisterFactory()
+    first = register_role_groups_ensure(register=register)
+    again = register_role_groups_ensure(register=register)
+    assert first == again
+    assert set(first) == set(roles.ROLE_PERMISSIONS)
+    for role, group in first.items():
+        assert group.name == f"register:{register.code}:{role}"
+        assert sorted(get_perms(group, register)) == sorted(roles.ROLE_PERMISSIONS[role])
+        assert get_perms(group, other) == []
+        assert group.registergroupobjectpermission_set.count() == len(roles.ROLE_PERMISSIONS[role])
