@@ -294,3 +294,19 @@ def test_two_writers_at_once_cannot_fork_the_chain():
 def test_login_rows_written_by_the_application_are_linked():
     AccessLog.objects.create(username="someone", ip_address="10.0.0.1", user_agent="x")
     assert _problems("axes.accesslog") == []
+
+
+@pytest.mark.audit_chain_tampered
+def test_the_after_test_check_names_rows_written_past_the_chain_and_nothing_else():
+    """The suite's own check (tests/conftest.py) sees only what was written since its marks, and all of that."""
+    _access_entries(1)
+    marks = audit_chain.verify_marks()
+    assert audit_chain.verify_since(marks) == []
+    [entry] = _access_entries(1)
+    audit_chain.chained_bulk_create(
+        LogEntry, [LogEntry(action=0, object_repr="linked", content_type=entry.content_type)]
+    )
+    assert audit_chain.verify_since(marks) == []
+    LogEntry.objects.bulk_create([LogEntry(action=0, object_repr="past the chain", content_type=entry.content_type)])
+    [problem] = audit_chain.verify_since(marks)
+    assert problem.startswith(STREAM)
