@@ -1025,17 +1025,28 @@ FINGERPRINTED_APPS = frozenset(
 CHAIN_OF_THE_TRAIL = frozenset({"registers.auditchainlink", "registers.auditchainhead"})
 
 
-def _fingerprint_sql() -> str:
-    # Table and column names come from the models, quoted by the backend; nothing here comes from input.
-    parts = []
+def _fingerprinted_models():
     for model in apps.get_models():
-        if model._meta.app_label not in FINGERPRINTED_APPS:
-            continue
-        if model._meta.proxy or not model._meta.managed:
+        if model._meta.app_label not in FINGERPRINTED_APPS or model._meta.proxy or not model._meta.managed:
             continue
         # The audit chain links every audit row, django-axes' sign-in and sign-out rows (not fingerprinted) too.
-        if model._meta.label_lower in CHAIN_OF_THE_TRAIL:
-            continue
+        if model._meta.label_lower not in CHAIN_OF_THE_TRAIL:
+            yield model
+
+
+def _fingerprint_sql():
+    if connection.vendor == "postgresql":
+        # PostgreSQL counts the rows each statement of the open transaction inserted, updated or deleted, per table:
+        # one small read instead of counting every table, which was half of the matrix's time.
+        tables = sorted({model._meta.db_table for model in _fingerprinted_models()})
+        return (
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE relname = ANY(%s) ORDER BY relname",
+            [tables],
+        )
+    # Table and column names come from the models, quoted by the backend; nothing here comes from input.
+    parts = []
+    for model in _fingerprinted_models():
         table = connection.ops.quote_name(model._meta.db_table)
         pk = connection.ops.quote_name(model._meta.pk.column)
         parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608
@@ -1045,13 +1056,14 @@ def _fingerprint_sql() -> str:
         for column in ("updated_at", "version", "state", "status", "ended_at", "withdrawn_at", "released_at"):
             if column in names:
                 parts.append(f"(SELECT MAX({connection.ops.quote_name(column)}) FROM {table})")  # noqa: S608
-    return "SELECT " + ", ".join(parts)
+    return "SELECT " + ", ".join(parts), []
 
 
 def fingerprint(sql) -> tuple:
+    statement, params = sql
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return tuple(cursor.fetchone())
+        cursor.execute(statement, params)
+        return tuple(cursor.fetchall())
 
 
 # Running one cell ----------------------------------------------------------------------------------------------
@@ -1124,6 +1136,8 @@ def run_cell(world, baseline, key, rule, method, persona, column) -> str | None:
     problems = []
     sql, before = baseline
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            before = fingerprint(sql)  # the counts run on through the test's transaction
         response = client.get(url) if method == "GET" else client.post(url, {})
         after = fingerprint(sql)
         transaction.set_rollback(True)
