@@ -20,11 +20,11 @@ def pytest_configure(config):
     # its own, _own_anchor_and_ledger_files).
     settings.AUDIT_ANCHOR_DIR = tempfile.mkdtemp(prefix="audit-anchors-")
     settings.ERASURE_LEDGER_DIR = tempfile.mkdtemp(prefix="erasure-ledger-")
-    # Durability is not under test here (bench/faults.py restarts a real server for that): commits need not wait
-    # for the disk, whose waits on a shared machine were a good part of the suite's time on PostgreSQL.
     # The test client builds a new handler, so a new WhiteNoise, for every Client: scanning the 1,250 collected files
     # each time took a fifth of a second per client. Looked up per request instead, as in development.
     settings.WHITENOISE_AUTOREFRESH = True
+    # Durability is not under test here (bench/faults.py restarts a real server for that): commits need not wait
+    # for the disk, whose waits on a shared machine were a good part of the suite's time on PostgreSQL.
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
