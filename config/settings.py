@@ -14,6 +14,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,9 +78,15 @@ INSTALLED_APPS = [
     "api",
     "selfservice",
     "openness",
+    # Several machines (issue 23): request ids, Prometheus metrics, health and readiness.
+    "django_guid",
+    "django_prometheus",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,6 +108,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "registers.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After every other middleware: a write anywhere in the request pins its session to the primary database.
+    "registers.replica.ReplicaPinMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,27 +137,112 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Several machines (issue 23, docs/deploy.md): a pool of connections in each process, or pgbouncer in transaction
+# mode in front of PostgreSQL, or both; and an optional streaming replica for reports, statistics and exports.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
+DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+if POSTGRESQL:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    if DATABASE_POOL:
+        # Django refuses persistent connections beside its pool: the pool keeps them.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    if DATABASE_PGBOUNCER:
+        # A transaction-mode pooler hands each transaction to any server connection: a named cursor or a prepared
+        # statement made in one is gone in the next. Exports read in keyset chunks instead (crm/exports.py).
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].update({"CONN_HEALTH_CHECKS": True, "CONN_MAX_AGE": 0, "TEST": {"MIRROR": "default"}})
+    _replica_timeout = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = _replica_timeout
+# Only reads marked as reports, statistics or exports go to the replica, never a permission answer
+# (registers/replica.py); a request that wrote stays on the primary, and so does the next one of its session.
+DATABASE_ROUTERS = ["registers.replica.ReplicaRouter"]
+# How long a session reads from the primary after it wrote (the replica's lag is normally well under a second).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+# A replica that failed is not tried again for this long; reports read the primary meanwhile.
+REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis: one URL for all (REDIS_URL), or one each for the cache, the broker and the locks. Any of them may name
+# Redis Sentinels instead of a server: sentinel://host1:26379;sentinel://host2:26379/<db>, with the monitored
+# master's name in REDIS_SENTINEL_MASTER (registers/redis_client.py).
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHE_URL = env("CACHE_URL", default=REDIS_URL)
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+# Redis reached or given up on quickly: a page waits at most this long for a cache that is down.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+
+
+def _sentinels(url: str) -> tuple[list[tuple[str, int]], int]:
+    """Return the (host, port) pairs of a sentinel:// URL list and the database number its last part names."""
+    hosts, db = [], 0
+    for part in url.split(";"):
+        parsed = urlsplit(part.strip())
+        hosts.append((parsed.hostname or "127.0.0.1", parsed.port or 26379))
+        if parsed.path.strip("/"):
+            db = int(parsed.path.strip("/"))
+    return hosts, db
+
+
+if CACHE_URL.startswith("sentinel://"):
+    _cache_sentinels, _cache_db = _sentinels(CACHE_URL)
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+    _cache_location = f"redis://{REDIS_SENTINEL_MASTER}/{_cache_db}"
+    _cache_client = {"CLIENT_CLASS": "django_redis.client.SentinelClient", "SENTINELS": _cache_sentinels}
+else:
+    _cache_location, _cache_client = CACHE_URL, {}
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": _cache_location,
+            "OPTIONS": {
+                **_cache_client,
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                # A cache that is down is a cache that misses: pages, sign-in and the public form go on without it
+                # (the form's rate limit lets requests through, privacy/requests/ratelimit.py).
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: a real broker when REDIS_URL is set; otherwise (quick start) tasks run
+# Celery: a real broker when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise (quick start) tasks run
 # in-process so the app needs no extra services.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues per kind of work, so that each kind gets workers of its own (docs/deploy.md): default, pdf, mail, purge,
+# ingest and import. A prefix keeps deployments (or test processes) that share one Redis apart.
+CELERY_QUEUE_PREFIX = env("CELERY_QUEUE_PREFIX", default="")
+CELERY_QUEUE_KINDS = ("default", "pdf", "mail", "purge", "ingest", "import")
+CELERY_QUEUES_BY_KIND = {kind: f"{CELERY_QUEUE_PREFIX}{kind}" for kind in CELERY_QUEUE_KINDS}
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUES_BY_KIND["default"]
+CELERY_TASK_ROUTES = ("config.task_routes.route_task",)
+# Exactly one beat sends the schedule (registers/beat.py): a second one started by mistake waits for the lock.
+CELERY_BEAT_SCHEDULER = "registers.beat.LockedDatabaseScheduler"
+# Locks shared by every machine (the beat's, the purge's): Redis, by default the one of the broker.
+LOCK_URL = env("LOCK_URL", default=REDIS_URL)
+BEAT_LOCK_NAME = env("BEAT_LOCK_NAME", default="rekisteri:beat")
+BEAT_LOCK_TIMEOUT_SECONDS = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=60)
 CELERY_TIMEZONE = "Europe/Helsinki"
 
 # Retention periods the register descriptions state and the purge (privacy/retention/purge.py) applies.
@@ -157,7 +252,7 @@ CONTACT_CENTRE_MESSAGE_GRACE_DAYS = env.int("CONTACT_CENTRE_MESSAGE_GRACE_DAYS",
 # Closed data-subject request files: two years, as Osano's documented default (see shared PRIVACY.md 4.12).
 DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS = env.int("DATA_SUBJECT_REQUEST_FILE_RETENTION_DAYS", default=730)
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=200)
-PURGE_LOCK_URL = env("PURGE_LOCK_URL", default=REDIS_URL)
+PURGE_LOCK_URL = env("PURGE_LOCK_URL", default=LOCK_URL)
 # Deployments (or test processes) that share one Redis but purge different databases need names of their own.
 PURGE_LOCK_NAME = env("PURGE_LOCK_NAME", default="rekisteri:retention-purge")
 
@@ -367,8 +462,33 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Uploaded and generated files (request mandates, answer packages and their PDFs, import files, the archive's sealed
+# originals): the file system of the quick start (MEDIA_ROOT, a shared folder when there are several web nodes), or
+# S3-compatible object storage, which no node keeps anything of (issue 23, docs/deploy.md). Never served as public
+# URLs: views read them through the storage after their permission check.
+FILE_STORAGE = env("FILE_STORAGE", default="filesystem")
+if FILE_STORAGE == "s3":
+    _file_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", default=None),
+            "region_name": env("S3_REGION", default=None),
+            "access_key": env("S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("S3_PREFIX", default=""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"} if env.bool("S3_SSE", default=False) else {},
+        },
+    }
+elif FILE_STORAGE == "filesystem":
+    _file_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured("FILE_STORAGE must be filesystem or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -438,6 +558,8 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancer's probes and the metrics scraper speak plain HTTP to each node.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The integration API (/api/v1/): machine clients with keys of their own (api.authentication), never a session;
@@ -506,9 +628,36 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Operations (issue 23): /healthz and /readyz for the load balancer, Prometheus metrics at /metrics for a scraper
+# that sends METRICS_TOKEN as a bearer token (no token set: the path answers 404), see ops/.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+# Each request's id: the load balancer's X-Request-ID when it sends one, else a new one; written in every log line
+# of the request, returned in the response, and carried into the Celery tasks it starts (django-guid).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    "UUID_LENGTH": 32,
+}
+# JSON lines by default, one object per record with its request id; LOG_FORMAT=text for a person at a terminal.
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }

@@ -52,6 +52,8 @@ urlpatterns = [
     path("openness/", include("openness.urls")),
     # Identified self-service (issue 20): the data subject's "my data" pages and the handlers' link queue.
     path("", include("selfservice.urls")),
+    # Health, readiness and metrics for the load balancer and the scraper (issue 23).
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
 ]
 
