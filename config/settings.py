@@ -6,6 +6,7 @@ settings that tests load are the ones production runs.
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -428,6 +429,14 @@ GUARDIAN_GROUP_OBJ_PERMS_MODEL = "registers.RegisterGroupObjectPermission"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# The load balancers' addresses or networks (10.0.0.5,10.0.1.0/24): X-Forwarded-For is believed only on connections
+# from them. Empty: from any peer, as far as TRUSTED_PROXY_COUNT says (a node that only the proxy can reach).
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=[])
+for _proxy in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_ADDRESSES: {_proxy!r} is not an address or network.") from None
 AXES_CLIENT_IP_CALLABLE = "registers.client_address.client_address"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -1,6 +1,7 @@
 """One client-address rule for rate limits, sign-in throttling and the audit trail.
 
-X-Forwarded-For is believed only as far as TRUSTED_PROXY_COUNT proxies vouch for it.
+X-Forwarded-For is believed only as far as TRUSTED_PROXY_COUNT proxies vouch for it, and, where
+TRUSTED_PROXY_ADDRESSES names them, only on a connection from one of them.
 """
 
 import random
@@ -106,3 +107,31 @@ def test_with_a_trusted_proxy_the_audit_entry_records_the_client(client, staff_a
     client.get(customer.get_absolute_url(), **headers)
     entry = LogEntry.objects.get(object_pk=str(customer.pk), action=LogEntry.Action.ACCESS)
     assert entry.remote_addr == "198.51.100.4"
+
+
+@pytest.mark.parametrize(
+    ("peer", "expected"),
+    [
+        ("10.0.0.5", "198.51.100.4"),  # The load balancer itself.
+        ("10.0.1.77", "198.51.100.4"),  # One of the trusted network's.
+        ("192.0.2.50", "192.0.2.50"),  # Somebody who reached the node past the load balancer.
+        ("2001:db8::9", "2001:db8::9"),
+    ],
+)
+def test_the_header_is_believed_only_on_a_connection_from_a_trusted_proxy(settings, peer, expected):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_ADDRESSES = ["10.0.0.5", "10.0.1.0/24"]
+    assert address_of(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.4") == expected
+
+
+def test_sign_in_failures_past_the_load_balancer_are_counted_for_the_peer(client, staff_a, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_ADDRESSES = ["10.0.0.5"]
+    for peer, header in (("10.0.0.5", "198.51.100.4"), ("192.0.2.12", "198.51.100.5")):
+        client.post(
+            "/accounts/login/",
+            {"username": "staff_a", "password": "wrong"},
+            REMOTE_ADDR=peer,
+            HTTP_X_FORWARDED_FOR=header,
+        )
+    assert sorted(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["192.0.2.12", "198.51.100.4"]
