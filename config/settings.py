@@ -490,6 +490,9 @@ if FILE_STORAGE == "s3":
             "querystring_auth": True,
             "file_overwrite": False,
             "object_parameters": {"ServerSideEncryption": "AES256"} if env.bool("S3_SSE", default=False) else {},
+            # A file read from the bucket is held in memory up to this size, then in a temporary file of the reading
+            # process (FILE_UPLOAD_TEMP_DIR): an import file or an archived original may be tens of megabytes.
+            "max_memory_size": 2 * 1024 * 1024,
         },
     }
 elif FILE_STORAGE == "filesystem":

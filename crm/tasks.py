@@ -26,6 +26,8 @@ DOWNLOAD_TIMEOUT = 120.0
 
 def _download_folder() -> Path | None:
     """Return a folder for the daily file under MEDIA_ROOT when it is writable, else None (the system's temp)."""
+    # Scratch of this one task on this worker's own disk, deleted when the task ends: no request and no other
+    # task reads it, so it is not a file of the storage (FILE_STORAGE) and is never shared between machines.
     folder = Path(settings.MEDIA_ROOT) / "company_register"
     try:
         folder.mkdir(parents=True, exist_ok=True)

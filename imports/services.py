@@ -507,7 +507,10 @@ def import_cancel(*, actor, batch: ImportBatch) -> ImportBatch:
 
 def open_table(batch: ImportBatch) -> Table:
     """Read the batch's stored file again, with the reader of the upload."""
-    return read_table(batch.file.open("rb"), file_name=batch.file_name)
+    # The reader copies the file to a scratch file of this process before it returns, so the storage's copy (from
+    # S3, a download held in memory) is closed at once rather than when the batch is garbage-collected.
+    with batch.file.open("rb") as stored:
+        return read_table(stored, file_name=batch.file_name)
 
 
 def _log_entries(*, outcomes: list[Outcome], actor, register: Register, batch: ImportBatch) -> list[LogEntry]:
