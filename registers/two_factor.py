@@ -29,7 +29,7 @@ ERROR_AUTHENTICATOR_UNREADABLE = _(
     "Your authenticator cannot be checked right now. Sign in with one of your recovery codes, "
     "or ask the main user for help."
 )
-ALWAYS_ALLOWED = ("two-factor", "logout", "set_language")
+ALWAYS_ALLOWED = ("two-factor", "logout", "set_language", "ops:healthz", "ops:readyz", "ops:metrics")
 
 
 def user_requires_two_factor(user) -> bool:

@@ -415,6 +415,12 @@ TABLE: dict[str, Rule] = {
     "crm:company-search": R("reg", IMPORT_A),
     "crm:company-change-apply": R("company-change", 405, post=CHANGE_A),
     "crm:company-change-dismiss": R("company-change", 405, post=CHANGE_A),
+    # Health and readiness (issue 23): for the load balancer, open to everybody and read-only (GET and HEAD).
+    "ops:healthz": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    "ops:readyz": R("-", PUBLIC_PAGE, post=405, public=True, anon=(OK, 405)),
+    # The metrics answer only the scraper's bearer token (none in the matrix): 404 to every browser, signed in or
+    # not, whatever the method, as an address that does not exist.
+    "ops:metrics": R("-", who(_404=set(PERSONAS)), public=True, anon=404),
 }
 
 # The admin: one entry per registered model, naming what the main user's group may do there (view, add).

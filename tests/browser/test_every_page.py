@@ -40,8 +40,9 @@ pytestmark = pytest.mark.browser
 PERSONAS = ("anon", "staff", "expert", "handler", "owner", "main", "manager")
 LANGUAGES = ("fi", "sv")
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-# The Django admin and the integration API's Swagger UI are their tools' own screens, in English.
-SKIPPED_PREFIXES = ("admin/", "api/v1/docs/")
+# The Django admin and the integration API's Swagger UI are their tools' own screens, in English. Health,
+# readiness and metrics are plain text and JSON for machines (tests/ops/), no page to lay out or translate.
+SKIPPED_PREFIXES = ("admin/", "api/v1/docs/", "healthz", "readyz", "metrics")
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
 # Words that are the same in English and in the page's language, or names: never a leak.
