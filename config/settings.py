@@ -144,6 +144,8 @@ POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
 DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
 if POSTGRESQL:
+    # django-environ makes OPTIONS only for a URL with query options.
+    DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     # A primary that cannot be reached fails a request (and /readyz) in seconds rather than at the TCP timeout.
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)

@@ -101,3 +101,39 @@ def test_several_totp_encryption_keys_are_accepted_for_rotation():
 
 def test_the_quick_start_derives_a_totp_encryption_key():
     assert settings_error(DEBUG="true", TOTP_ENCRYPTION_KEY=None) == ""
+
+
+def database_options(**env) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_URL", "CACHE_URL"))}
+    base.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    code = "import django; django.setup(); from django.conf import settings as s; print(repr(s.DATABASES))"
+    result = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True, check=True)
+    return eval(result.stdout)  # noqa: S307 - the repr of a dict of plain values printed by our own settings
+
+
+def test_a_plain_postgresql_url_gets_a_connect_timeout_and_no_pool():
+    databases = database_options(DATABASE_URL="postgres://u@127.0.0.1:5432/x")
+    assert databases["default"]["OPTIONS"] == {"connect_timeout": 5}
+    assert databases["default"]["CONN_MAX_AGE"] == 60
+    assert set(databases) == {"default"}
+
+
+def test_the_pool_and_pgbouncer_settings_reach_psycopg():
+    databases = database_options(
+        DATABASE_URL="postgres://u@127.0.0.1:6432/x", DATABASE_POOL="true", DATABASE_PGBOUNCER="true"
+    )
+    default = databases["default"]
+    assert default["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    # Django refuses CONN_MAX_AGE beside its pool; a transaction-mode pooler loses named cursors and prepared
+    # statements between transactions.
+    assert default["CONN_MAX_AGE"] == 0
+    assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert default["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_a_replica_url_adds_a_replica_that_mirrors_the_primary_in_tests():
+    databases = database_options(
+        DATABASE_URL="postgres://u@127.0.0.1:5432/x", DATABASE_REPLICA_URL="postgres://r@127.0.0.1:5433/x"
+    )
+    assert databases["replica"]["PORT"] == 5433
+    assert databases["replica"]["TEST"]["MIRROR"] == "default"
