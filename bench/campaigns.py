@@ -59,14 +59,18 @@ class Sink:
             return len(self.times)
 
 
-def worker(queue: str, smtp_port: int, batch: int) -> subprocess.Popen:
+def worker(prefix: str, smtp_port: int, batch: int) -> subprocess.Popen:
+    from django.conf import settings
+
     env = {
         **os.environ,
-        "CELERY_QUEUE": queue,
+        # Queues of this run's own (config.task_routes): the resume's sends go to its mail queue.
+        "CELERY_QUEUE_PREFIX": prefix,
         "CAMPAIGN_SEND_BATCH": str(batch),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
     }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
+    queues = ",".join(f"{prefix}{kind}" for kind in settings.CELERY_QUEUE_KINDS)
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queues]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
 
@@ -156,10 +160,11 @@ def main() -> None:
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
-    queue = f"bench-campaigns-{run}"
+    prefix = f"bench-campaigns-{run}-"
+    queue = f"{prefix}mail"
     app = Celery(broker=settings.CELERY_BROKER_URL)
     kill_at = int(total * args.kill_at)
-    first = worker(queue, controller.port, args.batch)
+    first = worker(prefix, controller.port, args.batch)
     app.send_task("campaigns.tasks.campaign_send", args=[campaign.pk], queue=queue)
     while sink.count() < kill_at:
         assert first.poll() is None, "the first worker ended"
@@ -173,7 +178,7 @@ def main() -> None:
         f"(configured {args.rate}/min)"
     )
 
-    second = worker(queue, controller.port, args.batch)
+    second = worker(prefix, controller.port, args.batch)
     resumed = time.monotonic()
     app.send_task("campaigns.tasks.campaigns_resume", queue=queue)
     while Campaign.objects.get(pk=campaign.pk).state != Campaign.State.SENT:

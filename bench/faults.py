@@ -26,7 +26,7 @@ Every scenario states claims and checks them; the run exits non-zero when one fa
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python bench/faults.py [--only NAME ...]
 DATABASE_URL names the server and a base name; the run creates and drops its own databases
 (<base>_<pid>_<random> and ..._restore), starts its own Redis on a free port and uses its own Celery
-queue, so two runs on one machine cannot stop or read each other's services.
+queues, so two runs on one machine cannot stop or read each other's services.
 """
 
 import argparse
@@ -62,7 +62,8 @@ PARSED = urllib.parse.urlparse(ADMIN_URL)
 SUFFIX = f"{os.getpid()}_{secrets.token_hex(3)}"
 DB = f"{PARSED.path.strip('/') or 'rekisteri'}_{SUFFIX}"
 RESTORE_DB = f"{DB}_restore"
-QUEUE = f"faults-{SUFFIX}"
+# Celery queues of this run's own, one per kind of work (config.task_routes); its worker consumes them all.
+QUEUE_PREFIX = f"faults-{SUFFIX}-"
 WORKDIR = Path(tempfile.mkdtemp(prefix=f"rekisteri-faults-{SUFFIX}-"))
 MAIL_DIR = WORKDIR / "mail"
 STAFF = ("hki.tourism.staff", "hki.tourism.staff-Demo-2026")
@@ -106,7 +107,7 @@ ENV = {
     "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     "HTTPS": "false",
     "TRUSTED_PROXY_COUNT": "0",
-    "CELERY_QUEUE": QUEUE,
+    "CELERY_QUEUE_PREFIX": QUEUE_PREFIX,
     "PURGE_LOCK_TIMEOUT_SECONDS": str(PURGE_LOCK_SECONDS),
     "PURGE_BATCH_SIZE": "20",
     "EMAIL_URL": f"filemail:///{MAIL_DIR}",
@@ -190,7 +191,10 @@ WORKER_WITH_TRANSPORT_OPTIONS = (
 
 
 def worker_start(transport_options: dict | None = None, **env: str) -> subprocess.Popen:
-    arguments = ["--pool=solo", "-Q", QUEUE, "-n", f"{QUEUE}-{secrets.token_hex(2)}@localhost"]
+    from django.conf import settings
+
+    queues = ",".join(settings.CELERY_QUEUES_BY_KIND.values())
+    arguments = ["--pool=solo", "-Q", queues, "-n", f"{QUEUE_PREFIX}{secrets.token_hex(2)}@localhost"]
     arguments += ["--without-gossip", "--without-mingle"]
     if transport_options is None:
         command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", *arguments]
@@ -498,7 +502,7 @@ def scenario_redis_down(base: str, redis: subprocess.Popen) -> subprocess.Popen:
     from privacy.requests.tasks import correspondence_sweep
 
     # What beat sends every five minutes, sent now: the worker finds the letters no task was queued for.
-    correspondence_sweep.apply_async(kwargs={"older_than_seconds": 0}, queue=QUEUE)
+    correspondence_sweep.apply_async(kwargs={"older_than_seconds": 0})
     all_sent = wait_for(lambda: not letters_for(emails).filter(sent_at__isnull=True).exists(), 120)
     sent_after = letters_for(emails).filter(sent_at__gte=back_at).count()
     delivered = sum(1 for email in emails if mails_to(email))
@@ -543,7 +547,7 @@ def scenario_worker_killed() -> None:
     due_ids = set(due.values_list("pk", flat=True))
     kept_ids = set(Customer.objects.filter(register=register).values_list("pk", flat=True)) - due_ids
     kept_interactions = Interaction.objects.filter(customer_id__in=kept_ids).count()
-    task = {"kwargs": {"register_code": str(register.code), "trigger": "manual"}, "queue": QUEUE}
+    task = {"kwargs": {"register_code": str(register.code), "trigger": "manual"}}
     # Small batches make the run last long enough to be killed in the middle of it.
     worker = worker_start(PURGE_BATCH_SIZE="5")
     purge_run_task.apply_async(**task)

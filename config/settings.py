@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from django_guid.integrations import CeleryIntegration
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -178,7 +180,8 @@ REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: one URL for all (REDIS_URL), or one each for the cache, the broker and the locks. Any of them may name
-# Redis Sentinels instead of a server: sentinel://host1:26379;sentinel://host2:26379/<db>, with the monitored
+# Redis Sentinels instead of a server: sentinel://host1:26379/<db>;sentinel://host2:26379/<db> (the same database
+# on every part: kombu reads the broker's database and password from the first part only), with the monitored
 # master's name in REDIS_SENTINEL_MASTER (registers/redis_client.py).
 REDIS_URL = env("REDIS_URL", default="")
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
@@ -188,21 +191,35 @@ REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
 
 
 def _sentinels(url: str) -> tuple[list[tuple[str, int]], int]:
-    """Return the (host, port) pairs of a sentinel:// URL list and the database number its last part names."""
-    hosts, db = [], 0
+    """Return the (host, port) pairs of a sentinel:// URL list and the database every part of it names."""
+    hosts, databases = [], set()
     for part in url.split(";"):
         parsed = urlsplit(part.strip())
         hosts.append((parsed.hostname or "127.0.0.1", parsed.port or 26379))
-        if parsed.path.strip("/"):
-            db = int(parsed.path.strip("/"))
-    return hosts, db
+        databases.add(int(parsed.path.strip("/") or 0))
+    if len(databases) > 1:
+        raise ImproperlyConfigured(f"Name the same database on every part of a sentinel:// URL: {sorted(databases)}")
+    return hosts, databases.pop()
+
+
+# A Sentinel that is down is passed over at once for the next one: redis-py's default retries it three times with a
+# backoff, seconds for every connection the cache or the broker opens.
+_SENTINEL_KWARGS = {
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "retry": Retry(NoBackoff(), 0),
+}
 
 
 if CACHE_URL.startswith("sentinel://"):
     _cache_sentinels, _cache_db = _sentinels(CACHE_URL)
     DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
     _cache_location = f"redis://{REDIS_SENTINEL_MASTER}/{_cache_db}"
-    _cache_client = {"CLIENT_CLASS": "django_redis.client.SentinelClient", "SENTINELS": _cache_sentinels}
+    _cache_client = {
+        "CLIENT_CLASS": "django_redis.client.SentinelClient",
+        "SENTINELS": _cache_sentinels,
+        "SENTINEL_KWARGS": _SENTINEL_KWARGS,
+    }
 else:
     _cache_location, _cache_client = CACHE_URL, {}
 if CACHE_URL:
@@ -227,8 +244,14 @@ else:
 # Celery: a real broker when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise (quick start) tasks run
 # in-process so the app needs no extra services.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# A message a worker took and never acknowledged (the worker was killed, its machine lost) goes back to its queue
+# after this long, for another worker. Longer than the longest task (an import, a purge): a task still running past
+# it is handed out a second time (harmless, the tasks being idempotent, but work done twice).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 if CELERY_BROKER_URL.startswith("sentinel://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
+    _sentinels(CELERY_BROKER_URL)  # the same database on every part, or ImproperlyConfigured
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"master_name": REDIS_SENTINEL_MASTER, "sentinel_kwargs": _SENTINEL_KWARGS}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True

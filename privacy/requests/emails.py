@@ -6,13 +6,16 @@ body.txt,body.html}`, rendered in the requester's language at sending time.
 
 import datetime
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 from .models import Correspondence, DataSubjectRequest
 from .tokens import confirm_token_make, download_token_make, status_token_make
@@ -52,6 +55,17 @@ def _context(correspondence: Correspondence) -> dict:
     return context
 
 
+def letter_message_id(correspondence: Correspondence) -> str:
+    """Return the letter's Message-ID, the same on every try of the letter.
+
+    A worker killed after the mail server took the letter but before the commit that records it sends it again
+    when the task comes back (no send can be both certain and single); the same Message-ID lets the recipient's
+    mail system recognise the second copy.
+    """
+    key = salted_hmac("privacy.letter", str(correspondence.pk)).hexdigest()[:32]
+    return f"<{key}@{urlsplit(settings.SITE_URL).hostname or DNS_NAME}>"
+
+
 def correspondence_send(*, correspondence_id: int) -> bool:
     """Send one stored letter unless it was sent already; return whether it was sent now."""
     with transaction.atomic():
@@ -70,7 +84,13 @@ def correspondence_send(*, correspondence_id: int) -> bool:
             subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
             body = render_to_string(f"{base}_body.txt", context)
             html = render_to_string(f"{base}_body.html", context)
-        email = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [request.requester_email])
+        email = EmailMultiAlternatives(
+            subject,
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [request.requester_email],
+            headers={"Message-ID": letter_message_id(correspondence)},
+        )
         email.attach_alternative(html, "text/html")
         correspondence.attempts += 1
         try:

@@ -2,7 +2,9 @@
 
 A counter that cannot be reached (cache down) lets the request through: a
 real person's request must not be lost because of the cache, and the form's
-other defences (e-mail confirmation, duplicate folding) still hold.
+other defences (e-mail confirmation, duplicate folding) still hold. The cache
+is down either when it raises or, with django-redis's IGNORE_EXCEPTIONS (the
+production setting), when it answers None.
 """
 
 import hashlib
@@ -29,13 +31,15 @@ def rate_limit_exceeded(*, scope: str, value: str) -> bool:
     digest = hashlib.sha256(f"{scope}:{value.casefold()}".encode()).hexdigest()[:32]
     key = f"privacy:rate:{scope}:{digest}:{int(time.time() // window)}"
     try:
-        cache.add(key, 0, timeout=window + 60)
-        count = cache.incr(key)
+        # None: down, and not asked again (each try may wait for the connect timeout).
+        count = None if cache.add(key, 0, timeout=window + 60) is None else cache.incr(key)
     except ValueError:
         # The key expired between add and incr.
         cache.set(key, 1, timeout=window + 60)
         count = 1
     except Exception:
+        count = None
+    if count is None:
         logger.warning("Rate-limit counter unavailable; letting the request through.")
         return False
     return count > limit

@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ContactCentreMessage, ContactPerson, Customer
@@ -573,22 +574,41 @@ def _enqueue_pdf(package_id: int) -> None:
     package_pdf_wanted.send(sender=ResponsePackage, package_id=package_id)
 
 
+def _package_pdf_name(package: ResponsePackage, html_sha256: str) -> str:
+    # The same name for every try at the same letter, keyed so that the package's code does not give it away.
+    key = salted_hmac("privacy.package-pdf", f"{package.code}:{html_sha256}").hexdigest()
+    return f"privacy/packages/{key[:32]}.pdf"
+
+
 def package_pdf_render(*, package_id: int) -> bool:
-    """Render the PDF of a package from its stored HTML; return whether it was rendered now."""
+    """Render the PDF of a package from its stored HTML; return whether it was rendered now.
+
+    Safe to run again, at once or after a worker was killed mid-way (the task's message comes back): the PDF is
+    stored under the package's row lock, only if it is still missing and the letter is still the one rendered,
+    and under a name of that letter's own, so a try killed between writing the file and committing leaves a
+    file that the next try replaces rather than a second PDF.
+    """
     package = ResponsePackage.objects.filter(pk=package_id, files_deleted_at__isnull=True).first()
     if package is None or package.pdf:
         return False
     with package.html.open("rb") as stored:
         html = stored.read()
-    if hashlib.sha256(html).hexdigest() != package.file_sha256.get("html"):
+    html_sha256 = hashlib.sha256(html).hexdigest()
+    if html_sha256 != package.file_sha256.get("html"):
         # The letter on disk is not the one that was built and reviewed.
         raise ValidationError(ERROR_PACKAGE_TAMPERED)
     pdf = access_package.render_pdf(html.decode())
     with transaction.atomic():
         locked = ResponsePackage.objects.select_for_update().get(pk=package.pk)
-        if locked.pdf or locked.files_deleted_at:
+        if locked.pdf or locked.files_deleted_at or locked.file_sha256.get("html") != html_sha256:
+            # Rendered by another try, expired, or the letter was replaced meanwhile (the approver's note): the
+            # new letter's own task renders that one.
             return False
-        locked.pdf.save("answer.pdf", ContentFile(pdf), save=False)
+        storage, name = locked.pdf.storage, _package_pdf_name(locked, html_sha256)
+        if storage.exists(name):
+            # Left by a try killed before its commit: no row names it.
+            storage.delete(name)
+        locked.pdf = storage.save(name, ContentFile(pdf))
         locked.file_sha256 = {**locked.file_sha256, "pdf": hashlib.sha256(pdf).hexdigest()}
         locked.save(update_fields=["pdf", "file_sha256"])
     return True

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.requests.models import DataSubjectRequest
 from registers.audit_chain import anchor_write, chained_delete
 from registers.models import Register
+from registers.redis_client import redis_client
 from registers.state_machine import StateMachine
 
 from .models import HoldType, PurgeCount, PurgeKind, PurgeRun, PurgeRunStatusChange
@@ -76,7 +77,8 @@ class PurgeLock:
         if not self.url:
             # Quick start: one process, in-process tasks; the local cache is the whole world.
             return cache.add(self.name, self.token, self.timeout)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        # Redis or its Sentinels (registers.redis_client); a slow answer within two seconds still counts.
+        client = redis_client(self.url, timeout=2)
         self._lock = client.lock(self.name, timeout=self.timeout, blocking=False)
         try:
             return bool(self._lock.acquire())

@@ -45,17 +45,19 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def worker(queue: str, smtp_port: int) -> subprocess.Popen:
+def worker(prefix: str, smtp_port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": BROKER,
-        "CELERY_QUEUE": queue,
+        # Queues of the test's own (config.task_routes): the resume's sends go to its mail queue.
+        "CELERY_QUEUE_PREFIX": prefix,
         "CAMPAIGN_SEND_BATCH": str(BATCH),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
+    queues = ",".join(f"{prefix}{kind}" for kind in settings.CELERY_QUEUE_KINDS)
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queues]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"]
     return subprocess.Popen(
         command,
@@ -84,11 +86,12 @@ def test_a_worker_killed_mid_send_sends_nobody_twice(smtp_sink, monkeypatch):
     monkeypatch.setattr(services, "_send_later", lambda pk: None)
     campaign = campaign_draft(actor=actor, register=register, rate_per_minute=12_000)
     services.campaign_queue(actor=actor, campaign=campaign)
-    queue = f"campaigns-test-{uuid.uuid4().hex}"
+    prefix = f"campaigns-test-{uuid.uuid4().hex}-"
+    queue = f"{prefix}mail"
     # Not the current app: the tasks of later tests (the purge worker's) must still go to the project's broker.
     app = Celery(broker=BROKER, set_as_current=False)
 
-    first = worker(queue, smtp_sink.port)
+    first = worker(prefix, smtp_sink.port)
     try:
         app.send_task("campaigns.tasks.campaign_send", args=[campaign.pk], queue=queue)
         wait_for(lambda: len(smtp_sink.messages) >= 5 * BATCH + 3, timeout=120, process=first, what="nothing sent")
@@ -99,7 +102,7 @@ def test_a_worker_killed_mid_send_sends_nobody_twice(smtp_sink, monkeypatch):
     assert killed_at < RECIPIENTS, "killed too late to prove anything"
     assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.SENDING
 
-    second = worker(queue, smtp_sink.port)
+    second = worker(prefix, smtp_sink.port)
     try:
         app.send_task("campaigns.tasks.campaigns_resume", queue=queue)
         wait_for(

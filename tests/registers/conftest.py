@@ -1,4 +1,5 @@
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +37,8 @@ def broker_url() -> str:
 
 
 @contextlib.contextmanager
-def broker_for_tests():
-    """Point this process's Celery app at the test broker, and back afterwards."""
+def broker_for_tests(url: str | None = None):
+    """Point this process's Celery app at the test broker (or the broker at `url`), and back afterwards."""
     from config.celery import app
 
     def reset():
@@ -45,7 +47,7 @@ def broker_for_tests():
         app.amqp._producer_pool = None
 
     previous = app.conf.broker_url
-    app.conf.broker_url = broker_url()
+    app.conf.broker_url = url or broker_url()
     reset()
     try:
         yield app
@@ -60,16 +62,39 @@ def send(task, *, queue: str):
         return task.apply_async(queue=queue)
 
 
-def celery_process(*args: str, queue: str, log_dir: Path) -> subprocess.Popen:
-    """Start a celery command on the test database and test broker, writing its output to `log_dir`."""
+def queues_of(prefix: str) -> list[str]:
+    """Return the queue of each kind of work (config.task_routes) under CELERY_QUEUE_PREFIX `prefix`."""
+    return [f"{prefix}{kind}" for kind in settings.CELERY_QUEUE_KINDS]
+
+
+# `celery -A config ...` with broker transport options of the test's own: settings.py sets none from the environment.
+WITH_TRANSPORT_OPTIONS = (
+    "import json, os, sys; from config.celery import app; "
+    "app.conf.broker_transport_options = json.loads(os.environ['TEST_TRANSPORT_OPTIONS']); app.start(sys.argv[1:])"
+)
+
+
+def celery_process(
+    *args: str, queue: str, log_dir: Path, env: dict[str, str] | None = None, transport_options: dict | None = None
+) -> subprocess.Popen:
+    """Start a celery command on the test database and test broker, writing its output to `log_dir`.
+
+    `queue` is the default queue of the test's queues (the `celery_queue` fixture's): the process routes each task
+    to the queue of its kind under the same prefix.
+    """
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "CELERY_BROKER_URL": broker_url(),
-        "CELERY_QUEUE": queue,
+        "CELERY_QUEUE_PREFIX": queue.removesuffix("default"),
+        **(env or {}),
     }
+    command = [CELERY, "-A", "config", *args]
+    if transport_options is not None:
+        command = [sys.executable, "-c", WITH_TRANSPORT_OPTIONS, *args]
+        env["TEST_TRANSPORT_OPTIONS"] = json.dumps(transport_options)
     log = open(log_dir / f"{args[0]}.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([CELERY, "-A", "config", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -83,23 +108,25 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def celery_queue(django_db_setup, worker_id, tmp_path_factory):
-    """A real Celery worker on the real Redis broker, consuming a queue of its own.
+    """A real Celery worker on the real Redis broker, consuming queues of its own: yields their default queue.
 
-    It reads and writes the test database, so tests that use it need
+    The worker consumes every kind of work's queue under a prefix of the test's own (CELERY_QUEUE_PREFIX), so
+    the tasks its tasks start reach it too. It reads and writes the test database, so tests that use it need
     `django_db(transaction=True)` for the worker to see their rows. One worker
     per test: the flush between transactional tests recreates content types
     under new ids, which a longer-lived worker would still hold in its cache.
     """
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL (CI sets both); SQLite quick runs skip it")
-    queue = f"test-{worker_id}-{uuid.uuid4().hex[:8]}"
-    name = f"{queue}@localhost"
+    prefix = f"test-{worker_id}-{uuid.uuid4().hex[:8]}-"
+    queue = f"{prefix}default"
+    name = f"{prefix}worker@localhost"
     log_dir = tmp_path_factory.mktemp("celery")
     worker = celery_process(
         "worker",
         "--pool=solo",
         "-Q",
-        queue,
+        ",".join(queues_of(prefix)),
         "-n",
         name,
         "--without-gossip",
@@ -119,9 +146,12 @@ def celery_queue(django_db_setup, worker_id, tmp_path_factory):
         yield queue
     finally:
         stop(worker)
-        # Leave nothing queued for a later run.
-        with broker_for_tests() as app, app.connection_for_write() as connection:
-            connection.default_channel.queue_delete(queue)
+        # Leave nothing queued for a later run: the queues and their bindings (kombu's queue_delete would delete
+        # only what this process itself declared).
+        client = redis.Redis.from_url(broker_url())
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
+        client.close()
 
 
 def wait_for(condition, *, timeout: float = 45, what: str = "condition"):

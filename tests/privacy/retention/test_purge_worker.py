@@ -32,18 +32,20 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, *, queue: str, batch_size: int, lock_seconds: int):
-        self.queue = queue
+    def __init__(self, *, prefix: str, batch_size: int, lock_seconds: int):
+        # The purge queue of the test's own queues (CELERY_QUEUE_PREFIX); the worker consumes all of them.
+        self.queue = f"{prefix}purge"
         self.name = f"purge-{uuid.uuid4().hex[:8]}@localhost"
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),
-            "CELERY_QUEUE": queue,
+            "CELERY_QUEUE_PREFIX": prefix,
             "PURGE_BATCH_SIZE": str(batch_size),
             "PURGE_LOCK_TIMEOUT_SECONDS": str(lock_seconds),
         }
+        queues = ",".join(f"{prefix}{kind}" for kind in settings.CELERY_QUEUE_KINDS)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "-n", self.name],
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queues, "-n", self.name],
             cwd=BASE_DIR,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -70,10 +72,10 @@ class Worker:
 @pytest.fixture
 def worker_factory():
     workers = []
-    queue = f"purge-test-{uuid.uuid4().hex[:8]}"
+    prefix = f"purge-test-{uuid.uuid4().hex[:8]}-"
 
     def start(**kwargs) -> Worker:
-        worker = Worker(queue=queue, **kwargs)
+        worker = Worker(prefix=prefix, **kwargs)
         workers.append(worker)
         return worker
 
