@@ -209,6 +209,10 @@ class Cluster:
         self.script_env = {**self.env, "DATABASE_URL": self.app_database_url("primary")}
         for key in ("DATABASE_PGBOUNCER", "DATABASE_REPLICA_URL"):
             self.script_env.pop(key)
+        # Workers and beat connect to the primary directly, as docs/deploy.md says: the mailbox poll and the
+        # campaign send hold session-level advisory locks, which a transaction-mode pooler would hand to another
+        # client.
+        self.worker_env = {**self.script_env, "LOG_LEVEL": "INFO"}
 
     # -- processes --------------------------------------------------------------------------------------------------
 
@@ -535,7 +539,7 @@ backend nodes
         arguments = ["--pool=solo", "-Q", ",".join(self.queue(kind) for kind in kinds), "-n", f"{name}@{self.suffix}"]
         arguments += ["--without-gossip", "--without-mingle", "-l", "INFO"]
         # INFO: each task's "received" and "succeeded" lines, which the runs count.
-        env = {**self.env, "LOG_LEVEL": "INFO"}
+        env = dict(self.worker_env)
         if transport_options is None:
             command = [CELERY, "-A", "config", "worker", *arguments]
         else:
@@ -550,7 +554,7 @@ backend nodes
     def beat_start(self, name: str) -> Service:
         schedule = self.workdir / f"{name}-schedule"
         command = [CELERY, "-A", "config", "beat", "-l", "INFO", "--max-interval", "1", "-s", str(schedule)]
-        return self.start(name, command, env={**self.env, "LOG_LEVEL": "INFO"})
+        return self.start(name, command, env=self.worker_env)
 
     def unacked_since(self) -> dict[str, str]:
         """Delivery tag -> when it was delivered, of every message taken and not acknowledged (kombu's index)."""
