@@ -1,6 +1,6 @@
 """Files that leave the system: the customer CSV and mailing labels (CSV and PDF).
 
-The CSV is streamed: rows come from a server-side cursor in chunks and are
+The CSV is streamed: rows are read in keyset chunks (`keyset_rows`) and
 written one at a time, so 100,000 customers need no more memory than 2,000.
 Only the fields the register collects are written. Cells that a spreadsheet
 would run as a formula get a ' in front (`registers.spreadsheet`, OWASP "CSV injection").
@@ -10,7 +10,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from registers import replica
 from registers.models import Register
 from registers.spreadsheet import FORMULA_FIRST, spreadsheet_cell, spreadsheet_row
 
@@ -113,11 +114,74 @@ def customer_values(customers: QuerySet[Customer], columns: list[Column]) -> Que
     return customers.annotate(**raw).order_by("sort_name", "id").values_list(*names)
 
 
+def _keyset_order(rows: QuerySet) -> list[tuple[str, bool]]:
+    """Return the order as (field, descending) pairs, ending with the primary key so that every key is unique."""
+    query = rows.query
+    names = query.order_by or (rows.model._meta.ordering if query.default_ordering else ())
+    pk = rows.model._meta.pk.name
+    order = []
+    for name in names:
+        if not isinstance(name, str) or name.lstrip("-") in ("", "?"):
+            raise ValueError(f"A keyset needs fields to order by, not {name!r}")
+        field = name.lstrip("-")
+        order.append((pk if field == "pk" else field, name.startswith("-")))
+    if not order or order[-1][0] != pk:
+        order.append((pk, order[-1][1] if order else False))
+    return order
+
+
+def _after(order: list[tuple[str, bool]], key: tuple) -> Q:
+    """Return the rows after `key` in `order`: (a, b) > (x, y) is a > x, or a = x and b > y.
+
+    The extra bound a >= x lets an index on (a, b) start at the key instead of filtering from the start.
+    """
+    after, equal = Q(), {}
+    for (field, descending), value in zip(order, key, strict=True):
+        if value is None:
+            raise ValueError(f"A keyset cannot continue after a NULL {field}")
+        after |= Q(**equal, **{f"{field}__{'lt' if descending else 'gt'}": value})
+        equal[field] = value
+    (first, descending), start = order[0], key[0]
+    return after & Q(**{f"{first}__{'lte' if descending else 'gte'}": start})
+
+
+def keyset_rows(rows: QuerySet, *, chunk_size: int | None = None) -> Iterator[tuple]:
+    """Yield the rows of an ordered `values_list` query, CHUNK_SIZE per query, each continuing after the last key.
+
+    Each chunk is a short query of its own, on the database `rows` reads (`.using()`, or the router's choice):
+    behind pgbouncer in transaction mode a server-side cursor cannot outlive its transaction, and a client-side one
+    would read every row into memory before the first is written. No transaction stays open while the file
+    downloads, so a slow client holds no pooled connection and no snapshot on a replica. A chunk that fails on the
+    replica is read again from the primary (`registers.replica.read_or_fall_back`).
+
+    The order is the query's, with the primary key added when it does not end with it; the key fields must not be
+    NULL. A row whose key changes during the download may be written twice or not at all, as between two clicks.
+    """
+    chunk_size = chunk_size or CHUNK_SIZE
+    order = _keyset_order(rows)
+    keys = {f"keyset_{index}": F(field) for index, (field, _descending) in enumerate(order)}
+    keyed = rows.order_by(*(f"-{field}" if descending else field for field, descending in order)).annotate(**keys)
+    width, using = len(keys), rows.db
+    chunk_query = keyed
+    while True:
+        chunk = replica.read_or_fall_back(lambda db, query=chunk_query: list(query.using(db)[:chunk_size]), using=using)
+        for row in chunk:
+            yield row[:-width]
+        if len(chunk) < chunk_size:
+            return
+        chunk_query = keyed.filter(_after(order, chunk[-1][-width:]))
+
+
+def count(rows: QuerySet) -> int:
+    """Count an export's rows on its database: the primary if the replica fails meanwhile."""
+    return replica.read_or_fall_back(lambda using: rows.using(using).count(), using=rows.db)
+
+
 def customer_csv_rows(rows: QuerySet, columns: list[Column]) -> Iterator[list[str]]:
     """Yield the header and one list of cells per customer, reading the rows in chunks."""
     yield [capfirst(str(column.label)) for column in columns]
     converters = [column.format for column in columns]
-    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+    for row in keyset_rows(rows):
         cells = []
         for value, convert in zip(row, converters, strict=True):
             text = convert(value) if convert is not None else ("" if value is None else value)
@@ -240,7 +304,7 @@ LABEL_HEADER = (
 
 def label_csv_rows(rows: QuerySet) -> Iterator[list[str]]:
     yield [capfirst(str(label)) for label in LABEL_HEADER]
-    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+    for row in keyset_rows(rows):
         (kind, organisation_name, first_name, last_name, street, postal_code, city, country), attention = _label_parts(
             row
         )
@@ -271,7 +335,8 @@ def _printed_label(lines: list[str]) -> PrintedLabel:
 
 def labels_html(rows: QuerySet, *, request=None) -> str:
     """Return the HTML of the label sheets, at most MAX_PDF_LABELS labels."""
-    labels = [label_lines(*_label_parts(row)) for row in rows[:MAX_PDF_LABELS]]
+    read = replica.read_or_fall_back(lambda using: list(rows.using(using)[:MAX_PDF_LABELS]), using=rows.db)
+    labels = [label_lines(*_label_parts(row)) for row in read]
     texts = [_printed_label(lines) for lines in labels]
     table = [texts[start : start + LABELS_PER_ROW] for start in range(0, len(texts), LABELS_PER_ROW)]
     return render_to_string("crm/customer_labels.html", {"labels": labels, "rows": table}, request=request)

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 
-from . import audit, roles
+from . import audit, replica, roles
 from .access_log import log_access
 from .forms import AuditFilterForm, LoginFilterForm
 from .selectors import register_get_for_owner, user_can
@@ -166,10 +166,14 @@ def _entries_screen(request, register, *, kind: str):
     )
 
 
+# The audit trail is a report: its entries may come from the replica; the owner check and the rights are read on the
+# primary (registers.replica.PRIMARY_APPS). The sign-in log is not: it is the lockouts' own record (axes).
+@replica.reads_from_replica
 def audit_changes(request, register):
     return _entries_screen(request, register, kind="changes")
 
 
+@replica.reads_from_replica
 def audit_access(request, register):
     return _entries_screen(request, register, kind="access")
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from registers import replica
 from registers.access_log import log_access
 from registers.selectors import register_get_for_owner
 
@@ -27,6 +28,7 @@ def _statistics(request, register) -> tuple[StatisticsForm, dict]:
 
 
 @require_GET
+@replica.reads_from_replica
 def statistics_view(request, slug):
     register = register_get_for_owner(user=request.user, slug=slug)
     form, statistics = _statistics(request, register)
@@ -35,6 +37,7 @@ def statistics_view(request, slug):
 
 
 @require_GET
+@replica.reads_from_replica
 def statistics_csv_view(request, slug):
     register = register_get_for_owner(user=request.user, slug=slug)
     _form, statistics = _statistics(request, register)
