@@ -7,8 +7,13 @@ from config.task_routes import TASK_KINDS
 
 
 def _project_tasks() -> set[str]:
+    """The tasks of the project's apps: Celery's own and those a test module defines for itself are not."""
     app.loader.import_default_modules()
-    return {name for name in app.tasks if not name.startswith("celery.")}
+    return {
+        name
+        for name, task in app.tasks.items()
+        if not name.startswith("celery.") and not task.__module__.startswith("tests.")
+    }
 
 
 def _queue(name: str, **options) -> str:
