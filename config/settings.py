@@ -16,8 +16,9 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from django_guid.integrations import CeleryIntegration
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+
+# Read by the settings as by the locks, so that the cache, the broker and the locks parse a Redis URL alike.
+from registers.redis_client import quick_options, sentinel_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,23 +193,15 @@ REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
 
 def _sentinels(url: str) -> tuple[list[tuple[str, int]], int]:
     """Return the (host, port) pairs of a sentinel:// URL list and the database every part of it names."""
-    hosts, databases = [], set()
-    for part in url.split(";"):
-        parsed = urlsplit(part.strip())
-        hosts.append((parsed.hostname or "127.0.0.1", parsed.port or 26379))
-        databases.add(int(parsed.path.strip("/") or 0))
-    if len(databases) > 1:
-        raise ImproperlyConfigured(f"Name the same database on every part of a sentinel:// URL: {sorted(databases)}")
-    return hosts, databases.pop()
+    try:
+        hosts, db, _username, _password = sentinel_hosts(url)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
+    return hosts, db
 
 
-# A Sentinel that is down is passed over at once for the next one: redis-py's default retries it three times with a
-# backoff, seconds for every connection the cache or the broker opens.
-_SENTINEL_KWARGS = {
-    "socket_timeout": REDIS_TIMEOUT_SECONDS,
-    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-    "retry": Retry(NoBackoff(), 0),
-}
+# A Sentinel that is down is passed over at once for the next one (registers/redis_client.py says why).
+_SENTINEL_KWARGS = quick_options(REDIS_TIMEOUT_SECONDS)
 
 
 if CACHE_URL.startswith("sentinel://"):

@@ -34,12 +34,18 @@ def sentinel_hosts(url: str) -> tuple[list[tuple[str, int]], int, str | None, st
     )
 
 
+def quick_options(timeout: float) -> dict:
+    """Return redis-py connection options that give up after `timeout` seconds and never retry.
+
+    redis-py's default tries a refused connection three more times with a backoff: seconds that a lock's caller, a
+    page waiting on the cache, or a Sentinel list (before it asks the next Sentinel) would spend waiting.
+    """
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+
+
 def redis_client(url: str, *, timeout: float | None = None) -> redis.Redis:
     """Return a client of the Redis server `url` names, directly or through its Sentinels."""
-    timeout = settings.REDIS_TIMEOUT_SECONDS if timeout is None else timeout
-    # No retries: redis-py's default tries a refused connection three more times with a backoff, seconds that a
-    # lock's caller (and a Sentinel list, before it asks the next Sentinel) would spend waiting.
-    quick = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+    quick = quick_options(settings.REDIS_TIMEOUT_SECONDS if timeout is None else timeout)
     if url.startswith("sentinel://"):
         hosts, db, username, password = sentinel_hosts(url)
         sentinel = Sentinel(hosts, sentinel_kwargs=quick, **quick)
